@@ -1,0 +1,147 @@
+import type { Program } from './program.ts';
+import { Run, type Chooser } from './run.ts';
+import { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts';
+import type { Driver, Strategy, StrategyOptions } from './strategy.ts';
+import { createStrategy, type StrategyName } from './strategies/index.ts';
+import type { Finding, Schedule } from './types.ts';
+import { Watchdog } from './watchdog.ts';
+
+export interface ExploreOptions {
+  /** A strategy name or instance; default `random`. */
+  readonly strategy?: StrategyName | Strategy;
+  /** Schedule budget; default 1000. */
+  readonly schedules?: number;
+  readonly seed?: number | string;
+  /** Step bound of one schedule (livelock beyond it); default 10000. */
+  readonly maxSteps?: number;
+  readonly preemptions?: number;
+  readonly depth?: number;
+  /** Scenario parameters; default the program's own. */
+  readonly params?: unknown;
+  /** Stop at the first finding (default) or keep exploring. */
+  readonly stopOnFirst?: boolean;
+}
+
+export interface ExploreStats {
+  schedules: number;
+  steps: number;
+  /** Total preemptions over all schedules, and the most in one. */
+  preemptions: number;
+  maxPreemptions: number;
+  /** Distinct terminal states, by the program's state hash. */
+  terminalStates: number;
+  [extra: string]: number | string;
+}
+
+export interface ExploreResult {
+  readonly findings: Finding[];
+  readonly stats: ExploreStats;
+}
+
+/** Every this many schedules the exploration lets the event loop turn (progress, signals). */
+const YIELD_EVERY = 2048;
+
+/** One exploration: owns the budget, the findings, the stats and the state shared
+ * across its schedules. */
+export class Exploration implements Driver {
+  readonly findings: Finding[] = [];
+  readonly shared = new Map<string, unknown>();
+  readonly extra: Record<string, number | string> = {};
+  readonly maxSteps: number;
+  readonly params: unknown;
+  private readonly budget: number;
+  private readonly stopOnFirst: boolean;
+  private readonly watchdog = new Watchdog();
+  private readonly states = new Set<string>();
+  private schedules = 0;
+  private steps = 0;
+  private preemptions = 0;
+  private maxPreemptions = 0;
+
+  constructor(
+    readonly program: Program,
+    opts: ExploreOptions,
+  ) {
+    this.budget = opts.schedules ?? 1000;
+    this.maxSteps = opts.maxSteps ?? 10_000;
+    this.params = opts.params ?? program.params;
+    this.stopOnFirst = opts.stopOnFirst ?? true;
+  }
+
+  more(): boolean {
+    if (this.stopOnFirst && this.findings.length > 0) return false;
+    return this.schedules < this.budget;
+  }
+
+  async runSchedule(chooser: Chooser, params: unknown = this.params): Promise<Run> {
+    if (this.schedules > 0 && this.schedules % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+    const run = this.execute(chooser, params);
+    await run.start();
+    this.watchdog.active = null;
+    this.schedules++;
+    this.steps += run.step;
+    this.preemptions += run.preemptions;
+    if (run.preemptions > this.maxPreemptions) this.maxPreemptions = run.preemptions;
+    if (this.program.stateHash !== undefined && run.finding === null) this.states.add(this.program.stateHash(run));
+    if (run.finding !== null) {
+      run.finding.params = params;
+      this.findings.push(run.finding);
+    }
+    return run;
+  }
+
+  /** Replays `schedule` strictly, after its prelude, in this exploration. */
+  async replay(schedule: Schedule, prelude: readonly Schedule[] = [], params: unknown = this.params): Promise<Run> {
+    for (const p of prelude) await this.replayOne(p, params);
+    return this.replayOne(schedule, params);
+  }
+
+  stats(): ExploreStats {
+    return {
+      schedules: this.schedules,
+      steps: this.steps,
+      preemptions: this.preemptions,
+      maxPreemptions: this.maxPreemptions,
+      terminalStates: this.states.size,
+      ...this.extra,
+    };
+  }
+
+  private async replayOne(schedule: Schedule, params: unknown): Promise<Run> {
+    const run = this.execute(followSchedule(schedule, true), params);
+    await run.start();
+    this.watchdog.active = null;
+    const got = run.schedule();
+    if (!sameSchedule(got, schedule)) {
+      throw new ScheduleDivergence(
+        `replay diverged: expected ${schedule.steps} steps / ${schedule.switches.length} switches, got ${got.steps} / ${got.switches.length}`,
+      );
+    }
+    return run;
+  }
+
+  private execute(chooser: Chooser, params: unknown): Run {
+    const run = new Run(chooser, { maxSteps: this.maxSteps, shared: this.shared });
+    this.program.setup(run, params);
+    this.watchdog.arm(run);
+    return run;
+  }
+}
+
+export function strategyOptions(opts: ExploreOptions): StrategyOptions {
+  return {
+    seed: opts.seed ?? 0,
+    maxSteps: opts.maxSteps ?? 10_000,
+    preemptions: opts.preemptions,
+    depth: opts.depth,
+  };
+}
+
+/** Explores the schedules of `program` and resolves to its findings and figures. */
+export async function explore(program: Program, opts: ExploreOptions = {}): Promise<ExploreResult> {
+  const strategy =
+    typeof opts.strategy === 'object' ? opts.strategy : createStrategy(opts.strategy ?? 'random', strategyOptions(opts));
+  const d = new Exploration(program, opts);
+  await strategy.explore(d);
+  return { findings: d.findings, stats: d.stats() };
+}

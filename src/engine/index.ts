@@ -1,0 +1,10 @@
+export * from './types.ts';
+export { Run, type Chooser, type ChoicePoint, type Invariant } from './run.ts';
+export { SimThread, START } from './thread.ts';
+export type { Program } from './program.ts';
+export type { Driver, Strategy, StrategyOptions } from './strategy.ts';
+export { explore, Exploration, type ExploreOptions, type ExploreResult, type ExploreStats } from './explore.ts';
+export { createStrategy, strategyNames, type StrategyName } from './strategies/index.ts';
+export { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts';
+export { renderTrace, renderOps, opLabel } from './trace.ts';
+export { canonical, hashText, stableHash } from './hash.ts';

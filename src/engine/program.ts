@@ -1,0 +1,16 @@
+import type { Arbitrary } from 'fast-check';
+import type { Run } from './run.ts';
+
+/** What the engine explores: a function that sets up one schedule's threads. */
+export interface Program<P = unknown> {
+  readonly name: string;
+  /** Spawns the threads and registers the invariants of one schedule. */
+  setup(run: Run, params: P): void;
+  /** Parameters used when a strategy does not draw its own. */
+  readonly params?: P;
+  /** Parameters as an arbitrary: the fastcheck strategy draws and shrinks them
+   * together with the schedule; other shrinkers use its shrink tree too. */
+  readonly paramsArbitrary?: Arbitrary<P>;
+  /** Hash of the state at the end of a schedule, for coverage. */
+  stateHash?(run: Run): string;
+}

@@ -1,0 +1,342 @@
+import { SimThread, START } from './thread.ts';
+import { livelockCycle, renderOps } from './trace.ts';
+import type { Finding, FindingInput, Op, Schedule, Switch, TraceEvent } from './types.ts';
+
+/** What a strategy sees at a choice point. `enabled` is reused between steps: read
+ * it, do not keep it. */
+export interface ChoicePoint {
+  readonly run: Run;
+  readonly step: number;
+  readonly enabled: readonly SimThread[];
+  /** The thread that ran the previous step, or null at the start. */
+  readonly current: SimThread | null;
+}
+
+/** Picks one of `cp.enabled` by index. */
+export type Chooser = (cp: ChoicePoint) => number;
+
+export interface Invariant {
+  readonly name: string;
+  /** Returns null when it holds, else a message naming what broke. */
+  readonly check: () => string | FindingInput | null;
+}
+
+export interface RunOptions {
+  readonly maxSteps: number;
+  /** State shared by every schedule of one exploration (e.g. lockdep's graph). */
+  readonly shared: Map<string, unknown>;
+  /** Schedule prefixes already run in this exploration, for cross-schedule findings. */
+  readonly label?: string;
+}
+
+const NEVER: Promise<void> = new Promise(() => {});
+
+/**
+ * One execution of a scenario under one schedule. Callback-driven: each scheduling
+ * point hands control straight to the next chosen thread, so only one simulated
+ * thread is ever live and the run is a pure function of the choices.
+ */
+export class Run {
+  /** The run whose threads are executing now, if any. Code that has no object to
+   * reach its run through (e.g. `rcu_read_lock()`) finds it here. Runs execute one
+   * at a time: a whole schedule runs in microtasks. */
+  static live: Run | null = null;
+
+  readonly threads: SimThread[] = [];
+  /** Thread id chosen at each step. */
+  readonly choices: number[] = [];
+  /** Operation performed at each step. */
+  readonly ops: Op[] = [];
+  /** Slot for the layer above (the kernel keeps its per-run state here). */
+  ext: unknown = undefined;
+  readonly switches: Switch[] = [];
+  readonly shared: Map<string, unknown>;
+  current: SimThread | null = null;
+  step = 0;
+  preemptions = 0;
+  finding: Finding | null = null;
+  finished = false;
+  readonly done: Promise<void>;
+
+  private readonly maxSteps: number;
+  private readonly invariants: Invariant[] = [];
+  private readonly eligibility: Array<(t: SimThread) => boolean> = [];
+  private readonly enabledBuf: SimThread[] = [];
+  private readonly results = new Map<number, string>();
+  private traceCache: TraceEvent[] | null = null;
+  private readonly cp: { run: Run; step: number; enabled: readonly SimThread[]; current: SimThread | null };
+  /** Handlers running on each CPU, innermost last. */
+  private readonly handlers = new Map<number, SimThread[]>();
+  private activeHandlers = 0;
+  private readonly onExit: Array<(t: SimThread) => void> = [];
+  private resolveDone!: () => void;
+  private chooser: Chooser;
+
+  constructor(chooser: Chooser, opts: RunOptions) {
+    this.chooser = chooser;
+    this.maxSteps = opts.maxSteps;
+    this.shared = opts.shared;
+    this.done = new Promise((r) => (this.resolveDone = r));
+    this.cp = { run: this, step: 0, enabled: this.enabledBuf, current: null };
+  }
+
+  /** The executed steps as events. Built on demand: exploration records only the
+   * thread and operation of each step. */
+  get trace(): TraceEvent[] {
+    if (this.traceCache !== null && this.traceCache.length === this.step) return this.traceCache;
+    const out: TraceEvent[] = new Array(this.step);
+    for (let i = 0; i < this.step; i++) {
+      const t = this.threads[this.choices[i]!]!;
+      const op = this.ops[i]!;
+      const ev: TraceEvent =
+        op.obj === undefined
+          ? { step: i, thread: t.name, cpu: t.cpu, op: op.kind }
+          : { step: i, thread: t.name, cpu: t.cpu, op: op.kind, obj: op.obj };
+      const res = this.results.get(i);
+      if (res !== undefined) ev.result = res;
+      out[i] = ev;
+    }
+    return (this.traceCache = out);
+  }
+
+  /** Creates a thread. It first runs when the scheduler picks it; `start` may gate that. */
+  spawn(
+    name: string,
+    body: (t: SimThread) => Promise<unknown> | unknown,
+    opts: { cpu?: number; level?: number; start?: Op } = {},
+  ): SimThread {
+    if (this.threads.some((t) => t.name === name)) {
+      throw new Error(`duplicate thread name '${name}'`);
+    }
+    const id = this.threads.length;
+    const t = new SimThread(id, name, opts.cpu ?? id, opts.level ?? 0, opts.start ?? START);
+    this.threads.push(t);
+    const gate = new Promise<void>((r) => (t.resume = r));
+    gate
+      .then(() => body(t))
+      .then(
+        () => this.exit(t),
+        (e: unknown) => this.crash(t, e),
+      );
+    return t;
+  }
+
+  /** Registers a check run after every step. */
+  invariant(name: string, check: Invariant['check']): void {
+    this.invariants.push({ name, check });
+  }
+
+  /** Registers an extra condition a thread must meet to be scheduled (e.g. the
+   * kernel's preemption and interrupt masking). */
+  constrain(eligible: (t: SimThread) => boolean): void {
+    this.eligibility.push(eligible);
+  }
+
+  /** Called when a thread finishes, before the next choice. */
+  onThreadExit(fn: (t: SimThread) => void): void {
+    this.onExit.push(fn);
+  }
+
+  /** A scheduling point: the current thread will perform `op` once chosen. */
+  point(op: Op): Promise<void> {
+    const t = this.current;
+    if (this.finished || t === null) return NEVER; // a thread of a run that has ended
+    t.pending = op;
+    t.state = 'ready';
+    const p = new Promise<void>((r) => (t.resume = r));
+    this.decide();
+    return p;
+  }
+
+  /** Records the result of the current step in the trace. */
+  result(value: string): void {
+    if (this.step > 0) this.results.set(this.step - 1, value);
+    this.traceCache = null;
+  }
+
+  /** Raises a finding; the run stops at the next scheduling point. */
+  report(f: FindingInput): void {
+    if (this.finding !== null || this.finished) return;
+    this.finding = {
+      ...f,
+      step: this.step - 1,
+      thread: this.current?.name,
+      trace: this.trace,
+      schedule: this.schedule(),
+    };
+  }
+
+  /** The semantic schedule executed so far. */
+  schedule(): Schedule {
+    return { switches: this.switches.slice(), steps: this.step };
+  }
+
+  /** Starts the run; resolves when it ends. */
+  start(): Promise<void> {
+    const other = Run.live;
+    if (other !== null && !other.finished) throw new Error('another schedule is still running: explorations in one process must not overlap');
+    Run.live = this;
+    this.decide();
+    return this.done;
+  }
+
+  /** Called when the thread being run awaited something other than the scheduler. */
+  escape(): void {
+    if (this.finished) return;
+    const t = this.current;
+    const last = t ? lastOpOf(this.trace, t.name) : undefined;
+    this.report({
+      kind: 'escaped-scheduler',
+      message: `thread ${t?.name ?? '?'} awaited something other than the scheduler after ${last ?? 'its start'}`,
+    });
+    this.finish();
+  }
+
+  /** Whether `t` may be chosen now. */
+  isEnabled(t: SimThread): boolean {
+    if (t.state !== 'ready') return false;
+    const w = t.pending.waitsOn;
+    if (w !== undefined && w() !== null) return false;
+    const hs = this.activeHandlers === 0 ? undefined : this.handlers.get(t.cpu);
+    if (hs !== undefined && hs.length > 0) {
+      const top = hs[hs.length - 1]!;
+      if (top !== t && t.level <= top.level) return false;
+    }
+    for (let i = 0; i < this.eligibility.length; i++) if (!this.eligibility[i]!(t)) return false;
+    return true;
+  }
+
+  private exit(t: SimThread): void {
+    if (this.finished) return;
+    t.state = 'done';
+    t.resume = null;
+    if (t.level > 0 && t.started) {
+      this.handlers.get(t.cpu)?.pop();
+      this.activeHandlers--;
+    }
+    for (const fn of this.onExit) fn(t);
+    this.decide();
+  }
+
+  private crash(t: SimThread, e: unknown): void {
+    if (this.finished) return;
+    const err = e instanceof Error ? e : new Error(String(e));
+    const history = this.trace.filter((ev) => ev.thread === t.name);
+    this.report({
+      kind: 'thread-exception',
+      message: `thread ${t.name} threw: ${err.message}`,
+      details: { error: err.message, history: renderOps(history) },
+    });
+    t.state = 'done';
+    this.decide();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.current = null;
+    if (Run.live === this) Run.live = null;
+    this.resolveDone();
+  }
+
+  /** The step just taken is complete: check, then pick and release the next thread. */
+  private decide(): void {
+    if (this.finished) return;
+    if (this.finding === null && this.invariants.length > 0) this.checkInvariants();
+    if (this.finding !== null) return this.finish();
+
+    const enabled = this.enabledBuf;
+    enabled.length = 0;
+    let unfinished = 0;
+    for (const t of this.threads) {
+      if (t.state === 'done') continue;
+      unfinished++;
+      if (this.isEnabled(t)) enabled.push(t);
+    }
+    if (enabled.length === 0) {
+      if (unfinished > 0) this.deadlock();
+      return this.finish();
+    }
+    if (this.step >= this.maxSteps) {
+      this.livelock();
+      return this.finish();
+    }
+    const prev = this.current;
+    let i = 0;
+    if (enabled.length > 1) {
+      const cp = this.cp;
+      cp.step = this.step;
+      cp.current = prev;
+      i = this.chooser(cp);
+    }
+    const t = enabled[i];
+    if (t === undefined) throw new Error(`strategy chose ${i} of ${enabled.length} enabled threads`);
+    if (t !== prev) {
+      this.switches.push({ step: this.step, thread: t.name, op: t.pending.kind });
+      if (prev !== null && prev.state === 'ready' && enabled.includes(prev)) this.preemptions++;
+    }
+    if (!t.started) {
+      t.started = true;
+      if (t.level > 0) {
+        let hs = this.handlers.get(t.cpu);
+        if (hs === undefined) this.handlers.set(t.cpu, (hs = []));
+        hs.push(t);
+        this.activeHandlers++;
+      }
+    }
+    const op = t.pending;
+    this.ops.push(op);
+    this.choices.push(t.id);
+    this.step++;
+    this.current = t;
+    t.state = 'running';
+    const resume = t.resume!;
+    t.resume = null;
+    resume();
+  }
+
+  private checkInvariants(): void {
+    for (const inv of this.invariants) {
+      const r = inv.check();
+      if (r === null) continue;
+      const f = typeof r === 'string' ? { kind: `invariant:${inv.name}`, message: r } : r;
+      this.report({ ...f, message: `${f.message} (after step ${this.step - 1})` });
+      return;
+    }
+  }
+
+  private deadlock(): void {
+    const lines: string[] = [];
+    for (const t of this.threads) {
+      if (t.state === 'done') continue;
+      const op = t.pending;
+      const holders = op.waitsOn?.() ?? [];
+      const what = op.obj === undefined ? op.kind : `${op.kind}(${op.obj})`;
+      lines.push(`  ${t.name} (cpu${t.cpu}) waits in ${what}${holders.length ? `, held by ${holders.join(', ')}` : ''}`);
+    }
+    this.current = null;
+    this.report({
+      kind: 'deadlock',
+      message: `deadlock: every unfinished thread is blocked (${lines.length} threads)`,
+      report: ['INFO: task blocked: deadlock detected', ...lines].join('\n'),
+      details: { blocked: lines.map((l) => l.trim()) },
+    });
+  }
+
+  private livelock(): void {
+    const cycle = livelockCycle(this.trace);
+    this.report({
+      kind: 'livelock',
+      message: `livelock: no progress within ${this.maxSteps} steps; repeating: ${cycle.join(' -> ')}`,
+      details: { repeating: cycle },
+    });
+  }
+}
+
+function lastOpOf(trace: readonly TraceEvent[], thread: string): string | undefined {
+  for (let i = trace.length - 1; i >= 0; i--) {
+    const ev = trace[i]!;
+    if (ev.thread === thread) return ev.obj === undefined ? ev.op : `${ev.op}(${ev.obj})`;
+  }
+  return undefined;
+}

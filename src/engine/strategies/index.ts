@@ -1,0 +1,15 @@
+import type { Strategy, StrategyOptions } from '../strategy.ts';
+import { randomStrategy } from './random.ts';
+
+const strategies = {
+  random: randomStrategy,
+} satisfies Record<string, (o: StrategyOptions) => Strategy>;
+
+export type StrategyName = keyof typeof strategies;
+export const strategyNames = Object.keys(strategies) as StrategyName[];
+
+export function createStrategy(name: string, opts: StrategyOptions): Strategy {
+  const make = (strategies as Record<string, (o: StrategyOptions) => Strategy>)[name];
+  if (make === undefined) throw new Error(`unknown strategy '${name}' (expected one of: ${strategyNames.join(', ')})`);
+  return make(opts);
+}

@@ -1,0 +1,31 @@
+import type { Op, ThreadState } from './types.ts';
+
+/** Marks a thread that has not run yet; its first step runs its body up to its
+ * first real scheduling point. */
+export const START: Op = { kind: 'start', footprint: [] };
+
+/** A simulated thread: an async function that runs only when the scheduler says. */
+export class SimThread {
+  state: ThreadState = 'ready';
+  /** The operation it will perform when next scheduled. */
+  pending: Op;
+  /** Releases the thread from its current scheduling point. */
+  resume: (() => void) | null = null;
+  /** True once it has run at least one step. */
+  started = false;
+  /** Slot for upper layers (the kernel keeps its per-task state here). */
+  local: unknown = undefined;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    /** CPU it runs on; threads on one CPU never run in parallel with a handler there. */
+    readonly cpu: number,
+    /** 0 for ordinary threads; a higher level interrupts lower ones on its CPU
+     * (softirq over task, hardirq over softirq) and runs to completion first. */
+    readonly level: number,
+    start: Op,
+  ) {
+    this.pending = start;
+  }
+}

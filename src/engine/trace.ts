@@ -1,0 +1,35 @@
+import type { TraceEvent } from './types.ts';
+
+/** `op(obj)` or `op`. */
+export function opLabel(ev: Pick<TraceEvent, 'op' | 'obj'>): string {
+  return ev.obj === undefined ? ev.op : `${ev.op}(${ev.obj})`;
+}
+
+export function renderOps(events: readonly TraceEvent[]): string[] {
+  return events.map((ev) => `#${ev.step} ${opLabel(ev)}${ev.result === undefined ? '' : ` = ${ev.result}`}`);
+}
+
+/** Renders a trace as aligned text: step, CPU, thread, operation, result. */
+export function renderTrace(events: readonly TraceEvent[]): string {
+  const w = Math.max(6, ...events.map((e) => e.thread.length));
+  const sw = String(Math.max(0, events.length - 1)).length;
+  return events
+    .map((ev) => {
+      const res = ev.result === undefined ? '' : ` = ${ev.result}`;
+      return `${String(ev.step).padStart(sw)}  cpu${ev.cpu}  ${ev.thread.padEnd(w)}  ${opLabel(ev)}${res}`;
+    })
+    .join('\n');
+}
+
+/** The shortest sequence of operations that the tail of `trace` keeps repeating,
+ * or the last few operations when there is no clean cycle. */
+export function livelockCycle(trace: readonly TraceEvent[]): string[] {
+  const key = (ev: TraceEvent) => `${ev.thread}:${opLabel(ev)}`;
+  const n = trace.length;
+  for (let p = 1; p <= Math.min(64, Math.floor(n / 3)); p++) {
+    let ok = true;
+    for (let i = n - 2 * p; i < n && ok; i++) ok = key(trace[i]!) === key(trace[i - p]!);
+    if (ok) return trace.slice(n - p).map(key);
+  }
+  return trace.slice(Math.max(0, n - 8)).map(key);
+}
