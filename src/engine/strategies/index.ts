@@ -1,8 +1,10 @@
 import type { Strategy, StrategyOptions } from '../strategy.ts';
+import { dfsStrategy } from './dfs.ts';
 import { randomStrategy } from './random.ts';
 
 const strategies = {
   random: randomStrategy,
+  dfs: dfsStrategy,
 } satisfies Record<string, (o: StrategyOptions) => Strategy>;
 
 export type StrategyName = keyof typeof strategies;
