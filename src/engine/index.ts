@@ -8,3 +8,4 @@ export { createStrategy, strategyNames, type StrategyName } from './strategies/i
 export { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts';
 export { renderTrace, renderOps, opLabel } from './trace.ts';
 export { canonical, hashText, stableHash } from './hash.ts';
+export { defineScenario, loadScenario, scenarioFileHash, type Scenario, type ScenarioInput, type LoadedScenario, type Bounds } from './scenario.ts';

@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Arbitrary } from 'fast-check';
+import { hashText } from './hash.ts';
+import type { Program } from './program.ts';
+import type { Run } from './run.ts';
+
+/** Bounds a scenario runs under unless the user overrides them. */
+export interface Bounds {
+  readonly strategy?: string;
+  readonly schedules?: number;
+  readonly maxSteps?: number;
+  readonly preemptions?: number;
+  readonly depth?: number;
+  readonly seed?: number | string;
+}
+
+/** What a scenario file default-exports. */
+export interface Scenario<P = unknown> extends Program<P> {
+  readonly description?: string;
+  /** The patch version under test, by name. */
+  readonly variant?: string;
+  /** `clean`, or the finding kind the scenario must produce. */
+  readonly expect: string;
+  readonly bounds?: Bounds;
+}
+
+export interface ScenarioInput<P> {
+  readonly name: string;
+  readonly description?: string;
+  readonly variant?: string;
+  readonly expect: string;
+  readonly bounds?: Bounds;
+  readonly params?: P;
+  readonly paramsArbitrary?: Arbitrary<P>;
+  setup(run: Run, params: P): void;
+  stateHash?(run: Run): string;
+}
+
+/** Declares a scenario. A scenario file is a module whose default export is this. */
+export function defineScenario<P = undefined>(s: ScenarioInput<P>): Scenario<P> {
+  return s;
+}
+
+/** A scenario with the identity a replay token pins: its path and content hash. */
+export interface LoadedScenario {
+  readonly scenario: Scenario;
+  /** Path relative to the working directory, with forward slashes. */
+  readonly path: string;
+  readonly hash: string;
+}
+
+/** Hash of a scenario file's bytes. */
+export async function scenarioFileHash(path: string): Promise<string> {
+  return hashText(await readFile(path, 'utf8'));
+}
+
+/** Imports a scenario file and records its identity. */
+export async function loadScenario(path: string): Promise<LoadedScenario> {
+  const abs = resolve(path);
+  const hash = await scenarioFileHash(abs);
+  const mod = (await import(pathToFileURL(abs).href)) as { default?: Scenario };
+  const scenario = mod.default;
+  if (scenario === undefined || typeof scenario.setup !== 'function') {
+    throw new Error(`${path}: does not default-export defineScenario({...})`);
+  }
+  return { scenario, path: relative(process.cwd(), abs).split('\\').join('/'), hash };
+}
