@@ -75,9 +75,7 @@ export class Exploration implements Driver {
 
   async runSchedule(chooser: Chooser, params: unknown = this.params): Promise<Run> {
     if (this.schedules > 0 && this.schedules % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-    const run = this.execute(chooser, params);
-    await run.start();
-    this.watchdog.active = null;
+    const run = await this.execute(chooser, params);
     this.schedules++;
     this.steps += run.step;
     this.preemptions += run.preemptions;
@@ -108,9 +106,7 @@ export class Exploration implements Driver {
   }
 
   private async replayOne(schedule: Schedule, params: unknown): Promise<Run> {
-    const run = this.execute(followSchedule(schedule, true), params);
-    await run.start();
-    this.watchdog.active = null;
+    const run = await this.execute(followSchedule(schedule, true), params);
     const got = run.schedule();
     if (!sameSchedule(got, schedule)) {
       throw new ScheduleDivergence(
@@ -120,10 +116,14 @@ export class Exploration implements Driver {
     return run;
   }
 
-  private execute(chooser: Chooser, params: unknown): Run {
+  /** Sets up and runs one schedule to its end. */
+  private async execute(chooser: Chooser, params: unknown): Promise<Run> {
     const run = new Run(chooser, { maxSteps: this.maxSteps, shared: this.shared });
     this.program.setup(run, params);
     this.watchdog.arm(run);
+    await run.start();
+    this.watchdog.active = null;
+    if (run.strategyError !== undefined) throw run.strategyError;
     return run;
   }
 }

@@ -56,6 +56,8 @@ export class Run {
   preemptions = 0;
   finding: Finding | null = null;
   finished = false;
+  /** An error of the strategy (not of a thread), rethrown to the explorer. */
+  strategyError: unknown = undefined;
   readonly done: Promise<void>;
 
   private readonly maxSteps: number;
@@ -267,7 +269,12 @@ export class Run {
       const cp = this.cp;
       cp.step = this.step;
       cp.current = prev;
-      i = this.chooser(cp);
+      try {
+        i = this.chooser(cp);
+      } catch (e) {
+        this.strategyError = e;
+        return this.finish();
+      }
     }
     const t = enabled[i];
     if (t === undefined) throw new Error(`strategy chose ${i} of ${enabled.length} enabled threads`);
