@@ -1,6 +1,6 @@
 import { SimThread, START } from './thread.ts';
 import { livelockCycle, renderOps } from './trace.ts';
-import type { Finding, FindingInput, Op, Schedule, Switch, TraceEvent } from './types.ts';
+import type { Finding, FindingInput, Op, Schedule, Switch, ThreadState, TraceEvent } from './types.ts';
 
 /** What a strategy sees at a choice point. `enabled` is reused between steps: read
  * it, do not keep it. */
@@ -30,6 +30,7 @@ export interface RunOptions {
 }
 
 const NEVER: Promise<void> = new Promise(() => {});
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * One execution of a scenario under one schedule. Callback-driven: each scheduling
@@ -63,7 +64,6 @@ export class Run {
   private readonly maxSteps: number;
   private readonly invariants: Invariant[] = [];
   private readonly eligibility: Array<(t: SimThread) => boolean> = [];
-  private readonly enabledBuf: SimThread[] = [];
   private readonly results = new Map<number, string>();
   private traceCache: TraceEvent[] | null = null;
   private readonly cp: { run: Run; step: number; enabled: readonly SimThread[]; current: SimThread | null };
@@ -79,7 +79,7 @@ export class Run {
     this.maxSteps = opts.maxSteps;
     this.shared = opts.shared;
     this.done = new Promise((r) => (this.resolveDone = r));
-    this.cp = { run: this, step: 0, enabled: this.enabledBuf, current: null };
+    this.cp = { run: this, step: 0, enabled: [], current: null };
   }
 
   /** The executed steps as events. Built on demand: exploration records only the
@@ -145,9 +145,11 @@ export class Run {
     if (this.finished || t === null) return NEVER; // a thread of a run that has ended
     t.pending = op;
     t.state = 'ready';
-    const p = new Promise<void>((r) => (t.resume = r));
+    t.resume = null;
     this.decide();
-    return p;
+    // Chosen again at once: no promise to make, the thread just goes on.
+    if (this.current === t && (t.state as ThreadState) === 'running') return RESOLVED;
+    return new Promise<void>((r) => (t.resume = r));
   }
 
   /** Records the result of the current step in the trace. */
@@ -247,8 +249,8 @@ export class Run {
     if (this.finding === null && this.invariants.length > 0) this.checkInvariants();
     if (this.finding !== null) return this.finish();
 
-    const enabled = this.enabledBuf;
-    enabled.length = 0;
+    // A fresh array is cheaper than truncating a reused one.
+    const enabled: SimThread[] = [];
     let unfinished = 0;
     for (const t of this.threads) {
       if (t.state === 'done') continue;
@@ -268,6 +270,7 @@ export class Run {
     if (enabled.length > 1) {
       const cp = this.cp;
       cp.step = this.step;
+      cp.enabled = enabled;
       cp.current = prev;
       try {
         i = this.chooser(cp);
@@ -297,9 +300,11 @@ export class Run {
     this.step++;
     this.current = t;
     t.state = 'running';
-    const resume = t.resume!;
+    // A thread that is choosing itself from inside point() has no resolver yet;
+    // point() sees it is current and returns at once.
+    const resume = t.resume;
     t.resume = null;
-    resume();
+    if (resume !== null) resume();
   }
 
   private checkInvariants(): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { explore, Exploration, followSchedule, renderTrace, type Program } from '../../src/engine/index.ts';
+import { explore, Exploration, renderTrace, type Program } from '../../src/engine/index.ts';
 import { abba, lostUpdate } from './programs.ts';
 
 /** Number of interleavings of threads with the given step counts. */
