@@ -1,0 +1,27 @@
+import type { ScenarioRecord } from './record.ts';
+
+const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** JUnit XML: one testcase per scenario; a scenario that missed its verdict fails. */
+export function junit(records: readonly ScenarioRecord[]): string {
+  const failures = records.filter((r) => !r.met).length;
+  const cases = records.map((r) => {
+    const head = `  <testcase classname="${esc(r.variant)}" name="${esc(r.name)}" file="${esc(r.file)}">`;
+    const out = r.findings.map((f) => `${f.kind}: ${f.message}\nreplay: septcheck replay ${f.token}`).join('\n\n');
+    const body = r.met
+      ? ''
+      : `\n    <failure message="${esc(`expected ${r.expected}, found ${r.found}`)}">${esc(out)}</failure>`;
+    const sys = out === '' ? '' : `\n    <system-out>${esc(out)}</system-out>`;
+    return `${head}${body}${sys}\n  </testcase>`;
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="septcheck" tests="${records.length}" failures="${failures}">`,
+    `<testsuite name="sweep" tests="${records.length}" failures="${failures}">`,
+    ...cases,
+    '</testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,39 @@
+/** A finding as the CLI reports and stores it. */
+export interface FindingRecord {
+  readonly kind: string;
+  readonly message: string;
+  readonly report?: string;
+  readonly token: string;
+  readonly originalSteps: number;
+  readonly minimalSteps: number;
+  readonly trace: string;
+}
+
+/** One scenario's outcome in a sweep: what --json, --out and merge carry. */
+export interface ScenarioRecord {
+  readonly file: string;
+  readonly hash: string;
+  readonly name: string;
+  readonly variant: string;
+  readonly strategy: string;
+  readonly schedules: number;
+  readonly steps: number;
+  readonly expected: string;
+  /** `clean` or `finding`. */
+  readonly verdict: 'clean' | 'finding';
+  /** `clean` or the first finding's kind. */
+  readonly found: string;
+  readonly met: boolean;
+  readonly spteVisits?: number;
+  readonly stats: Readonly<Record<string, number | string>>;
+  readonly findings: readonly FindingRecord[];
+}
+
+/** The sweep settings a record was made under; --resume only reuses matching ones. */
+export interface SweepSettings {
+  readonly strategy?: string;
+  readonly schedules?: number;
+  readonly seed?: number | string;
+  readonly preemptions?: number;
+  readonly time?: number;
+}

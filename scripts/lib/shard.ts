@@ -1,0 +1,23 @@
+import { UsageError } from './errors.ts';
+
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** Parses `i/n` (1-based). */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) {
+    throw new UsageError(`--shard '${text}': expected i/n with 1 <= i <= n, e.g. 1/4`);
+  }
+  return { index, count };
+}
+
+/** The items of one shard: item k of the sorted list goes to shard (k mod n) + 1. */
+export function takeShard<T>(items: readonly T[], shard: Shard | undefined): T[] {
+  if (shard === undefined) return items.slice();
+  return items.filter((_, k) => k % shard.count === shard.index - 1);
+}

@@ -1,0 +1,2 @@
+// The public API of septcheck: what scenario files import from 'septcheck'.
+export * from './engine/index.ts';
