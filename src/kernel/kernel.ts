@@ -1,0 +1,181 @@
+// The kernel of one schedule: its tasks and CPUs, the preemption and interrupt
+// masking rules the scheduler must obey, lockdep, and the configuration knobs.
+import type { FindingInput, Footprint, Op, Run, SimThread } from '../engine/index.ts';
+import { lockdep_graph_of } from './lockdep/graph.ts';
+import { lockdep } from './lockdep/lockdep.ts';
+import { held_at_exit } from './lockdep/reports.ts';
+import { HARDIRQ_LEVEL, SOFTIRQ_LEVEL, SOFTIRQ_MASK, TASK_LEVEL, task_struct } from './task.ts';
+
+export interface KernelOptions {
+  /** CONFIG_PROVE_LOCKING (default on): recursion, lock-order and irq-state checks.
+   * Held-lock tracking, bad unlocks, asserts and might_sleep() stay on without it. */
+  readonly prove_locking?: boolean;
+  /** Fault injection: allocations that may not sleep (GFP_ATOMIC, GFP_NOWAIT) fail. */
+  readonly gfp_atomic_fails?: boolean;
+}
+
+export interface SpawnOptions {
+  readonly cpu?: number;
+}
+
+type body = () => Promise<unknown> | unknown;
+
+/** The kernel of one schedule, kept in run.ext. */
+export class Kernel {
+  prove_locking: boolean;
+  gfp_atomic_fails: boolean;
+  readonly lockdep: lockdep;
+  /** This schedule's number within the exploration, from 1. */
+  readonly schedule_no: number;
+  readonly tasks: task_struct[] = [];
+  private readonly on_cpu = new Map<number, task_struct[]>();
+  /** Per CPU, the task that may not be preempted now (spinlock held, preemption,
+   * bottom halves or interrupts off). By construction there is at most one. */
+  private readonly pinned: (SimThread | undefined)[] = [];
+  private readonly names = new Map<string, number>();
+
+  constructor(
+    readonly run: Run,
+    opts: KernelOptions = {},
+  ) {
+    if (run.ext instanceof Kernel) throw new Error('this run already has a Kernel: use Kernel.of(run)');
+    this.prove_locking = opts.prove_locking ?? true;
+    this.gfp_atomic_fails = opts.gfp_atomic_fails ?? false;
+    run.ext = this;
+    this.schedule_no = ++lockdep_graph_of(run).schedules;
+    this.lockdep = new lockdep(this);
+    run.constrain((t) => t.level !== TASK_LEVEL || this.may_run(t));
+    run.onThreadExit((t) => this.exit(t));
+  }
+
+  /** The kernel of `run`, created on first use. */
+  static of(run: Run): Kernel {
+    return run.ext instanceof Kernel ? run.ext : new Kernel(run);
+  }
+
+  /** The task_struct of a thread; threads spawned straight on the run get one here. */
+  task(t: SimThread): task_struct {
+    if (t.local instanceof task_struct) return t.local;
+    const task = new task_struct(this, t);
+    t.local = task;
+    this.tasks.push(task);
+    let list = this.on_cpu.get(t.cpu);
+    if (list === undefined) this.on_cpu.set(t.cpu, (list = []));
+    list.push(task);
+    return task;
+  }
+
+  // kthread_run() in include/linux/kthread.h: a task, by default on its own CPU.
+  kthread(name: string, fn: body, opts: SpawnOptions = {}): task_struct {
+    return this.spawn(name, fn, TASK_LEVEL, opts.cpu);
+  }
+
+  // raise_softirq() in kernel/softirq.c: `fn` runs in softirq context on `cpu`,
+  // interrupting the task there whenever it has bottom halves and interrupts on.
+  raise_softirq(name: string, fn: body, opts: { readonly cpu: number }): task_struct {
+    return this.spawn(name, fn, SOFTIRQ_LEVEL, opts.cpu, {
+      kind: 'softirq',
+      footprint: this.cpu_footprint(opts.cpu),
+      waitsOn: () => this.softirq_masked_by(opts.cpu),
+    });
+  }
+
+  // generic_handle_irq() in kernel/irq/irqdesc.c: `fn` runs in hardirq context on
+  // `cpu`, with interrupts off, whenever interrupts are enabled there.
+  raise_hardirq(name: string, fn: body, opts: { readonly cpu: number }): task_struct {
+    return this.spawn(name, fn, HARDIRQ_LEVEL, opts.cpu, {
+      kind: 'hardirq',
+      footprint: this.cpu_footprint(opts.cpu),
+      waitsOn: () => this.hardirq_masked_by(opts.cpu),
+    });
+  }
+
+  /** Spawns a thread of the given level with its task_struct in place. */
+  spawn(name: string, fn: body, level: number, cpu: number | undefined, start?: Op): task_struct {
+    const opts = start === undefined ? { cpu, level } : { cpu, level, start };
+    const t = this.run.spawn(name, async () => void (await fn()), opts);
+    return this.task(t);
+  }
+
+  /** A deterministic name unique in this run: `base`, then `base#2`, ... */
+  unique(base: string): string {
+    const n = (this.names.get(base) ?? 0) + 1;
+    this.names.set(base, n);
+    return n === 1 ? base : `${base}#${n}`;
+  }
+
+  /** Footprint of an operation that changes what may interrupt `cpu`. */
+  cpu_footprint(cpu: number): Footprint[] {
+    return [{ key: `cpu:${cpu}`, access: 'write' }];
+  }
+
+  /** Tasks below softirq level on `cpu` that keep a softirq from starting there. */
+  softirq_masked_by(cpu: number): string[] | null {
+    let by: string[] | null = null;
+    for (const u of this.on_cpu.get(cpu) ?? []) {
+      if (u.level >= SOFTIRQ_LEVEL || u.thread.state === 'done') continue;
+      if ((u.preempt_count & SOFTIRQ_MASK) !== 0 || u.irqs_off) (by ??= []).push(u.comm);
+    }
+    return by;
+  }
+
+  /** Contexts on `cpu` with interrupts disabled. */
+  hardirq_masked_by(cpu: number): string[] | null {
+    let by: string[] | null = null;
+    for (const u of this.on_cpu.get(cpu) ?? []) {
+      if (u.level >= HARDIRQ_LEVEL || u.thread.state === 'done') continue;
+      if (u.irqs_off) (by ??= []).push(u.comm);
+    }
+    return by;
+  }
+
+  /** Called by task_struct whenever its preempt count or irq state changes. */
+  preempt_changed(t: task_struct): void {
+    if (t.level !== TASK_LEVEL) return;
+    if (!t.preemptible) this.pinned[t.cpu] = t.thread;
+    else if (this.pinned[t.cpu] === t.thread) this.pinned[t.cpu] = undefined;
+  }
+
+  /** A task may run unless another task on its CPU cannot be preempted. */
+  private may_run(t: SimThread): boolean {
+    const p = this.pinned[t.cpu];
+    return p === undefined || p === t;
+  }
+
+  /** Raises a finding at the operation `op`: the task performs it (without waiting,
+   * as lockdep reports before a task spins) and the run stops there. */
+  async splat_at(op: Op, f: FindingInput): Promise<never> {
+    await this.run.point(op.waitsOn === undefined ? op : { kind: op.kind, obj: op.obj, footprint: op.footprint });
+    this.run.result(f.kind);
+    this.run.report(f);
+    await this.run.point({ kind: 'BUG', footprint: [] });
+    throw new Error('unreachable: the run stops at a finding');
+  }
+
+  /** Raises a finding from a check that cannot wait (e.g. inside kmalloc()). */
+  report(f: FindingInput): void {
+    this.run.report(f);
+  }
+
+  /** lockdep_sys_exit() and do_exit(): a task must leave with no lock held and
+   * preemption and interrupts as it found them. */
+  private exit(th: SimThread): void {
+    if (!(th.local instanceof task_struct)) return;
+    const t = th.local;
+    if (this.pinned[t.cpu] === th) this.pinned[t.cpu] = undefined;
+    if (t.held_locks.length > 0) {
+      const names = t.held_locks.map((h) => h.instance.name);
+      this.report({
+        kind: 'lock-held-at-exit',
+        message: `${t.comm} exits holding ${names.join(', ')}`,
+        report: held_at_exit(t),
+        details: { thread: t.comm, locks: names },
+      });
+    } else if (t.preempt_count !== t.base_preempt_count || t.irqs_off !== t.base_irqs_off) {
+      const notes = [];
+      if (t.preempt_count !== t.base_preempt_count) notes.push(`note: ${t.comm}[${t.pid}] exited with preempt_count ${t.preempt_count - t.base_preempt_count}`);
+      if (t.irqs_off !== t.base_irqs_off) notes.push(`note: ${t.comm}[${t.pid}] exited with irqs disabled`);
+      this.report({ kind: 'preempt-leak', message: notes.join('; '), report: notes.join('\n'), details: { thread: t.comm } });
+    }
+  }
+}
