@@ -1,2 +1,3 @@
 // The public API of septcheck: what scenario files import from 'septcheck'.
 export * from './engine/index.ts';
+export * from './kernel/index.ts';
