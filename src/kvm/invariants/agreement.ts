@@ -1,0 +1,48 @@
+// The mirror root and the S-EPT agree: wherever no mirror SPTE is frozen, every
+// mirror leaf has an S-EPT leaf at the same GFN, level and PFN that is not blocked,
+// and the S-EPT has no other leaf. Checked over the ranges that changed.
+import { kvm_mirror_root, type kvm } from '../kvm.ts';
+import { fmt_gfn, KVM_PAGES_PER_HPAGE, level_name, type gfn_t } from '../levels.ts';
+import { is_last_spte, is_shadow_present_pte } from '../spte.ts';
+import { tdp_mmu_leaves, tdp_mmu_walk_gfn } from '../tdp_mmu_lookup.ts';
+
+/** What disagrees in [lo, hi), or null; `frozen` when a mirror SPTE there is frozen. */
+export function mirror_sept_disagreement(kvm: kvm, lo: gfn_t, hi: gfn_t): string | 'frozen' | null {
+  const root = kvm_mirror_root(kvm);
+  const td = kvm.tdx.td;
+  if (tdp_mmu_walk_gfn(root, lo).frozen) return 'frozen';
+  const mirror = new Map<string, number>();
+  for (const l of tdp_mmu_leaves(root, lo, hi)) {
+    if (l.spte === null) return 'frozen';
+    mirror.set(`${l.level}:${l.gfn}`, l.spte.pfn);
+    const e = td.leaf_at(l.gfn, l.level);
+    const what = `mirror ${level_name(l.level)} leaf at GFN ${fmt_gfn(l.gfn)} -> pfn 0x${l.spte.pfn.toString(16)}`;
+    if (e === null) return `${what} has no S-EPT leaf`;
+    if (e.pfn !== l.spte.pfn) return `${what} but the S-EPT maps pfn 0x${e.pfn.toString(16)}`;
+    if (e.blocked) return `${what} but the S-EPT leaf is BLOCKED`;
+  }
+  for (const e of td.leaves_in(lo, hi)) {
+    if (!mirror.has(`${e.level}:${e.gfn}`)) return `S-EPT ${level_name(e.level)} leaf at GFN ${fmt_gfn(e.gfn)} (${e.state}) has no mirror leaf`;
+  }
+  return null;
+}
+
+export function install_agreement_invariant(kvm: kvm): void {
+  const dirty: Array<[gfn_t, gfn_t]> = [];
+  kvm.model.tp_spte_write.register((ev) => {
+    if (!ev.sptep.sp.role.is_mirror) return;
+    // A new empty table changes no leaf.
+    if (!is_last_spte(ev.old_spte, ev.level) && !is_last_spte(ev.new_spte, ev.level) && is_shadow_present_pte(ev.new_spte) && !is_shadow_present_pte(ev.old_spte)) return;
+    dirty.push([ev.gfn, ev.gfn + KVM_PAGES_PER_HPAGE(ev.level)]);
+  });
+  kvm.tdx.td.tp_sept_changed.register((ev) => dirty.push([ev.gfn, ev.gfn + ev.pages]));
+  kvm.run.invariant('agreement', () => {
+    while (dirty.length > 0) {
+      const [lo, hi] = dirty.shift()!;
+      const d = mirror_sept_disagreement(kvm, lo, hi);
+      // Frozen: an update is in flight; its final write marks the range dirty again.
+      if (d !== null && d !== 'frozen') return `mirror root and S-EPT disagree: ${d}`;
+    }
+    return null;
+  });
+}

@@ -1,0 +1,18 @@
+// Caches are filled before they are needed: no allocation under a spinning lock
+// finds its cache empty (for kvm_mmu_memory_cache the kernel's own cache-exhausted
+// check fires first; this covers the DPAMT caches).
+import type { kvm } from '../kvm.ts';
+import { fmt_gfn } from '../levels.ts';
+import type { cache_empty } from '../model.ts';
+
+export function install_caches_invariant(kvm: kvm): void {
+  const bad: cache_empty[] = [];
+  kvm.model.tp_cache_empty.register((ev) => {
+    if (ev.atomic) bad.push(ev);
+  });
+  kvm.run.invariant('caches', () => {
+    const ev = bad.shift();
+    if (ev === undefined) return null;
+    return `${ev.cache} empty in atomic context: ${ev.thread} needed DPAMT pages for GFN ${fmt_gfn(ev.gfn)} under a spinning lock`;
+  });
+}

@@ -1,0 +1,23 @@
+// Dynamic PAMT bookkeeping: a 2 MiB host region has its 4K PAMT installed exactly
+// when some page holds a reference on it.
+import type { kvm } from '../kvm.ts';
+import { fmt_gfn } from '../levels.ts';
+import { SPTE_ENT_PER_PAGE } from '../levels.ts';
+
+export function install_dpamt_invariant(kvm: kvm): void {
+  const host = kvm.host;
+  const dirty: Array<{ region: number; gfn: number }> = [];
+  host.pamt.tp_changed.register((ev) => dirty.push(ev));
+  kvm.run.invariant('dpamt', () => {
+    while (dirty.length > 0) {
+      const { region, gfn } = dirty.shift()!;
+      const installed = host.pamt.installed.has(region);
+      const refs = host.pamt_refcount.get(region) ?? 0;
+      if (installed !== refs > 0) {
+        const pfn = region * SPTE_ENT_PER_PAGE;
+        return `DPAMT of host region pfn 0x${pfn.toString(16)} (for GFN ${gfn < 0 ? '?' : fmt_gfn(gfn)}) is ${installed ? 'installed' : 'not installed'} with refcount ${refs}`;
+      }
+    }
+    return null;
+  });
+}

@@ -1,0 +1,25 @@
+// A vCPU makes progress once it is alone: a fault or ACCEPT that keeps retrying when
+// every other thread has finished, with nothing changed in between, never completes.
+import type { kvm } from '../kvm.ts';
+import { fmt_gfn } from '../levels.ts';
+import type { vcpu_retry } from '../model.ts';
+
+export function install_liveness_invariant(kvm: kvm): void {
+  const stuck = new Map<string, number>();
+  const bad: vcpu_retry[] = [];
+  kvm.model.tp_vcpu_retry.register((ev) => {
+    const key = `${ev.thread}:${ev.gfn}`;
+    if (!ev.alone || ev.progress) {
+      stuck.delete(key);
+      return;
+    }
+    const n = (stuck.get(key) ?? 0) + 1;
+    stuck.set(key, n);
+    if (n >= 2) bad.push(ev);
+  });
+  kvm.run.invariant('liveness', () => {
+    const ev = bad.shift();
+    if (ev === undefined) return null;
+    return `vcpu${ev.vcpu_id} (${ev.thread}) keeps retrying GFN ${fmt_gfn(ev.gfn)} (${ev.reason}) alone with nothing changing: it can never complete`;
+  });
+}

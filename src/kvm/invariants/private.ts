@@ -1,0 +1,55 @@
+// Private memory is never clobbered: a private GFN the guest accepted, outside every
+// in-flight operation that may destroy memory, keeps an accepted S-EPT mapping whose
+// page holds the content the guest expects. Checked where the S-EPT changed.
+import type { kvm } from '../kvm.ts';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../kvm.ts';
+import { fmt_gfn, fmt_range, type gfn_t } from '../levels.ts';
+
+interface dirty {
+  readonly lo: gfn_t;
+  readonly hi: gfn_t;
+  readonly what: string;
+  /** Operations in flight when it changed. */
+  readonly inflight: string;
+}
+
+/** The first GFN in [lo, hi) whose private memory is gone, and why; or null. */
+export function private_memory_lost(kvm: kvm, lo: gfn_t, hi: gfn_t): { gfn: gfn_t; why: string } | null {
+  const td = kvm.tdx.td;
+  for (const p of kvm.guest.accepted.pieces(lo, hi)) {
+    if (p.value === undefined) continue;
+    for (const a of kvm.mem_attr_array.pieces(p.lo, p.hi)) {
+      if (((a.value ?? 0) & KVM_MEMORY_ATTRIBUTE_PRIVATE) === 0) continue;
+      for (let g = a.lo; g < a.hi; ) {
+        const e = td.lookup(g);
+        if (e === null) return { gfn: g, why: 'has no S-EPT mapping' };
+        if (!e.accepted) return { gfn: g, why: `is mapped PENDING (pfn 0x${e.pfn.toString(16)}): the guest must accept it again` };
+        const stop = Math.min(a.hi, e.gfn + e.pages);
+        const pfn = e.pfn + (g - e.gfn);
+        for (const c of td.content.pieces(pfn, pfn + (stop - g))) {
+          if (c.value !== p.value) return { gfn: g + (c.lo - pfn), why: `holds content v${c.value ?? '-'} where the guest expects v${p.value}` };
+        }
+        g = stop;
+      }
+    }
+  }
+  return null;
+}
+
+export function install_private_invariant(kvm: kvm): void {
+  const items: dirty[] = [];
+  kvm.tdx.td.tp_sept_changed.register((ev) => {
+    const inflight = kvm.model.inflight.filter((op) => op.destroys).map((op) => `${op.name}${fmt_range(op.start, op.end)}`).join(', ') || 'none';
+    for (const [lo, hi] of kvm.model.uncovered(ev.gfn, ev.gfn + ev.pages)) items.push({ lo, hi, what: ev.what, inflight });
+  });
+  kvm.run.invariant('private', () => {
+    while (items.length > 0) {
+      const d = items.shift()!;
+      const lost = private_memory_lost(kvm, d.lo, d.hi);
+      if (lost !== null) {
+        return `private GFN ${fmt_gfn(lost.gfn)} ${lost.why} after an S-EPT ${d.what}; it lies outside every operation allowed to discard memory (in flight: ${d.inflight})`;
+      }
+    }
+    return null;
+  });
+}

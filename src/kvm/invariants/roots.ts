@@ -1,0 +1,24 @@
+// Root references are balanced: once every thread is done, each root holds as many
+// references as when the invariant was installed.
+import type { kvm } from '../kvm.ts';
+import { fmt_range, KVM_PAGES_PER_HPAGE } from '../levels.ts';
+import type { kvm_mmu_page } from '../mmu_page.ts';
+import { tdp_mmu_root_refs } from '../tdp_mmu_roots.ts';
+
+export function install_roots_invariant(kvm: kvm): void {
+  const baseline = new Map<kvm_mmu_page, number>();
+  for (const root of kvm.arch.tdp_mmu_roots) baseline.set(root, tdp_mmu_root_refs(root));
+  let checked = false;
+  kvm.run.invariant('roots', () => {
+    if (checked || !kvm.run.threads.every((t) => t.state === 'done')) return null;
+    checked = true;
+    for (const [root, refs] of baseline) {
+      const now = tdp_mmu_root_refs(root);
+      if (now !== refs) {
+        const kind = root.role.is_mirror ? 'mirror' : 'direct';
+        return `${kind} root ${root.name} holds ${now} references after every thread finished, ${refs} before: kvm_tdp_mmu_get_root()/kvm_tdp_mmu_put_root() unbalanced (root of GFNs ${fmt_range(root.gfn, root.gfn + KVM_PAGES_PER_HPAGE(root.role.level + 1))})`;
+      }
+    }
+    return null;
+  });
+}

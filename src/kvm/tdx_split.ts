@@ -1,0 +1,83 @@
+// Splitting the mirror root before a conversion or a memory failure removes part of
+// a huge page (v3 review: Kai Huang's and Sean Christopherson's head/tail arithmetic;
+// v5 44/45: the per-VM PAMT cache under a mutex taken outside mmu_lock). These are
+// the defaults of the extension points in hooks.ts.
+import { tdx_alloc_pamt_pages, tdx_dpamt_entry_pages, tdx_init_pamt_cache, tdx_topup_pamt_cache } from './dpamt.ts';
+import type { tdx_split_cache_ops } from './hooks.ts';
+import { lockdep_assert_held, lockdep_assert_held_write, mutex_init, mutex_lock, mutex_unlock, spin_lock_init } from './kernel.ts';
+import { kvm_mirror_root, type kvm } from './kvm.ts';
+import { ALIGN_DOWN, IS_ALIGNED, KVM_PAGES_PER_HPAGE, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, type gfn_t } from './levels.ts';
+import type { kvm_mmu_page } from './mmu_page.ts';
+import { tdp_mmu_split_huge_pages_root } from './tdp_mmu_split.ts';
+import { tdx_min_split_cache_sz } from './tdx_sept.ts';
+
+export interface split_range {
+  readonly start: gfn_t;
+  readonly end: gfn_t;
+  readonly target_level: number;
+}
+
+/** The only blocks that can hold a leaf crossing [start, end): for each huge level,
+ * the block holding `start` and the one holding `end` when they are not aligned to
+ * it, largest level first, each once. */
+export function tdx_boundary_split_ranges(start: gfn_t, end: gfn_t): split_range[] {
+  const out: split_range[] = [];
+  for (const level of [PG_LEVEL_1G, PG_LEVEL_2M]) {
+    const n = KVM_PAGES_PER_HPAGE(level);
+    for (const x of [start, end]) {
+      if (IS_ALIGNED(x, n)) continue;
+      const base = ALIGN_DOWN(x, n);
+      if (out.some((r) => r.start === base && r.target_level === level - 1)) continue;
+      out.push({ start: base, end: base + n, target_level: level - 1 });
+    }
+  }
+  return out;
+}
+
+/** Default split_boundary: split the head and tail blocks with the existing API,
+ * never walking the middle of the range. */
+export async function tdx_split_boundary_head_tail(kvm: kvm, root: kvm_mmu_page, start: gfn_t, end: gfn_t): Promise<number> {
+  lockdep_assert_held_write(kvm.mmu_lock);
+  for (const r of tdx_boundary_split_ranges(start, end)) {
+    const ret = await tdp_mmu_split_huge_pages_root(kvm, root, r.start, r.end, r.target_level, false, false);
+    if (ret !== 0) return ret;
+  }
+  return 0;
+}
+
+/** Default split_cache_topup: DPAMT pages for each boundary block that may need a split. */
+export function tdx_split_cache_topup_boundary(kvm: kvm, start: gfn_t, end: gfn_t): number {
+  let n = 0;
+  for (const r of tdx_boundary_split_ranges(start, end)) {
+    n += r.target_level === PG_LEVEL_4K ? tdx_min_split_cache_sz(kvm, PG_LEVEL_2M) : tdx_dpamt_entry_pages(kvm.host);
+  }
+  return n;
+}
+
+/** Default split_root: the mirror root. */
+export function tdx_split_root_mirror(kvm: kvm): kvm_mmu_page {
+  return kvm_mirror_root(kvm);
+}
+
+/** Default split_cache (v5 44/45): kvm_tdx->pamt_cache under pamt_cache_lock, a mutex
+ * taken before mmu_lock so topping up may sleep without dropping mmu_lock. */
+export const tdx_pamt_cache_mutex: tdx_split_cache_ops = {
+  async prepare(kvm, pages) {
+    await mutex_lock(kvm.tdx.pamt_cache_lock);
+    return tdx_topup_pamt_cache(kvm.tdx.pamt_cache, pages);
+  },
+  async take(kvm, n, gfn) {
+    lockdep_assert_held(kvm.tdx.pamt_cache_lock);
+    return tdx_alloc_pamt_pages(kvm.model, kvm.tdx.pamt_cache, n, gfn);
+  },
+  async release(kvm) {
+    await mutex_unlock(kvm.tdx.pamt_cache_lock);
+  },
+};
+
+// tdx_vm_init() in arch/x86/kvm/vmx/tdx.c, with v5 44/45 and the fix from its review.
+export function tdx_vm_init_default(kvm: kvm): void {
+  tdx_init_pamt_cache(kvm.tdx.pamt_cache);
+  mutex_init(kvm.tdx.pamt_cache_lock);
+  spin_lock_init(kvm.tdx.prealloc_split_cache_lock);
+}

@@ -1,0 +1,99 @@
+// Creating a TD (virt/kvm/kvm_main.c kvm_create_vm(), arch/x86/kvm/vmx/tdx.c
+// tdx_vm_init(), kvm_mmu_init_tdp_mmu()): the locks, the roots, the vCPUs, one
+// memslot bound to a guest_memfd. Runs in a scenario's setup, before any thread.
+import type { Run } from '../engine/index.ts';
+import { default_kvm_tdx_hooks } from './defaults.ts';
+import { tdx_host_of, tdx_pamt_cache, type tdx_host_opts } from './dpamt.ts';
+import { tdx_guest } from './guest.ts';
+import { kvm_gmem, type gmem_backing } from './guest_memfd.ts';
+import type { kvm_tdx_hooks } from './hooks.ts';
+import { interval_map } from './interval_map.ts';
+import { Kernel, mutex, mutex_init, rwlock_init, rwlock_t, spinlock_t } from './kernel.ts';
+import { INVALID_GPA, KVM_MEMORY_ATTRIBUTE_PRIVATE, type kvm, type kvm_memory_slot, type kvm_vm_stat } from './kvm.ts';
+import { PT64_ROOT_4LEVEL } from './levels.ts';
+import { kvm_model } from './model.ts';
+import { kvm_tdp_mmu_alloc_root } from './tdp_mmu_roots.ts';
+import { tdx_td } from './tdx_module.ts';
+import { kvm_vcpu } from './vcpu.ts';
+
+export interface kvm_create_vm_opts {
+  /** guest_memfd size in 4 KiB pages, bound at GFN 0. */
+  readonly gmem_pages: number;
+  /** Default 'hugetlb'. */
+  readonly backing?: gmem_backing;
+  /** Order of a huge folio; default 9 (2 MiB). */
+  readonly huge_order?: number;
+  readonly nr_vcpus?: number;
+  /** Default 4-level EPT. */
+  readonly root_level?: number;
+  /** Memory starts private (a TD's usual start); default true. */
+  readonly private?: boolean;
+  /** Extension points a variant overrides; the rest keep their defaults. */
+  readonly hooks?: Partial<kvm_tdx_hooks>;
+  readonly host?: tdx_host_opts;
+}
+
+function new_stat(): kvm_vm_stat {
+  return { spte_visits: 0, pages: [], splits: 0, zaps: 0, faults: 0, fault_retries: 0, split_alloc_drops: 0, pages_tables: 0 };
+}
+
+// kvm_create_vm() + tdx_vm_init(): a TD with its roots and vCPUs.
+export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts): kvm {
+  const k = Kernel.of(run);
+  const host = tdx_host_of(run, opts.host);
+  const root_level = opts.root_level ?? PT64_ROOT_4LEVEL;
+  const mmu_lock = new rwlock_t(k, '&kvm->mmu_lock');
+  rwlock_init(mmu_lock);
+  const slots_lock = new mutex(k, '&kvm->slots_lock');
+  mutex_init(slots_lock);
+  const hooks: kvm_tdx_hooks = { ...default_kvm_tdx_hooks(), ...opts.hooks };
+  const vm = {
+    run,
+    k,
+    mmu_lock,
+    slots_lock,
+    mmu_invalidate_in_progress: 0,
+    mmu_invalidate_seq: 0,
+    mmu_invalidate_range_start: INVALID_GPA,
+    mmu_invalidate_range_end: INVALID_GPA,
+    vm_bugged: false,
+    stat: new_stat(),
+    arch: { tdp_mmu_roots: [], root_level },
+    tdx: {
+      td: new tdx_td(run, root_level, host.pamt),
+      pamt_cache: new tdx_pamt_cache('kvm_tdx->pamt_cache'),
+      // Left for tdx_vm_init() to initialise.
+      pamt_cache_lock: new mutex(k, '&kvm_tdx->pamt_cache_lock'),
+      prealloc_split_cache_lock: new spinlock_t(k, '&kvm_tdx->prealloc_split_cache_lock'),
+    },
+    vcpus: [],
+    mem_attr_array: new interval_map<number>(),
+    memslot: null as unknown as kvm_memory_slot,
+    hooks,
+    host,
+    guest: null as unknown as tdx_guest,
+    model: new kvm_model(run),
+    next_sp_id: 0,
+  } satisfies kvm as kvm;
+  const gmem = new kvm_gmem(vm, opts.gmem_pages, opts.backing ?? 'hugetlb', opts.huge_order ?? 9);
+  Object.assign(vm, { memslot: { base_gfn: 0, npages: opts.gmem_pages, gmem: { file: gmem, pgoff: 0 } }, guest: new tdx_guest(vm) });
+  kvm_tdp_mmu_alloc_root(vm, true);
+  kvm_tdp_mmu_alloc_root(vm, false);
+  hooks.tdx_vm_init(vm);
+  for (let i = 0; i < (opts.nr_vcpus ?? 1); i++) vm.vcpus.push(new kvm_vcpu(vm, i));
+  if (opts.private ?? true) vm.mem_attr_array.set(0, opts.gmem_pages, KVM_MEMORY_ATTRIBUTE_PRIVATE);
+  return vm;
+}
+
+/** The guest_memfd bound to the VM's memslot. */
+export function kvm_gmem_of(kvm: kvm): kvm_gmem {
+  return kvm.memslot.gmem.file;
+}
+
+/** Spawns the thread that runs `vcpu` (kvm_vcpu_ioctl(KVM_RUN)); `body` is what the
+ * guest does on it. */
+export function kvm_vcpu_thread(vcpu: kvm_vcpu, body: (vcpu: kvm_vcpu) => Promise<unknown>, opts: { cpu?: number } = {}): void {
+  const name = vcpu.name;
+  vcpu.thread = name;
+  vcpu.kvm.k.kthread(name, () => body(vcpu), opts);
+}
