@@ -1,3 +1,4 @@
 // The public API of septcheck: what scenario files import from 'septcheck'.
 export * from './engine/index.ts';
 export * from './kernel/index.ts';
+export * from './kvm/index.ts';
