@@ -1,7 +1,7 @@
-// Module resolve hook: 'septcheck' (and 'septcheck/...') resolve to this package's source.
+// Module resolve hook: 'septcheck' resolves to this package's source, so a scenario
+// file outside the checkout can import it. The rest of the chain (tsx) still runs.
 const entry = new URL('../src/index.ts', import.meta.url).href;
 
 export async function resolve(specifier, context, next) {
-  if (specifier === 'septcheck') return { url: entry, shortCircuit: true };
-  return next(specifier, context);
+  return next(specifier === 'septcheck' ? entry : specifier, context);
 }

@@ -1,0 +1,97 @@
+// The septcheck command line: sweep, replay, regress add, list, merge.
+import { availableParallelism } from 'node:os';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { exitOnError } from './lib/errors.ts';
+
+const int = (name: string, min: number) => (v: string) => {
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+  return Number(v);
+};
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+  return n;
+};
+
+const program = new Command('septcheck')
+  .description('Model-check KVM TDX S-EPT huge-page splitting designs: explore interleavings, get minimal replayable counterexamples.')
+  .addHelpText('after', '\nExample:\n  $ septcheck sweep scenarios/ --strategy dpor --preemptions 2\n  $ septcheck replay sc1.… --html report.html')
+  .exitOverride()
+  .configureOutput({ outputError: (s, write) => write(`septcheck: ${s.replace(/^error: /, '').trim()}\n`) });
+
+program
+  .command('sweep')
+  .argument('[paths...]', 'scenario files or folders (default: scenarios/)')
+  .description('run scenarios and check each against its expected verdict')
+  .option('--strategy <name>', 'random | pct | fastcheck | dpor | dfs (default: each scenario\'s own)')
+  .option('--schedules <n>', 'schedule budget per scenario', int('--schedules', 1))
+  .option('--time <seconds>', 'wall-time budget per scenario', positive('--time'))
+  .option('--seed <seed>', 'seed for seeded strategies')
+  .option('--preemptions <k>', 'preemption bound (dpor, dfs)', int('--preemptions', 0))
+  .option('--workers <n>', 'worker threads', int('--workers', 1), availableParallelism())
+  .option('--shard <i/n>', 'run only shard i of n (deterministic partition)')
+  .option('--json <file>', 'write one JSON object per scenario')
+  .option('--junit <file>', 'write JUnit XML for CI')
+  .option('--out <dir>', 'write each finding as it happens (JSONL + report file)')
+  .option('--resume', 'skip scenarios already recorded in --out')
+  .addHelpText('after', '\nExample:\n  $ septcheck sweep scenarios/catalogue --strategy dpor --preemptions 2 --out out/ --json out/sweep.json')
+  .action(async (paths: string[], o) => {
+    const { sweep } = await import('./commands/sweep.ts');
+    process.exitCode = await sweep(paths, { ...o, seed: o.seed === undefined ? undefined : /^\d+$/.test(o.seed) ? Number(o.seed) : o.seed });
+  });
+
+program
+  .command('replay')
+  .argument('<token>', 'a replay token printed by sweep (sc1.…)')
+  .description('re-run a finding from its token: report, interleaving, state difference')
+  .option('--html <file>', 'also write a self-contained swimlane page')
+  .option('--json', 'print the finding as JSON')
+  .addHelpText('after', '\nExit codes: 1 the finding reproduces, 0 the schedule ran clean, 2 bad or stale token.\n\nExample:\n  $ septcheck replay sc1.q1ZKz… --html finding.html')
+  .action(async (token: string, o) => {
+    const { replay } = await import('./commands/replay.ts');
+    process.exitCode = await replay(token, o);
+  });
+
+const regress = program.command('regress').description('manage the regression corpus (scenarios/regressions/)');
+regress
+  .command('add')
+  .argument('<token>', 'the replay token of the finding to pin')
+  .requiredOption('--name <name>', 'file name for scenarios/regressions/<name>.ts')
+  .description('pin a finding at its minimal schedule as a regression scenario')
+  .addHelpText('after', '\nExample:\n  $ septcheck regress add sc1.q1ZKz… --name v5-44-missing-mutex-init')
+  .action(async (token: string, o: { name: string }) => {
+    const { regressAdd } = await import('./commands/regress.ts');
+    console.log(`wrote ${await regressAdd(token, o)}`);
+  });
+
+program
+  .command('list')
+  .argument('[paths...]', 'scenario files or folders (default: scenarios/)')
+  .description('list scenarios and variants with one-line descriptions')
+  .addHelpText('after', '\nExample:\n  $ septcheck list scenarios/catalogue')
+  .action(async (paths: string[]) => {
+    const { list } = await import('./commands/list.ts');
+    await list(paths);
+  });
+
+program
+  .command('merge')
+  .argument('<dirs...>', '--out directories of sharded sweeps')
+  .description('combine sharded sweep outputs into one summary')
+  .option('--json <file>', 'write the merged JSON')
+  .option('--junit <file>', 'write merged JUnit XML')
+  .addHelpText('after', '\nExample:\n  $ septcheck merge out/shard-1 out/shard-2 --json sweep.json')
+  .action(async (dirs: string[], o) => {
+    const { merge } = await import('./commands/merge.ts');
+    process.exitCode = merge(dirs, o);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // Help and version exit 0; every parse error is bad input: exit 2.
+    process.exit(e.exitCode === 0 ? 0 : 2);
+  }
+  exitOnError(e);
+}
