@@ -1,7 +1,9 @@
+import type { Arbitrary } from 'fast-check';
 import type { Program } from './program.ts';
 import { Run, type Chooser } from './run.ts';
 import { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts';
-import type { Driver, Strategy, StrategyOptions } from './strategy.ts';
+import { shrinkFinding } from './shrink.ts';
+import type { Driver, RunScheduleOptions, Strategy, StrategyOptions } from './strategy.ts';
 import { createStrategy, type StrategyName } from './strategies/index.ts';
 import type { Finding, Schedule } from './types.ts';
 import { Watchdog } from './watchdog.ts';
@@ -20,6 +22,12 @@ export interface ExploreOptions {
   readonly params?: unknown;
   /** Stop at the first finding (default) or keep exploring. */
   readonly stopOnFirst?: boolean;
+  /** fast-check's replay path, with `seed` (strategy `fastcheck`). */
+  readonly path?: string;
+  /** Minimise every finding before reporting it (default true). */
+  readonly shrink?: boolean;
+  /** Replays the shrinker may spend on one finding; default 2000. */
+  readonly shrinkRuns?: number;
 }
 
 export interface ExploreStats {
@@ -49,7 +57,8 @@ export class Exploration implements Driver {
   readonly extra: Record<string, number | string> = {};
   readonly maxSteps: number;
   readonly params: unknown;
-  private readonly budget: number;
+  readonly paramsArbitrary?: Arbitrary<unknown>;
+  readonly budget: number;
   private readonly stopOnFirst: boolean;
   private readonly watchdog = new Watchdog();
   private readonly states = new Set<string>();
@@ -57,6 +66,8 @@ export class Exploration implements Driver {
   private steps = 0;
   private preemptions = 0;
   private maxPreemptions = 0;
+  /** Schedules run up to and including the first that failed, recorded or not. */
+  private firstFindingAt = 0;
 
   constructor(
     readonly program: Program,
@@ -65,6 +76,8 @@ export class Exploration implements Driver {
     this.budget = opts.schedules ?? 1000;
     this.maxSteps = opts.maxSteps ?? 10_000;
     this.params = opts.params ?? program.params;
+    // Caller-fixed parameters are not redrawn.
+    if (opts.params === undefined) this.paramsArbitrary = program.paramsArbitrary;
     this.stopOnFirst = opts.stopOnFirst ?? true;
   }
 
@@ -73,7 +86,7 @@ export class Exploration implements Driver {
     return this.schedules < this.budget;
   }
 
-  async runSchedule(chooser: Chooser, params: unknown = this.params): Promise<Run> {
+  async runSchedule(chooser: Chooser, params: unknown = this.params, opts: RunScheduleOptions = {}): Promise<Run> {
     if (this.schedules > 0 && this.schedules % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
     const run = await this.execute(chooser, params);
     this.schedules++;
@@ -83,9 +96,14 @@ export class Exploration implements Driver {
     if (this.program.stateHash !== undefined && run.finding === null) this.states.add(this.program.stateHash(run));
     if (run.finding !== null) {
       run.finding.params = params;
-      this.findings.push(run.finding);
+      if (this.firstFindingAt === 0) this.firstFindingAt = this.schedules;
+      if (opts.record !== false) this.findings.push(run.finding);
     }
     return run;
+  }
+
+  report(finding: Finding): void {
+    this.findings.push(finding);
   }
 
   /** Replays `schedule` strictly, after its prelude, in this exploration. */
@@ -101,6 +119,7 @@ export class Exploration implements Driver {
       preemptions: this.preemptions,
       maxPreemptions: this.maxPreemptions,
       terminalStates: this.states.size,
+      ...(this.firstFindingAt > 0 ? { firstFindingAt: this.firstFindingAt } : {}),
       ...this.extra,
     };
   }
@@ -134,6 +153,7 @@ export function strategyOptions(opts: ExploreOptions): StrategyOptions {
     maxSteps: opts.maxSteps ?? 10_000,
     preemptions: opts.preemptions,
     depth: opts.depth,
+    path: opts.path,
   };
 }
 
@@ -143,5 +163,14 @@ export async function explore(program: Program, opts: ExploreOptions = {}): Prom
     typeof opts.strategy === 'object' ? opts.strategy : createStrategy(opts.strategy ?? 'random', strategyOptions(opts));
   const d = new Exploration(program, opts);
   await strategy.explore(d);
+  if (opts.shrink !== false && d.findings.length > 0) {
+    let runs = 0;
+    for (let i = 0; i < d.findings.length; i++) {
+      const r = await shrinkFinding(program, d.findings[i]!, { maxSteps: d.maxSteps, maxRuns: opts.shrinkRuns });
+      d.findings[i] = r.finding;
+      runs += r.runs;
+    }
+    d.extra.shrinkRuns = runs;
+  }
   return { findings: d.findings, stats: d.stats() };
 }

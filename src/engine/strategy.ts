@@ -1,13 +1,28 @@
+import type { Arbitrary } from 'fast-check';
 import type { Chooser, Run } from './run.ts';
+import type { Finding } from './types.ts';
+
+/** How one schedule is run. */
+export interface RunScheduleOptions {
+  /** False to leave the run's finding uncollected (fast-check's own shrink probes);
+   * the strategy may then `report` a finding itself. Default true. */
+  readonly record?: boolean;
+}
 
 /** What a strategy drives: it runs schedules until it is done or the budget is spent. */
 export interface Driver {
   /** Runs one schedule to its end and records it. */
-  runSchedule(chooser: Chooser, params?: unknown): Promise<Run>;
+  runSchedule(chooser: Chooser, params?: unknown, opts?: RunScheduleOptions): Promise<Run>;
   /** False once the schedule budget is spent or a finding ended the exploration. */
   more(): boolean;
+  /** Collects a finding the strategy built itself (e.g. with fast-check's seed and path). */
+  report(finding: Finding): void;
   /** Scenario parameters when the strategy draws none. */
   readonly params: unknown;
+  /** Parameters to draw, when the program has an arbitrary and the caller fixed none. */
+  readonly paramsArbitrary?: Arbitrary<unknown>;
+  /** Schedule budget of the whole exploration. */
+  readonly budget: number;
   readonly maxSteps: number;
   /** Figures a strategy adds to the run's stats (e.g. dpor's pruned count). */
   readonly extra: Record<string, number | string>;
@@ -27,4 +42,6 @@ export interface StrategyOptions {
   readonly depth?: number;
   /** Step bound of one schedule. */
   readonly maxSteps: number;
+  /** fast-check's replay path (with `seed`), to rerun a recorded counterexample. */
+  readonly path?: string;
 }

@@ -1,10 +1,16 @@
 import type { Strategy, StrategyOptions } from '../strategy.ts';
 import { dfsStrategy } from './dfs.ts';
+import { dporStrategy } from './dpor.ts';
+import { fastcheckStrategy } from './fastcheck.ts';
+import { pctStrategy } from './pct.ts';
 import { randomStrategy } from './random.ts';
 
 const strategies = {
   random: randomStrategy,
   dfs: dfsStrategy,
+  pct: pctStrategy,
+  fastcheck: fastcheckStrategy,
+  dpor: dporStrategy,
 } satisfies Record<string, (o: StrategyOptions) => Strategy>;
 
 export type StrategyName = keyof typeof strategies;

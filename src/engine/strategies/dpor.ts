@@ -1,0 +1,161 @@
+import { footprintOf } from '../dpor/footprint.ts';
+import { disablees, executionOf, forEachRace, HappensBefore, type Execution } from '../dpor/execution.ts';
+import { Node, Tree, wakes, type Branch, type Sleeper } from '../dpor/tree.ts';
+import type { ChoicePoint, Run } from '../run.ts';
+import type { Driver, Strategy, StrategyOptions } from '../strategy.ts';
+import { opLabel } from '../trace.ts';
+
+/**
+ * Exhaustive exploration with dynamic partial-order reduction. Stateless: each
+ * schedule reruns the program along a recorded prefix, takes one new branch, then
+ * goes on without preempting. Independence comes from step footprints, plus the
+ * enabled sets each schedule shows (a step that disables a thread does not commute
+ * with it). After each schedule, every race (a step that conflicts with, or
+ * disables, another thread's pending operation, blocked threads included) asks for
+ * an alternative before that step:
+ *
+ * - unbounded: source-set DPOR with sleep sets (Abdulla et al., POPL 2014): one of
+ *   the threads that could start the reversed race, unless one already is tried
+ *   there; a thread asleep (its step covered by an explored sibling) is skipped.
+ * - under a preemption bound: the racing thread itself, or every thread that may
+ *   run when it cannot (Flanagan and Godefroid, POPL 2005), plus a conservative
+ *   alternative at the start of the racing step's block, where switching costs no
+ *   extra preemption (Coons, Musuvathi and McKinley, OOPSLA 2013). No sleep sets and
+ *   no source-set shortcut: the schedule that covers a sleeping thread, or another
+ *   initial, may reach the same partial order only with more preemptions than the
+ *   bound allows (differential tests against bounded dfs found such misses).
+ */
+export function dporStrategy(opts: StrategyOptions): Strategy {
+  const bound = opts.preemptions ?? Infinity;
+  return {
+    name: 'dpor',
+    async explore(d: Driver) {
+      const tree = new Tree();
+      const classes = new Set<string>();
+      let prefix: readonly number[] = [];
+      let branch: Branch | null = null;
+      let schedules = 0;
+      let blocked = 0;
+      const summary = (how: string) => {
+        d.extra.equivalenceClasses = classes.size;
+        d.extra.pruned = tree.pruned;
+        d.extra.sleepBlocked = blocked;
+        d.extra.dpor = `explored ${schedules} schedules (${tree.pruned} pruned), ${how}`;
+      };
+      while (d.more()) {
+        const sched = new BranchRun(prefix, branch, bound);
+        const run = await d.runSchedule(sched.choose);
+        schedules++;
+        if (sched.diverged) throw new Error('dpor: replaying a schedule prefix chose a thread that cannot run: the program is not deterministic');
+        const limit = sched.blockedAt >= 0 ? sched.blockedAt : run.step;
+        if (sched.blockedAt >= 0) blocked++;
+        const ex = executionOf(run, sched.branching);
+        const depth = branch?.depth ?? -1;
+        if (branch !== null) tree.nodes[depth]!.take(branch.thread, sleeperAt(ex, depth));
+        grow(tree, ex, sched, depth + 1, limit, bound);
+        const hb = new HappensBefore(ex);
+        forEachRace(ex, hb, limit, (i, q, j) => {
+          if (!Number.isFinite(bound)) return tree.nodes[i]?.wantOneOf(hb.initials(i, q, j), q);
+          tree.nodes[i]?.want(q);
+          let b = i;
+          while (b > 0 && ex.tid[b - 1] === ex.tid[i]) b--;
+          if (b < i) tree.nodes[b]?.want(q);
+        });
+        if (sched.blockedAt < 0) classes.add(hb.traceKey(run.ops.slice(0, run.step).map((op) => opLabel({ op: op.kind, obj: op.obj }))));
+        prefix = ex.tid;
+        branch = tree.next();
+        if (branch === null) {
+          d.extra.complete = Number.isFinite(bound) ? `within preemption bound ${bound}` : 'yes';
+          return summary(Number.isFinite(bound) ? `complete within preemption bound ${bound}` : 'complete');
+        }
+      }
+      summary('stopped before completion');
+    },
+  };
+}
+
+const sleeperAt = (ex: Execution, s: number): Sleeper => ({ fp: ex.fp[s]!, disables: disablees(ex, s) });
+
+/** Adds a node for each branching step of the new part of a schedule. */
+function grow(tree: Tree, ex: Execution, sched: BranchRun, from: number, limit: number, bound: number): void {
+  const tid = ex.tid;
+  tree.nodes.length = Math.max(0, from);
+  let preemptions = 0;
+  for (let s = 0; s < limit; s++) {
+    const en = sched.branching[s];
+    const prev = s > 0 ? tid[s - 1]! : -1;
+    const prevOn = en !== undefined && en.includes(prev);
+    if (s >= from && en !== undefined) {
+      const inBound = prevOn && preemptions >= bound ? [prev] : en;
+      tree.nodes[s] = new Node(inBound, sched.sleepAt[s] ?? new Map(), !Number.isFinite(bound), tid[s]!, sleeperAt(ex, s));
+    }
+    if (prevOn && tid[s] !== prev) preemptions++;
+  }
+}
+
+/** The chooser of one schedule: replays the prefix up to the branch, takes the
+ * branch, then runs on without preempting, keeping the sleep set. */
+class BranchRun {
+  /** Enabled thread ids at each step where the chooser was asked. */
+  readonly branching: (readonly number[] | undefined)[] = [];
+  /** The sleep set at each such step past the branch. */
+  readonly sleepAt: (Map<number, Sleeper> | undefined)[] = [];
+  /** First step at which every thread that may run was asleep: the rest repeats
+   * an explored schedule. */
+  blockedAt = -1;
+  diverged = false;
+  private readonly sleep: Map<number, Sleeper>;
+  private readonly depth: number;
+  private lastAsked = -1;
+
+  constructor(
+    private readonly prefix: readonly number[],
+    private readonly branch: Branch | null,
+    private readonly bound: number,
+  ) {
+    this.depth = branch?.depth ?? -1;
+    this.sleep = new Map(branch?.sleep ?? []);
+  }
+
+  readonly choose = (cp: ChoicePoint): number => {
+    const s = cp.step;
+    const ids = cp.enabled.map((t) => t.id);
+    this.branching[s] = ids;
+    if (s < this.depth) return this.index(ids, this.prefix[s]!);
+    if (s > this.depth) this.advance(cp.run, s);
+    for (const u of this.sleep.keys()) if (!ids.includes(u)) this.sleep.delete(u);
+    this.lastAsked = s;
+    if (s === this.depth) return this.index(ids, this.branch!.thread);
+    this.sleepAt[s] = new Map(this.sleep);
+    const cur = cp.current === null ? -1 : cp.current.id;
+    const curOn = ids.includes(cur);
+    const inBound = curOn && cp.run.preemptions >= this.bound ? [cur] : ids;
+    let pick = -1;
+    if (this.blockedAt < 0) {
+      pick = inBound.includes(cur) && !this.sleep.has(cur) ? cur : (inBound.find((u) => !this.sleep.has(u)) ?? -1);
+      if (pick < 0) this.blockedAt = s;
+    }
+    if (pick < 0) pick = curOn ? cur : ids[0]!;
+    return ids.indexOf(pick);
+  };
+
+  /** Updates the sleep set with the steps run since the chooser was last asked: a
+   * step that does not commute with a sleeper's wakes it; a step where nobody else
+   * could run may have disabled the sleepers, so it wakes them all. */
+  private advance(run: Run, s: number): void {
+    const last = this.lastAsked;
+    if (last < 0) return;
+    if (s > last + 1) return this.sleep.clear();
+    const t = run.choices[last]!;
+    this.sleep.delete(t);
+    const f = footprintOf(run.ops[last]!);
+    for (const [u, z] of this.sleep) if (wakes(z, t, f)) this.sleep.delete(u);
+  }
+
+  private index(ids: readonly number[], thread: number): number {
+    const i = ids.indexOf(thread);
+    if (i >= 0) return i;
+    this.diverged = true;
+    return 0;
+  }
+}
