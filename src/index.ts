@@ -2,3 +2,4 @@
 export * from './engine/index.ts';
 export * from './kernel/index.ts';
 export * from './kvm/index.ts';
+export * from './variants/index.ts';

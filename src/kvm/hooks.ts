@@ -4,6 +4,8 @@
 import type { kvm } from './kvm.ts';
 import type { gfn_t } from './levels.ts';
 import type { kvm_mmu_page } from './mmu_page.ts';
+import type { tdp_iter } from './tdp_iter.ts';
+import type { kvm_vcpu } from './vcpu.ts';
 
 /** How the per-VM cache of DPAMT pages for splits without a vCPU is guarded. */
 export interface tdx_split_cache_ops {
@@ -19,7 +21,7 @@ export interface tdx_split_cache_ops {
 
 export interface kvm_tdx_hooks {
   /** Root the TDX splits operate on (mismatched accept, conversion, memory failure).
-   * Correct: the mirror root. v3's tdx_handle_mismatched_accept() used
+   * Correct: the mirror root. RFC v5 41/45's tdx_handle_mismatched_accept() used
    * kvm_tdp_mmu_split_huge_pages(), i.e. the normal root. */
   split_root(kvm: kvm): kvm_mmu_page;
   /** Split leaves that cross the range boundary before zapping it. Without, the
@@ -41,4 +43,12 @@ export interface kvm_tdx_hooks {
   punch_hole_requires_alignment: boolean;
   /** tdx_vm_init(): sets up the per-VM PAMT cache and its mutex. */
   tdx_vm_init(kvm: kvm): void;
+  /** How tdx_handle_mismatched_accept() splits the leaf holding `gfn` down to the
+   * guest's accept level. Default: tdp_mmu_split_huge_pages_root() on split_root
+   * (Sean on v3 11/24); v3 13/24: tdx_honor_guest_accept_level(). Returns 0 or -errno. */
+  split_for_accept(vcpu: kvm_vcpu, gfn: gfn_t, accept_level: number): Promise<number>;
+  /** How tdp_mmu_split_huge_page() replaces the huge leaf with the populated table.
+   * Default tdp_mmu_link_sp(): a cmpxchg under shared mmu_lock, so of two splitters
+   * of one leaf one wins and the other, refreshed, finds a table and moves on. */
+  split_link_sp(kvm: kvm, iter: tdp_iter, sp: kvm_mmu_page, shared: boolean): Promise<number>;
 }

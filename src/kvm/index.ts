@@ -33,8 +33,8 @@ export { kvm_mmu_invalidate_begin, kvm_mmu_invalidate_end, kvm_mmu_invalidate_ra
 export { KVM_FILTER_PRIVATE, KVM_FILTER_SHARED, type kvm_gfn_range } from './gfn_range.ts';
 export { kvm_flush_remote_tlbs } from './tlb_flush.ts';
 export { tdx_track, tdx_sept_set_private_spte, tdx_sept_link_private_spt, tdx_sept_remove_private_spte, tdx_sept_split_private_spte, tdx_min_split_cache_sz } from './tdx_sept.ts';
-export { tdx_handle_ept_violation, tdx_handle_mismatched_accept } from './tdx_exit.ts';
-export { tdx_boundary_split_ranges, tdx_split_boundary_head_tail, tdx_split_cache_topup_boundary, tdx_split_root_mirror, tdx_pamt_cache_mutex, tdx_vm_init_default, type split_range } from './tdx_split.ts';
+export { tdx_handle_ept_violation, tdx_handle_mismatched_accept, tdx_split_to_accept_level } from './tdx_exit.ts';
+export { tdx_boundary_split_ranges, tdx_split_ranges, tdx_split_boundary_head_tail, tdx_split_cache_topup_boundary, tdx_split_root_mirror, tdx_pamt_cache_mutex, tdx_vm_init_default, type split_range } from './tdx_split.ts';
 export { kvm_gmem_punch_hole } from './gmem_punch_hole.ts';
 export { kvm_gmem_set_attributes } from './gmem_convert.ts';
 export { kvm_gmem_error_folio } from './gmem_error.ts';

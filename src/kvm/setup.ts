@@ -90,9 +90,10 @@ export function tdx_premap_private(kvm: kvm, gfn: gfn_t, level: number, opts: pr
   }
 }
 
-/** Maps shared `gfn` at 4K in the normal root. */
-export function kvm_premap_shared(kvm: kvm, gfn: gfn_t): void {
-  const sp = table_at_setup(kvm, kvm_direct_root(kvm), gfn, PG_LEVEL_4K);
-  sp.write(SPTE_INDEX(gfn, PG_LEVEL_4K), make_spte(PG_LEVEL_4K, SHARED_PFN_BASE + gfn));
-  kvm.stat.pages[PG_LEVEL_4K] = (kvm.stat.pages[PG_LEVEL_4K] ?? 0) + 1;
+/** Maps the shared `level` page holding `gfn` in the normal root (default 4K). */
+export function kvm_premap_shared(kvm: kvm, gfn: gfn_t, level: number = PG_LEVEL_4K): void {
+  const base = gfn_round_for_level(gfn, level);
+  const sp = table_at_setup(kvm, kvm_direct_root(kvm), base, level);
+  sp.write(SPTE_INDEX(base, level), make_spte(level, SHARED_PFN_BASE + base));
+  kvm.stat.pages[level] = (kvm.stat.pages[level] ?? 0) + 1;
 }

@@ -11,7 +11,7 @@ import { is_large_pte, is_shadow_present_pte, make_small_spte, type leaf_spte } 
 import { for_each_tdp_pte_min_level, type tdp_iter } from './tdp_iter.ts';
 import { __tdp_mmu_alloc_sp_for_split, tdp_mmu_free_sp, tdp_mmu_init_child_sp } from './tdp_mmu_alloc.ts';
 import { tdp_mmu_iter_cond_resched } from './tdp_mmu_resched.ts';
-import { kvm_update_page_stats, tdp_mmu_link_sp } from './tdp_mmu_spte.ts';
+import { kvm_update_page_stats } from './tdp_mmu_spte.ts';
 
 // kvm_lockdep_assert_mmu_lock_held() in arch/x86/kvm/mmu/tdp_mmu.c
 export function kvm_lockdep_assert_mmu_lock_held(kvm: kvm, shared: boolean): void {
@@ -27,7 +27,7 @@ export async function tdp_mmu_split_huge_page(kvm: kvm, iter: tdp_iter, sp: kvm_
   // linked in yet and thus is not reachable from any other CPU.
   for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) sp.write(i, make_small_spte(huge_spte, level - 1, i));
   // Replace the huge spte with a pointer to the populated lower level page table.
-  const ret = await tdp_mmu_link_sp(kvm, iter, sp, shared);
+  const ret = await kvm.hooks.split_link_sp(kvm, iter, sp, shared);
   if (ret !== 0) return ret;
   kvm_update_page_stats(kvm, level - 1, SPTE_ENT_PER_PAGE);
   kvm.stat.splits++;

@@ -28,19 +28,26 @@ export async function tdx_handle_ept_violation(vcpu: kvm_vcpu, gfn: gfn_t, is_pr
 }
 
 // tdx_handle_mismatched_accept() (TDX huge pages v3, as fixed in review): the guest
-// accepted at `accept_level` inside a larger mapping; split the leaf down to that
-// level under write mmu_lock, with DPAMT pages from this vCPU's cache. Which root is
-// split is an extension point (hooks.split_root; v3 split the normal root).
+// accepted at `accept_level` inside a larger mapping; split that mapping down to the
+// accept level (hooks.split_for_accept).
 export async function tdx_handle_mismatched_accept(vcpu: kvm_vcpu, gfn: gfn_t, accept_level: number): Promise<number> {
   const kvm = vcpu.kvm;
   const start = gfn_round_for_level(gfn, accept_level);
   const end = start + KVM_PAGES_PER_HPAGE(accept_level);
-  return kvm.model.op('tdx_handle_mismatched_accept', start, end, false, async () => {
-    let r = await tdx_topup_pamt_cache(vcpu.pamt_cache, tdx_min_split_cache_sz(kvm, PG_LEVEL_2M));
-    if (r !== 0) return r;
-    await write_lock(kvm.mmu_lock);
-    r = await tdp_mmu_split_huge_pages_root(kvm, kvm.hooks.split_root(kvm), start, end, accept_level, false, false);
-    await write_unlock(kvm.mmu_lock);
-    return r;
-  });
+  return kvm.model.op('tdx_handle_mismatched_accept', start, end, false, () => kvm.hooks.split_for_accept(vcpu, gfn, accept_level));
+}
+
+/** Default split_for_accept: split the leaf down to the accept level under write
+ * mmu_lock, with DPAMT pages from this vCPU's cache. Which root is split is an
+ * extension point too (hooks.split_root; v5 41/45 split the normal root). */
+export async function tdx_split_to_accept_level(vcpu: kvm_vcpu, gfn: gfn_t, accept_level: number): Promise<number> {
+  const kvm = vcpu.kvm;
+  const start = gfn_round_for_level(gfn, accept_level);
+  const end = start + KVM_PAGES_PER_HPAGE(accept_level);
+  let r = await tdx_topup_pamt_cache(vcpu.pamt_cache, tdx_min_split_cache_sz(kvm, PG_LEVEL_2M));
+  if (r !== 0) return r;
+  await write_lock(kvm.mmu_lock);
+  r = await tdp_mmu_split_huge_pages_root(kvm, kvm.hooks.split_root(kvm), start, end, accept_level, false, false);
+  await write_unlock(kvm.mmu_lock);
+  return r;
 }

@@ -34,15 +34,21 @@ export function tdx_boundary_split_ranges(start: gfn_t, end: gfn_t): split_range
   return out;
 }
 
-/** Default split_boundary: split the head and tail blocks with the existing API,
- * never walking the middle of the range. */
-export async function tdx_split_boundary_head_tail(kvm: kvm, root: kvm_mmu_page, start: gfn_t, end: gfn_t): Promise<number> {
+/** Splits each block of `ranges` down to its target level with the existing API,
+ * under write mmu_lock. */
+export async function tdx_split_ranges(kvm: kvm, root: kvm_mmu_page, ranges: readonly split_range[]): Promise<number> {
   lockdep_assert_held_write(kvm.mmu_lock);
-  for (const r of tdx_boundary_split_ranges(start, end)) {
+  for (const r of ranges) {
     const ret = await tdp_mmu_split_huge_pages_root(kvm, root, r.start, r.end, r.target_level, false, false);
     if (ret !== 0) return ret;
   }
   return 0;
+}
+
+/** Default split_boundary: split the head and tail blocks, never walking the middle
+ * of the range. */
+export async function tdx_split_boundary_head_tail(kvm: kvm, root: kvm_mmu_page, start: gfn_t, end: gfn_t): Promise<number> {
+  return tdx_split_ranges(kvm, root, tdx_boundary_split_ranges(start, end));
 }
 
 /** Default split_cache_topup: DPAMT pages for each boundary block that may need a split. */

@@ -1,0 +1,73 @@
+// Family: an operation discards part of an accepted private huge leaf while a vCPU
+// keeps using the rest. KVM_SET_MEMORY_ATTRIBUTES2 (private to shared) of
+// [start, end), or a memory failure in one page (kvm_gmem_error_folio()); both must
+// split the leaves crossing the range before zapping it.
+import fc from 'fast-check';
+import {
+  guest_access,
+  kvm_gmem_error_folio,
+  kvm_gmem_of,
+  kvm_gmem_set_attributes,
+  kvm_install_invariants,
+  KVM_PAGES_PER_HPAGE,
+  kvm_vcpu_thread,
+  PG_LEVEL_1G,
+  PG_LEVEL_2M,
+  tdx_premap_private,
+} from 'septcheck';
+import { P1G, P2M, td_create, type family } from './_td.ts';
+
+export interface boundary_params {
+  /** Level of the leaf mapped at GFN P1G (2M or 1G). */
+  readonly leaf_level: number;
+  readonly op: 'set_attributes' | 'error_folio';
+  /** The discarded range, as offsets into the leaf (error_folio: `start` only). */
+  readonly start: number;
+  readonly end: number;
+  /** The vCPU writes a page of the leaf outside the range. */
+  readonly vcpu: boolean;
+}
+
+/** The first leaf page outside [start, end), if any. */
+function outside(p: boundary_params): number | null {
+  const pages = KVM_PAGES_PER_HPAGE(p.leaf_level);
+  const end = p.op === 'error_folio' ? p.start + 1 : p.end;
+  if (p.start > 0) return p.start - 1;
+  return end < pages ? end : null;
+}
+
+const arbitrary: fc.Arbitrary<boundary_params> = fc
+  .record({
+    leaf_level: fc.constantFrom(PG_LEVEL_2M, PG_LEVEL_1G),
+    op: fc.constantFrom('set_attributes' as const, 'error_folio' as const),
+    // Ranges 4K- or 2M-aligned, a few units long, anywhere in the leaf.
+    unit: fc.constantFrom(1, P2M),
+    at: fc.nat(),
+    len: fc.integer({ min: 1, max: 3 }),
+    vcpu: fc.boolean(),
+  })
+  // A memory failure breaks its folio into 4K folios: 2M ones here, to keep runs fast
+  // (a 1G folio is 262144 of them).
+  .map(({ leaf_level: drawn, op, unit, at, len, vcpu }) => {
+    const leaf_level = op === 'error_folio' ? PG_LEVEL_2M : drawn;
+    const units = KVM_PAGES_PER_HPAGE(leaf_level) / unit;
+    const start = (at % units) * unit;
+    return { leaf_level, op, start, end: start + len * unit, vcpu };
+  });
+
+export const boundary: family<boundary_params> = {
+  story:
+    'An accepted private 2M leaf at GFN 0x40000; kvm_gmem_set_attributes() makes [+0x10, +0x12) shared while vcpu0 writes a page of the leaf outside it.',
+  params: { leaf_level: PG_LEVEL_2M, op: 'set_attributes', start: 0x10, end: 0x12, vcpu: true },
+  paramsArbitrary: arbitrary,
+  setup(run, v, p) {
+    const vm = td_create(run, v, { huge_order: p.leaf_level === PG_LEVEL_1G ? 18 : 9 });
+    tdx_premap_private(vm, P1G, p.leaf_level);
+    kvm_install_invariants(vm);
+    const gfn = outside(p);
+    if (p.vcpu && gfn !== null) kvm_vcpu_thread(vm.vcpus[0]!, (vcpu) => guest_access(vcpu, P1G + gfn, true, true));
+    const gmem = kvm_gmem_of(vm);
+    if (p.op === 'error_folio') vm.k.kthread('memory_failure', () => kvm_gmem_error_folio(gmem, P1G + p.start));
+    else vm.k.kthread('set_attributes', () => kvm_gmem_set_attributes(gmem, P1G + p.start, P1G + p.end, 0));
+  },
+};

@@ -1,0 +1,45 @@
+// Family: fallocate(PUNCH_HOLE) on a hugetlb guest_memfd, inside an accepted private
+// 2M leaf, while vcpu0 writes a page of the leaf outside the hole. guest_memfd
+// accepts only holes aligned to the huge page on hugetlb/THP backing (Vishal
+// Annapurve on v3 11/24, Tue, 20 Jan 2026), so PUNCH_HOLE never needs a split: the
+// scenario checks that an unaligned hole is rejected with -EINVAL, not split.
+import fc from 'fast-check';
+import { EINVAL, fmt_range, guest_access, IS_ALIGNED, kvm_gmem_of, kvm_gmem_punch_hole, kvm_install_invariants, kvm_vcpu_thread, PG_LEVEL_2M, tdx_premap_private } from 'septcheck';
+import { P1G, P2M, td_create, type family } from './_td.ts';
+
+export interface punch_hole_params {
+  /** The hole, as an offset into the 2M leaf at GFN P1G and a length, in pages. */
+  readonly offset: number;
+  readonly len: number;
+}
+
+const arbitrary: fc.Arbitrary<punch_hole_params> = fc
+  .record({ unit: fc.constantFrom(1, 0x10, P2M), at: fc.nat({ max: P2M - 1 }), n: fc.integer({ min: 1, max: 2 }) })
+  .map(({ unit, at, n }) => ({ offset: at - (at % unit), len: n * unit }));
+
+export const punch_hole: family<punch_hole_params> = {
+  story: 'An accepted private 2M leaf at GFN 0x40000 on hugetlb backing; PUNCH_HOLE of [+0x10, +0x20) while vcpu0 writes +0x1ff.',
+  params: { offset: 0x10, len: 0x10 },
+  paramsArbitrary: arbitrary,
+  setup(run, v, p) {
+    const vm = td_create(run, v, { backing: 'hugetlb' });
+    tdx_premap_private(vm, P1G, PG_LEVEL_2M);
+    kvm_install_invariants(vm);
+    const gmem = kvm_gmem_of(vm);
+    const start = P1G + p.offset;
+    const end = start + p.len;
+    const outside = p.offset > 0 ? start - 1 : end < P1G + P2M ? end : null;
+    if (outside !== null) kvm_vcpu_thread(vm.vcpus[0]!, (vcpu) => guest_access(vcpu, outside, true, true));
+    let ret: number | null = null;
+    vm.k.kthread('punch_hole', async () => {
+      ret = await kvm_gmem_punch_hole(gmem, start, p.len);
+    });
+    const aligned = IS_ALIGNED(start, gmem.huge_pages) && IS_ALIGNED(end, gmem.huge_pages);
+    // Fires at the first split, or at the return if nothing was split.
+    run.invariant('punch_hole_alignment', () => {
+      if (aligned || (vm.stat.splits === 0 && (ret === null || ret === -EINVAL))) return null;
+      const what = vm.stat.splits > 0 ? 'split a huge leaf' : `returned ${ret}`;
+      return `kvm_gmem_punch_hole(${fmt_range(start, end)}) on hugetlb backing ${what}; a hole not aligned to the huge page must fail with -EINVAL`;
+    });
+  },
+};

@@ -1,0 +1,90 @@
+// Shared set-up of the catalogue: a TD whose extension points come from a registered
+// variant and knobs, and the definition every catalogue scenario goes through, so
+// its `variant` names a registered variant and its name and description carry the
+// knobs.
+import type { Arbitrary } from 'fast-check';
+import {
+  defineScenario,
+  kvm_create_vm,
+  KVM_PAGES_PER_HPAGE,
+  PG_LEVEL_1G,
+  PG_LEVEL_2M,
+  variant_by_name,
+  variant_hooks,
+  variant_label,
+  withKnobs,
+  type Bounds,
+  type gmem_backing,
+  type Knobs,
+  type kvm,
+  type kvm_tdx_hooks,
+  type Run,
+  type Scenario,
+} from 'septcheck';
+
+/** GFNs in a 2M and in a 1G page. */
+export const P2M = KVM_PAGES_PER_HPAGE(PG_LEVEL_2M);
+export const P1G = KVM_PAGES_PER_HPAGE(PG_LEVEL_1G);
+
+/** The patch version a scenario runs: a registered variant and knobs on top. */
+export interface td_variant {
+  readonly variant: string;
+  readonly knobs?: Partial<Knobs>;
+}
+
+export interface td_layout {
+  /** guest_memfd size in 4 KiB pages; default 2 GiB. */
+  readonly gmem_pages?: number;
+  readonly backing?: gmem_backing;
+  readonly huge_order?: number;
+  readonly nr_vcpus?: number;
+  /** Memory starts private; default true. */
+  readonly private?: boolean;
+}
+
+/** The extension points of `v`. */
+export function td_hooks(v: td_variant): Partial<kvm_tdx_hooks> {
+  return variant_hooks(withKnobs(variant_by_name(v.variant), v.knobs ?? {}));
+}
+
+/** The TD of one schedule, built with the variant's hooks (or `hooks`, derived from them). */
+export function td_create(run: Run, v: td_variant, layout: td_layout = {}, hooks: Partial<kvm_tdx_hooks> = td_hooks(v)): kvm {
+  return kvm_create_vm(run, { gmem_pages: 2 * P1G, ...layout, hooks });
+}
+
+/** `variant knob=value ...`, the knobs the scenario sets on top of the variant. */
+export function td_label(v: td_variant): string {
+  return variant_label(variant_by_name(v.variant), v.knobs);
+}
+
+/** A catalogue scenario of a family: its variant, verdict and bounds, with the
+ * family's set-up, default parameters and their arbitrary. */
+export interface catalogue_spec<P> extends td_variant {
+  readonly name: string;
+  /** What this member shows; the family and variant label are appended. */
+  readonly description: string;
+  readonly expect: string;
+  readonly bounds: Bounds;
+  readonly params?: P;
+}
+
+export interface family<P> {
+  /** One sentence: the layout and the threads. */
+  readonly story: string;
+  readonly params: P;
+  readonly paramsArbitrary?: Arbitrary<P>;
+  setup(run: Run, v: td_variant, params: P): void;
+}
+
+export function catalogue_scenario<P>(f: family<P>, s: catalogue_spec<P>): Scenario<P> {
+  return defineScenario<P>({
+    name: s.name,
+    description: `${s.description} [${td_label(s)}] ${f.story}`,
+    variant: s.variant,
+    expect: s.expect,
+    bounds: s.bounds,
+    params: s.params ?? f.params,
+    ...(f.paramsArbitrary === undefined ? {} : { paramsArbitrary: f.paramsArbitrary }),
+    setup: (run, params) => f.setup(run, s, params),
+  });
+}

@@ -1,0 +1,38 @@
+// The patch versions under review, by name. Each variant file cites the patch and
+// message it models; knobs.ts adds the review's bugs on top of any of them.
+import { head_tail } from './head-tail.ts';
+import { mismatched_accept_mirror_root } from './mismatched-accept-mirror-root.ts';
+import { mismatched_accept_normal_root } from './mismatched-accept-normal-root.ts';
+import { v3_cross_boundary } from './v3-cross-boundary.ts';
+import { v5_44 } from './v5-44.ts';
+import { v5_44_fixed } from './v5-44-fixed.ts';
+import type { Variant } from './variant.ts';
+
+export type { Citation, Variant, VariantInfo } from './variant.ts';
+export { knob_defaults, variant_hooks, variant_knobs, variant_label, withKnobs, type Knobs } from './knobs.ts';
+export type { topup_site } from './split-cache-knobs.ts';
+export { split_boundary_of, head_tail } from './head-tail.ts';
+export { __kvm_gmem_split_private, v3_cross_boundary } from './v3-cross-boundary.ts';
+export { kvm_split_cross_boundary_leafs, kvm_tdp_mmu_gfn_range_split_cross_boundary_leafs, kvm_tdp_mmu_try_split_huge_pages } from './v3-split.ts';
+export { tdx_honor_guest_accept_level } from './v3-accept-level.ts';
+export { prealloc_split_cache, per_vm_split_cache, tdx_topup_vm_split_cache } from './v3-split-cache.ts';
+export { v5_44 } from './v5-44.ts';
+export { v5_44_fixed } from './v5-44-fixed.ts';
+export { mismatched_accept_normal_root } from './mismatched-accept-normal-root.ts';
+export { mismatched_accept_mirror_root } from './mismatched-accept-mirror-root.ts';
+
+export const variants: readonly Variant[] = [
+  v3_cross_boundary,
+  head_tail,
+  v5_44,
+  v5_44_fixed,
+  mismatched_accept_normal_root,
+  mismatched_accept_mirror_root,
+];
+
+/** The registered variant called `name`. */
+export function variant_by_name(name: string): Variant {
+  const v = variants.find((x) => x.name === name);
+  if (v === undefined) throw new Error(`unknown variant '${name}' (known: ${variants.map((x) => x.name).join(', ')})`);
+  return v;
+}

@@ -1,0 +1,23 @@
+// Knob split_spte_atomic = false: concurrent splitters of one range under shared
+// mmu_lock with a "did I split" check instead of an atomic update. Kai Huang asked
+// (v3 11/24 review) for a split status; Yan Zhao: "the status could be inaccurate
+// when multiple threads are trying to split the same memory range concurrently".
+// Only a cmpxchg that fails and retries (tdp_mmu_set_spte_atomic()) makes one
+// splitter win and the other find the table.
+import { type kvm, type kvm_mmu_page, type tdp_iter, handle_changed_spte, kvm_tdp_mmu_write_spte, make_nonleaf_spte, tdp_mmu_link_sp } from '../kvm/index.ts';
+import { spte_footprint, spte_name } from '../kvm/tdp_mmu_spte.ts';
+
+// tdp_mmu_link_sp() in arch/x86/kvm/mmu/tdp_mmu.c with __tdp_mmu_set_spte_atomic()'s
+// cmpxchg replaced by a plain store: the splitter saw a huge leaf in iter->old_spte
+// and stores its table. A second splitter can do the same in between: the leaf is
+// split twice and the first table is lost. (On the normal root; the mirror root
+// splits only under write mmu_lock.)
+export async function tdp_mmu_link_sp_plain_store(kvm: kvm, iter: tdp_iter, sp: kvm_mmu_page, shared: boolean): Promise<number> {
+  if (!shared) return tdp_mmu_link_sp(kvm, iter, sp, shared);
+  const spte = make_nonleaf_spte(sp);
+  await kvm.run.point({ kind: 'WRITE_ONCE', obj: spte_name(iter.sptep, iter.gfn, iter.level), footprint: spte_footprint(iter.sptep, iter.gfn, iter.level) });
+  kvm_tdp_mmu_write_spte(kvm, iter.sptep, iter.gfn, iter.level, spte);
+  handle_changed_spte(kvm, iter.sptep, iter.gfn, iter.old_spte, spte, iter.level, true);
+  kvm.stat.pages_tables++; // tdp_account_mmu_page()
+  return 0;
+}
