@@ -6,7 +6,7 @@
 // split the head and tail pages is asinine." The figures are kvm.stat.spte_visits,
 // the entries the kernel's tdp_iter would examine: the whole conversion's, and the
 // boundary split's alone.
-import { ALIGN_DOWN, kvm_gmem_of, kvm_gmem_set_attributes, kvm_install_invariants, PG_LEVEL_2M, tdx_premap_private, type Run, type Scenario } from 'septcheck';
+import { ALIGN_DOWN, kvm_gmem_of, kvm_gmem_set_attributes, kvm_install_invariants, PG_LEVEL_2M, tdx_premap_private } from 'septcheck';
 import { scale_16tib_params, scale_mapped_gfns } from '../scale-16tib.ts';
 import { P2M, td_create, td_hooks, type family } from './_td.ts';
 
@@ -20,15 +20,13 @@ export interface cost_params {
 
 export const cost_12tib_params: cost_params = { start: 2 * TiB + 0x10, len: 12 * TiB };
 
-/** What a run of the family measured. */
+/** What a run of the family measures, as run metrics (and so sweep figures). */
 export interface cost_figures {
   /** SPTEs the whole conversion visited (split, zap). */
   readonly spteVisits: number;
   /** SPTEs the boundary split visited. */
   readonly splitSpteVisits: number;
 }
-
-const figures = new WeakMap<Run, cost_figures>();
 
 export const cost: family<cost_params> = {
   story: 'A 16 TiB guest_memfd with 1000 scattered private 2M leaves and one across each end of [2 TiB + 0x10, 14 TiB + 0x10), which kvm_gmem_set_attributes() makes shared.',
@@ -38,6 +36,8 @@ export const cost: family<cost_params> = {
     const hooks = td_hooks(v);
     const split_boundary = hooks.split_boundary!;
     let split_visits = 0;
+    // spteVisits (the whole conversion) is registered by kvm_create_vm().
+    run.metric('splitSpteVisits', () => split_visits);
     const vm = td_create(run, v, { gmem_pages: scale_16tib_params.gmem_pages }, {
       ...hooks,
       async split_boundary(kvm, root, start, e) {
@@ -54,18 +54,6 @@ export const cost: family<cost_params> = {
     vm.k.kthread('set_attributes', async () => {
       const r = await kvm_gmem_set_attributes(kvm_gmem_of(vm), p.start, end, 0);
       run.result(`ret=${r} spte_visits=${vm.stat.spte_visits} split=${split_visits}`);
-      figures.set(run, { spteVisits: vm.stat.spte_visits, splitSpteVisits: split_visits });
     });
   },
 };
-
-/** The figures of a run of a cost scenario; until exploration stats can carry them,
- * this is how they leave the scenario. */
-export function cost_metrics(run: Run): cost_figures | undefined {
-  return figures.get(run);
-}
-
-/** A cost scenario with its metrics function attached. */
-export function with_metrics<P>(s: Scenario<P>): Scenario<P> & { metrics: typeof cost_metrics } {
-  return Object.assign(s, { metrics: cost_metrics });
-}

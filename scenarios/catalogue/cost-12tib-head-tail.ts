@@ -1,14 +1,12 @@
 // The head/tail arithmetic on a 12 TiB conversion of a 16 TiB guest_memfd: the split
 // walks the two boundary blocks, whatever the range.
-import { cost, with_metrics } from './_cost.ts';
+import { cost } from './_cost.ts';
 import { catalogue_scenario } from './_td.ts';
 
-export default with_metrics(
-  catalogue_scenario(cost, {
-    name: 'cost-12tib-head-tail',
-    description: 'Head/tail split of a 12 TiB conversion: SPTE visits of the split do not depend on the range (metrics: spteVisits, splitSpteVisits).',
-    variant: 'head-tail',
-    expect: 'clean',
-    bounds: { strategy: 'random', schedules: 1, maxSteps: 200_000, seed: 0 },
-  }),
-);
+export default catalogue_scenario(cost, {
+  name: 'cost-12tib-head-tail',
+  description: 'Head/tail split of a 12 TiB conversion: SPTE visits of the split do not depend on the range (metrics: spteVisits, splitSpteVisits).',
+  variant: 'head-tail',
+  expect: 'clean',
+  bounds: { strategy: 'random', schedules: 1, maxSteps: 200_000, seed: 0 },
+});

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { replayToken } from '../../src/engine/index.ts';
+import { replayToken, type Schedule } from '../../src/engine/index.ts';
 import { UsageError } from '../lib/errors.ts';
 
 export interface RegressOptions {
@@ -22,24 +22,33 @@ export async function regressAdd(token: string, opts: RegressOptions): Promise<s
   const f = r.finding;
   let base = relative(dirname(file), r.scenario.path).split('\\').join('/');
   if (!base.startsWith('.')) base = `./${base}`;
-  const pin = {
-    name: opts.name,
-    kind: r.data.kind,
-    ...(r.data.params === undefined ? {} : { params: r.data.params }),
-    ...(r.data.maxSteps === undefined ? {} : { maxSteps: r.data.maxSteps }),
-    schedule: r.data.schedule,
-    ...(r.data.prelude === undefined ? {} : { prelude: r.data.prelude }),
-  };
+  const fields = [
+    `  name: ${JSON.stringify(opts.name)},`,
+    `  kind: ${JSON.stringify(r.data.kind)},`,
+    ...(r.data.params === undefined ? [] : [`  params: ${JSON.stringify(r.data.params)},`]),
+    ...(r.data.maxSteps === undefined ? [] : [`  maxSteps: ${r.data.maxSteps},`]),
+    `  schedule: ${scheduleLiteral(r.data.schedule, '  ')},`,
+    ...(r.data.prelude === undefined ? [] : [`  prelude: [\n${r.data.prelude.map((p) => `    ${scheduleLiteral(p, '    ')},`).join('\n')}\n  ],`]),
+  ];
+  const n = f.schedule.switches.length;
   const text = `// Regression ${opts.name}: ${f.kind} in ${r.scenario.scenario.name} (variant ${r.data.variant ?? 'none'}).
 // Reproduces: ${f.message.split('\n')[0]}
 // Pinned from ${r.scenario.path} (content hash ${r.data.scenario.hash}) at its minimal
-// schedule: ${f.schedule.steps} steps, ${f.schedule.switches.length} switches. Written by \`septcheck regress add\`.
+// schedule: ${f.schedule.steps} steps, ${n} switch${n === 1 ? '' : 'es'}. Written by \`septcheck regress add\`.
 import { defineRegression } from 'septcheck';
 import base from '${base}';
 
-export default defineRegression(base, ${JSON.stringify(pin, null, 2)});
+export default defineRegression(base, {
+${fields.join('\n')}
+});
 `;
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, text, { flag: 'wx' });
   return file;
+}
+
+/** A schedule as a TypeScript literal, one switch per line. */
+function scheduleLiteral(s: Schedule, indent: string): string {
+  const lines = s.switches.map((x) => `${indent}    { step: ${x.step}, thread: ${JSON.stringify(x.thread)}, op: ${JSON.stringify(x.op)} },`);
+  return `{\n${indent}  steps: ${s.steps},\n${indent}  switches: [\n${lines.join('\n')}\n${indent}  ],\n${indent}}`;
 }

@@ -28,6 +28,9 @@ export interface ExploreOptions {
   readonly shrink?: boolean;
   /** Replays the shrinker may spend on one finding; default 2000. */
   readonly shrinkRuns?: number;
+  /** Ends the exploration early once it returns true (e.g. a wall-time budget,
+   * kept outside the engine). Checked before each schedule. */
+  readonly stopWhen?: () => boolean;
 }
 
 export interface ExploreStats {
@@ -66,6 +69,9 @@ export class Exploration implements Driver {
   private steps = 0;
   private preemptions = 0;
   private maxPreemptions = 0;
+  private readonly stopWhen?: () => boolean;
+  /** Largest value of each run metric over the schedules. */
+  private readonly metricMax = new Map<string, number>();
   /** Schedules run up to and including the first that failed, recorded or not. */
   private firstFindingAt = 0;
 
@@ -79,10 +85,12 @@ export class Exploration implements Driver {
     // Caller-fixed parameters are not redrawn.
     if (opts.params === undefined) this.paramsArbitrary = program.paramsArbitrary;
     this.stopOnFirst = opts.stopOnFirst ?? true;
+    this.stopWhen = opts.stopWhen;
   }
 
   more(): boolean {
     if (this.stopOnFirst && this.findings.length > 0) return false;
+    if (this.stopWhen !== undefined && this.stopWhen()) return false;
     return this.schedules < this.budget;
   }
 
@@ -94,6 +102,7 @@ export class Exploration implements Driver {
     this.preemptions += run.preemptions;
     if (run.preemptions > this.maxPreemptions) this.maxPreemptions = run.preemptions;
     if (this.program.stateHash !== undefined && run.finding === null) this.states.add(this.program.stateHash(run));
+    for (const [k, v] of run.metrics()) if (!(v <= (this.metricMax.get(k) ?? -Infinity))) this.metricMax.set(k, v);
     if (run.finding !== null) {
       run.finding.params = params;
       if (this.firstFindingAt === 0) this.firstFindingAt = this.schedules;
@@ -119,6 +128,7 @@ export class Exploration implements Driver {
       preemptions: this.preemptions,
       maxPreemptions: this.maxPreemptions,
       terminalStates: this.states.size,
+      ...Object.fromEntries(this.metricMax),
       ...(this.firstFindingAt > 0 ? { firstFindingAt: this.firstFindingAt } : {}),
       ...this.extra,
     };
@@ -147,8 +157,9 @@ export class Exploration implements Driver {
   }
 }
 
-export function strategyOptions(opts: ExploreOptions): StrategyOptions {
+export function strategyOptions(opts: ExploreOptions, program?: Program): StrategyOptions {
   return {
+    pinned: program?.pinned,
     seed: opts.seed ?? 0,
     maxSteps: opts.maxSteps ?? 10_000,
     preemptions: opts.preemptions,
@@ -159,11 +170,13 @@ export function strategyOptions(opts: ExploreOptions): StrategyOptions {
 
 /** Explores the schedules of `program` and resolves to its findings and figures. */
 export async function explore(program: Program, opts: ExploreOptions = {}): Promise<ExploreResult> {
-  const strategy =
-    typeof opts.strategy === 'object' ? opts.strategy : createStrategy(opts.strategy ?? 'random', strategyOptions(opts));
+  // A pinned program (a regression) replays its schedule unless told otherwise.
+  const name = opts.strategy ?? (program.pinned !== undefined ? 'replay' : 'random');
+  const strategy = typeof name === 'object' ? name : createStrategy(name, strategyOptions(opts, program));
   const d = new Exploration(program, opts);
   await strategy.explore(d);
-  if (opts.shrink !== false && d.findings.length > 0) {
+  // A replayed schedule is already the one to report.
+  if (opts.shrink !== false && strategy.name !== 'replay' && d.findings.length > 0) {
     let runs = 0;
     for (let i = 0; i < d.findings.length; i++) {
       const r = await shrinkFinding(program, d.findings[i]!, { maxSteps: d.maxSteps, maxRuns: opts.shrinkRuns });

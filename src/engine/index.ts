@@ -1,7 +1,7 @@
 export * from './types.ts';
 export { Run, type Chooser, type ChoicePoint, type Invariant } from './run.ts';
 export { SimThread, START } from './thread.ts';
-export type { Program } from './program.ts';
+export type { Pinned, Program } from './program.ts';
 export type { Driver, RunScheduleOptions, Strategy, StrategyOptions } from './strategy.ts';
 export { explore, Exploration, type ExploreOptions, type ExploreResult, type ExploreStats } from './explore.ts';
 export { createStrategy, strategyNames, type StrategyName } from './strategies/index.ts';
@@ -12,3 +12,4 @@ export { defineScenario, loadScenario, scenarioFileHash, type Scenario, type Sce
 export { shrinkFinding, type ShrinkOptions, type ShrinkResult } from './shrink.ts';
 export { makeToken, replayToken, encodeToken, decodeToken, TokenError, TOKEN_PREFIX, type TokenData, type Replayed } from './token.ts';
 export { footprintOf, conflicts } from './dpor/footprint.ts';
+export { defineRegression, type RegressionPin } from './regression.ts';

@@ -1,5 +1,12 @@
 import type { Arbitrary } from 'fast-check';
 import type { Run } from './run.ts';
+import type { Schedule } from './types.ts';
+
+/** A schedule a program is pinned to (a regression): its prelude runs first. */
+export interface Pinned {
+  readonly schedule: Schedule;
+  readonly prelude?: readonly Schedule[];
+}
 
 /** What the engine explores: a function that sets up one schedule's threads. */
 export interface Program<P = unknown> {
@@ -11,6 +18,8 @@ export interface Program<P = unknown> {
   /** Parameters as an arbitrary: the fastcheck strategy draws and shrinks them
    * together with the schedule; other shrinkers use its shrink tree too. */
   readonly paramsArbitrary?: Arbitrary<P>;
+  /** When set, the `replay` strategy runs exactly this schedule. */
+  readonly pinned?: Pinned;
   /** Hash of the state at the end of a schedule, for coverage. */
   stateHash?(run: Run): string;
 }

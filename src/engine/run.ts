@@ -71,6 +71,7 @@ export class Run {
   private readonly handlers = new Map<number, SimThread[]>();
   private activeHandlers = 0;
   private readonly onExit: Array<(t: SimThread) => void> = [];
+  private metricReaders: Map<string, () => number> | null = null;
   private resolveDone!: () => void;
   private chooser: Chooser;
 
@@ -137,6 +138,19 @@ export class Run {
   /** Called when a thread finishes, before the next choice. */
   onThreadExit(fn: (t: SimThread) => void): void {
     this.onExit.push(fn);
+  }
+
+  /** Registers a figure read once the schedule ends (e.g. SPTE visits); the
+   * exploration reports the largest value over its schedules. */
+  metric(name: string, read: () => number): void {
+    (this.metricReaders ??= new Map()).set(name, read);
+  }
+
+  /** The registered figures, read now. */
+  metrics(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [k, read] of this.metricReaders ?? []) out.set(k, read());
+    return out;
   }
 
   /** A scheduling point: the current thread will perform `op` once chosen. */

@@ -1,4 +1,5 @@
 import type { Arbitrary } from 'fast-check';
+import type { Pinned } from './program.ts';
 import type { Chooser, Run } from './run.ts';
 import type { Finding } from './types.ts';
 
@@ -44,4 +45,6 @@ export interface StrategyOptions {
   readonly maxSteps: number;
   /** fast-check's replay path (with `seed`), to rerun a recorded counterexample. */
   readonly path?: string;
+  /** The schedule the `replay` strategy follows. */
+  readonly pinned?: Pinned;
 }

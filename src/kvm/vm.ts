@@ -82,6 +82,8 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts): kvm {
   hooks.tdx_vm_init(vm);
   for (let i = 0; i < (opts.nr_vcpus ?? 1); i++) vm.vcpus.push(new kvm_vcpu(vm, i));
   if (opts.private ?? true) vm.mem_attr_array.set(0, opts.gmem_pages, KVM_MEMORY_ATTRIBUTE_PRIVATE);
+  // The walks' cost reaches the exploration's figures (and the sweep report).
+  run.metric('spteVisits', () => vm.stat.spte_visits);
   return vm;
 }
 

@@ -4,6 +4,7 @@ import { dporStrategy } from './dpor.ts';
 import { fastcheckStrategy } from './fastcheck.ts';
 import { pctStrategy } from './pct.ts';
 import { randomStrategy } from './random.ts';
+import { replayStrategy } from './replay.ts';
 
 const strategies = {
   random: randomStrategy,
@@ -11,6 +12,7 @@ const strategies = {
   pct: pctStrategy,
   fastcheck: fastcheckStrategy,
   dpor: dporStrategy,
+  replay: replayStrategy,
 } satisfies Record<string, (o: StrategyOptions) => Strategy>;
 
 export type StrategyName = keyof typeof strategies;
