@@ -6,6 +6,7 @@ import type { Arbitrary } from 'fast-check';
 import {
   defineScenario,
   kvm_create_vm,
+  kvm_state_hash,
   KVM_PAGES_PER_HPAGE,
   PG_LEVEL_1G,
   PG_LEVEL_2M,
@@ -49,8 +50,13 @@ export function td_hooks(v: td_variant): Partial<kvm_tdx_hooks> {
 
 /** The TD of one schedule, built with the variant's hooks (or `hooks`, derived from them). */
 export function td_create(run: Run, v: td_variant, layout: td_layout = {}, hooks: Partial<kvm_tdx_hooks> = td_hooks(v)): kvm {
-  return kvm_create_vm(run, { gmem_pages: 2 * P1G, ...layout, hooks });
+  const vm = kvm_create_vm(run, { gmem_pages: 2 * P1G, ...layout, hooks });
+  vms.set(run, vm);
+  return vm;
 }
+
+/** The VM each run created, for its terminal-state hash. */
+const vms = new WeakMap<Run, kvm>();
 
 /** `variant knob=value ...`, the knobs the scenario sets on top of the variant. */
 export function td_label(v: td_variant): string {
@@ -86,5 +92,10 @@ export function catalogue_scenario<P>(f: family<P>, s: catalogue_spec<P>): Scena
     params: s.params ?? f.params,
     ...(f.paramsArbitrary === undefined ? {} : { paramsArbitrary: f.paramsArbitrary }),
     setup: (run, params) => f.setup(run, s, params),
+    // Distinct terminal states: coverage figures, and dpor checked against dfs.
+    stateHash: (run) => {
+      const vm = vms.get(run);
+      return vm === undefined ? '' : kvm_state_hash(vm);
+    },
   });
 }
