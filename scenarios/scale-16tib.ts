@@ -60,6 +60,15 @@ export default defineScenario<scale_params>({
   expect: 'clean',
   bounds: { strategy: 'random', schedules: 1, maxSteps: 200_000 },
   params: scale_16tib_params,
+  validate(p) {
+    const blocks = p.gmem_pages / KVM_PAGES_PER_HPAGE(PG_LEVEL_2M);
+    if (!Number.isInteger(blocks) || blocks < 1) return `params.gmem_pages: ${p.gmem_pages} is not a positive multiple of 2M (0x200 pages)`;
+    if (!(p.mappings >= 0 && p.mappings <= blocks)) return `params.mappings: ${p.mappings} is not in [0, ${blocks}] (the 2M blocks of the file)`;
+    if (p.hole_start < 0 || p.hole_len < 1 || p.hole_start + p.hole_len > p.gmem_pages) {
+      return `params.hole_len: the hole [0x${p.hole_start.toString(16)}, 0x${(p.hole_start + p.hole_len).toString(16)}) is not inside gmem_pages (0x${p.gmem_pages.toString(16)})`;
+    }
+    return null;
+  },
   setup(run, p) {
     scale_16tib(run, p);
   },

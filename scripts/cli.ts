@@ -13,6 +13,15 @@ const positive = (name: string) => (v: string) => {
   return n;
 };
 
+// A reader that stops early (`septcheck sweep | head`) closes the pipe: stop quietly,
+// as a tool killed by SIGPIPE would, rather than with an EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(141);
+    throw e;
+  });
+}
+
 const program = new Command('septcheck')
   .description('Model-check KVM TDX S-EPT huge-page splitting designs: explore interleavings, get minimal replayable counterexamples.')
   .addHelpText('after', '\nExample:\n  $ septcheck sweep scenarios/ --strategy dpor --preemptions 2\n  $ septcheck replay sc1.… --html report.html')
@@ -23,18 +32,18 @@ program
   .command('sweep')
   .argument('[paths...]', 'scenario files or folders (default: scenarios/)')
   .description('run scenarios and check each against its expected verdict')
-  .option('--strategy <name>', 'random | pct | fastcheck | dpor | dfs (default: each scenario\'s own)')
+  .option('--strategy <name>', "random, pct, fastcheck, dpor, dfs, ... (all: septcheck list; default: each scenario's own)")
   .option('--schedules <n>', 'schedule budget per scenario', int('--schedules', 1))
-  .option('--time <seconds>', 'wall-time budget per scenario', positive('--time'))
+  .option('--time <seconds>', 'wall-time budget per scenario (changes how many schedules run, never which)', positive('--time'))
   .option('--seed <seed>', 'seed for seeded strategies')
   .option('--preemptions <k>', 'preemption bound (dpor, dfs)', int('--preemptions', 0))
   .option('--workers <n>', 'worker threads', int('--workers', 1), availableParallelism())
   .option('--shard <i/n>', 'run only shard i of n (deterministic partition)')
-  .option('--json <file>', 'write one JSON object per scenario')
+  .option('--json <file>', 'write a JSON array: one record per scenario')
   .option('--junit <file>', 'write JUnit XML for CI')
-  .option('--out <dir>', 'write each finding as it happens (JSONL + report file)')
+  .option('--out <dir>', 'record each scenario as it finishes, fsynced: findings.jsonl, scenarios.jsonl, reports/')
   .option('--resume', 'skip scenarios already recorded in --out')
-  .addHelpText('after', '\nExample:\n  $ septcheck sweep scenarios/catalogue --strategy dpor --preemptions 2 --out out/ --json out/sweep.json')
+  .addHelpText('after', '\nExit codes: 0 every scenario met its expected verdict, 1 some did not, 2 bad input.\n\nExample:\n  $ septcheck sweep scenarios/catalogue --strategy dpor --preemptions 2 --out out/ --json out/sweep.json')
   .action(async (paths: string[], o) => {
     const { sweep } = await import('./commands/sweep.ts');
     process.exitCode = await sweep(paths, { ...o, seed: o.seed === undefined ? undefined : /^\d+$/.test(o.seed) ? Number(o.seed) : o.seed });
@@ -52,14 +61,18 @@ program
     process.exitCode = await replay(token, o);
   });
 
-const regress = program.command('regress').description('manage the regression corpus (scenarios/regressions/)');
+const regress = program
+  .command('regress')
+  .description('manage the regression corpus (scenarios/regressions/)')
+  .addHelpText('after', '\nExample:\n  $ septcheck regress add sc1.q1ZKz… --name v5-44-missing-mutex-init');
 regress
   .command('add')
   .argument('<token>', 'the replay token of the finding to pin')
-  .requiredOption('--name <name>', 'file name for scenarios/regressions/<name>.ts')
+  .requiredOption('--name <name>', 'file name for <dir>/<name>.ts')
+  .option('--dir <dir>', 'folder to write the regression in', 'scenarios/regressions')
   .description('pin a finding at its minimal schedule as a regression scenario')
-  .addHelpText('after', '\nExample:\n  $ septcheck regress add sc1.q1ZKz… --name v5-44-missing-mutex-init')
-  .action(async (token: string, o: { name: string }) => {
+  .addHelpText('after', '\nExit codes: 0 written, 2 bad token, a schedule that runs clean now, or a name already taken.\n\nExample:\n  $ septcheck regress add sc1.q1ZKz… --name v5-44-missing-mutex-init')
+  .action(async (token: string, o: { name: string; dir: string }) => {
     const { regressAdd } = await import('./commands/regress.ts');
     console.log(`wrote ${await regressAdd(token, o)}`);
   });
@@ -80,7 +93,7 @@ program
   .description('combine sharded sweep outputs into one summary')
   .option('--json <file>', 'write the merged JSON')
   .option('--junit <file>', 'write merged JUnit XML')
-  .addHelpText('after', '\nExample:\n  $ septcheck merge out/shard-1 out/shard-2 --json sweep.json')
+  .addHelpText('after', '\nExit codes: 0 every scenario met its expected verdict, 1 some did not, 2 bad input.\n\nExample:\n  $ septcheck merge out/shard-1 out/shard-2 --json sweep.json')
   .action(async (dirs: string[], o) => {
     const { merge } = await import('./commands/merge.ts');
     process.exitCode = merge(dirs, o);

@@ -15,7 +15,7 @@ import {
   PG_LEVEL_2M,
   tdx_premap_private,
 } from 'septcheck';
-import { P1G, P2M, td_create, type family } from './_td.ts';
+import { check_in_leaf, check_level, first_problem, P1G, P2M, td_create, type family } from './_td.ts';
 
 export interface boundary_params {
   /** Level of the leaf mapped at GFN P1G (2M or 1G). */
@@ -60,6 +60,14 @@ export const boundary: family<boundary_params> = {
     'An accepted private 2M leaf at GFN 0x40000; kvm_gmem_set_attributes() makes [+0x10, +0x12) shared while vcpu0 writes a page of the leaf outside it.',
   params: { leaf_level: PG_LEVEL_2M, op: 'set_attributes', start: 0x10, end: 0x12, vcpu: true },
   paramsArbitrary: arbitrary,
+  validate: (p) =>
+    first_problem(
+      check_level('leaf_level', p.leaf_level, [PG_LEVEL_2M, PG_LEVEL_1G]),
+      p.op === 'set_attributes' || p.op === 'error_folio' ? null : `params.op: '${String(p.op)}' is not 'set_attributes' or 'error_folio'`,
+      check_in_leaf('start', p.start, P1G, p.leaf_level),
+      p.op === 'error_folio' ? null : check_in_leaf('end', p.end, P1G, p.leaf_level, true),
+      p.op === 'error_folio' || p.end > p.start ? null : `params.end: ${p.end} is not above start ${p.start}`,
+    ),
   setup(run, v, p) {
     const vm = td_create(run, v, { huge_order: p.leaf_level === PG_LEVEL_1G ? 18 : 9 });
     tdx_premap_private(vm, P1G, p.leaf_level);

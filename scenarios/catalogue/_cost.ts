@@ -8,7 +8,7 @@
 // boundary split's alone.
 import { ALIGN_DOWN, kvm_gmem_of, kvm_gmem_set_attributes, kvm_install_invariants, PG_LEVEL_2M, tdx_premap_private } from 'septcheck';
 import { scale_16tib_params, scale_mapped_gfns } from '../scale-16tib.ts';
-import { P2M, td_create, td_hooks, type family } from './_td.ts';
+import { check_gfn_range, P2M, td_create, td_hooks, type family } from './_td.ts';
 
 const TiB = 2 ** 40 / 4096;
 
@@ -31,6 +31,7 @@ export interface cost_figures {
 export const cost: family<cost_params> = {
   story: 'A 16 TiB guest_memfd with 1000 scattered private 2M leaves and one across each end of [2 TiB + 0x10, 14 TiB + 0x10), which kvm_gmem_set_attributes() makes shared.',
   params: cost_12tib_params,
+  validate: (p) => check_gfn_range(p.start, p.start + p.len, scale_16tib_params.gmem_pages),
   setup(run, v, p) {
     const end = p.start + p.len;
     const hooks = td_hooks(v);

@@ -5,7 +5,7 @@
 // scenario checks that an unaligned hole is rejected with -EINVAL, not split.
 import fc from 'fast-check';
 import { EINVAL, fmt_range, guest_access, IS_ALIGNED, kvm_gmem_of, kvm_gmem_punch_hole, kvm_install_invariants, kvm_vcpu_thread, PG_LEVEL_2M, tdx_premap_private } from 'septcheck';
-import { P1G, P2M, td_create, type family } from './_td.ts';
+import { check_in_leaf, check_int, first_problem, P1G, P2M, td_create, type family } from './_td.ts';
 
 export interface punch_hole_params {
   /** The hole, as an offset into the 2M leaf at GFN P1G and a length, in pages. */
@@ -21,6 +21,12 @@ export const punch_hole: family<punch_hole_params> = {
   story: 'An accepted private 2M leaf at GFN 0x40000 on hugetlb backing; PUNCH_HOLE of [+0x10, +0x20) while vcpu0 writes +0x1ff.',
   params: { offset: 0x10, len: 0x10 },
   paramsArbitrary: arbitrary,
+  validate: (p) =>
+    first_problem(
+      check_in_leaf('offset', p.offset, P1G, PG_LEVEL_2M),
+      check_int('len', p.len, 1, P2M),
+      p.offset + p.len <= P2M ? null : `params.len: the hole ${fmt_range(P1G + p.offset, P1G + p.offset + p.len)} runs past the 2M leaf ${fmt_range(P1G, P1G + P2M)}`,
+    ),
   setup(run, v, p) {
     const vm = td_create(run, v, { backing: 'hugetlb' });
     tdx_premap_private(vm, P1G, PG_LEVEL_2M);

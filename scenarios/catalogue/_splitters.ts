@@ -21,7 +21,7 @@ import {
   type gfn_t,
   type kvm,
 } from 'septcheck';
-import { P1G, P2M, td_create, type family } from './_td.ts';
+import { check_int, P1G, P2M, td_create, type family } from './_td.ts';
 
 /** No double split: no write replaces one table with another (a splitter storing
  * its table over one another splitter linked has split the leaf twice and lost the
@@ -68,6 +68,7 @@ async function kvm_mmu_slot_try_split_huge_pages(vm: kvm, start: gfn_t, end: gfn
 export const splitters: family<splitters_params> = {
   story: 'A shared 2M leaf at GFN 0x40000 in the normal root; split0 and split1 each split [0x40000, 0x40200) to 4K under read_lock(mmu_lock).',
   params: { splitters: 2 },
+  validate: (p) => check_int('splitters', p.splitters, 1, 8),
   setup(run, v, p) {
     const vm = td_create(run, v, { private: false });
     kvm_premap_shared(vm, P1G, PG_LEVEL_2M);

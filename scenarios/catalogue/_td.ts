@@ -5,6 +5,9 @@
 import type { Arbitrary } from 'fast-check';
 import {
   defineScenario,
+  fmt_gfn,
+  fmt_range,
+  level_name,
   kvm_create_vm,
   kvm_state_hash,
   KVM_PAGES_PER_HPAGE,
@@ -13,6 +16,7 @@ import {
   variant_by_name,
   variant_hooks,
   variant_label,
+  variants,
   withKnobs,
   type Bounds,
   type gmem_backing,
@@ -58,9 +62,51 @@ export function td_create(run: Run, v: td_variant, layout: td_layout = {}, hooks
 /** The VM each run created, for its terminal-state hash. */
 const vms = new WeakMap<Run, kvm>();
 
-/** `variant knob=value ...`, the knobs the scenario sets on top of the variant. */
+/** `variant knob=value ...`, the knobs the scenario sets on top of the variant. An
+ * unregistered variant is left for the scenario check to name (`septcheck` reports
+ * the field), so it reads back as written. */
 export function td_label(v: td_variant): string {
+  if (!variants.some((x) => x.name === v.variant)) return v.variant;
   return variant_label(variant_by_name(v.variant), v.knobs);
+}
+
+// Parameter checks, for a family's `validate`: each returns null when the value fits,
+// else one line naming the field and what was expected.
+
+/** `params.<field>` is an integer in [min, max]. */
+export function check_int(field: string, value: unknown, min: number, max: number): string | null {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return null;
+  return `params.${field}: ${String(value)} is not an integer in [${fmt_gfn(min)}, ${fmt_gfn(max)}]`;
+}
+
+/** `params.<field>` is one of the page-table levels in `allowed`. */
+export function check_level(field: string, value: unknown, allowed: readonly number[]): string | null {
+  if (typeof value === 'number' && allowed.includes(value)) return null;
+  const names = allowed.map((l) => `${l} (${level_name(l)})`).join(' or ');
+  return `params.${field}: ${String(value)} is not a level this scenario maps (expected ${names})`;
+}
+
+/** `params.<field>`, an offset into the level-`level` leaf at `base`, stays inside it
+ * (`end`: may equal its size). */
+export function check_in_leaf(field: string, offset: unknown, base: number, level: number, end = false): string | null {
+  const pages = KVM_PAGES_PER_HPAGE(level);
+  const max = end ? pages : pages - 1;
+  if (typeof offset === 'number' && Number.isInteger(offset) && offset >= (end ? 1 : 0) && offset <= max) return null;
+  const gfn = typeof offset === 'number' ? ` (GFN ${fmt_gfn(base + offset)})` : '';
+  return `params.${field}: offset ${typeof offset === 'number' ? fmt_gfn(offset) : String(offset)}${gfn} is outside the ${level_name(level)} leaf ${fmt_range(base, base + pages)}`;
+}
+
+/** [start, end) lies inside a guest_memfd of `gmem_pages` pages. */
+export function check_gfn_range(start: number, end: number, gmem_pages: number): string | null {
+  if (start < 0) return `params.start: GFN ${fmt_gfn(start)} is negative`;
+  if (end <= start) return `params.end: GFN ${fmt_gfn(end)} is not above start ${fmt_gfn(start)}`;
+  if (end > gmem_pages) return `params.end: GFN ${fmt_gfn(end)} is beyond gmem_pages (${fmt_gfn(gmem_pages)})`;
+  return null;
+}
+
+/** The first problem of several checks, or null. */
+export function first_problem(...problems: (string | null)[]): string | null {
+  return problems.find((p) => p !== null) ?? null;
 }
 
 /** A catalogue scenario of a family: its variant, verdict and bounds, with the
@@ -79,6 +125,8 @@ export interface family<P> {
   readonly story: string;
   readonly params: P;
   readonly paramsArbitrary?: Arbitrary<P>;
+  /** Checks parameters against the layout; see Scenario.validate. */
+  validate?(params: P): string | null;
   setup(run: Run, v: td_variant, params: P): void;
 }
 
@@ -91,6 +139,7 @@ export function catalogue_scenario<P>(f: family<P>, s: catalogue_spec<P>): Scena
     bounds: s.bounds,
     params: s.params ?? f.params,
     ...(f.paramsArbitrary === undefined ? {} : { paramsArbitrary: f.paramsArbitrary }),
+    ...(f.validate === undefined ? {} : { validate: f.validate }),
     setup: (run, params) => f.setup(run, s, params),
     // Distinct terminal states: coverage figures, and dpor checked against dfs.
     stateHash: (run) => {

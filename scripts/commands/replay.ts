@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import { renderTrace, replayToken } from '../../src/engine/index.ts';
+import { writeOutput } from '../lib/discover.ts';
 import { htmlReport } from '../lib/html.ts';
 import { interleavingTable } from '../lib/interleaving.ts';
 
@@ -13,11 +13,14 @@ export async function replay(token: string, opts: ReplayOptions): Promise<number
   const r = await replayToken(token);
   const f = r.finding;
   if (f === null) {
-    console.log(`${r.scenario.path}: the schedule ran clean; ${r.data.kind} did not reproduce`);
+    if (opts.json) console.log(JSON.stringify({ scenario: r.scenario.path, variant: r.data.variant, kind: r.data.kind, reproduced: false, steps: r.run.step }, null, 2));
+    else console.log(`${r.scenario.path}: the schedule ran clean (${r.run.step} steps); ${r.data.kind} did not reproduce${opts.html === undefined ? '' : `; no finding, so no ${opts.html}`}`);
     return 0;
   }
   const title = `${r.scenario.scenario.name}: ${f.kind}`;
-  if (opts.html !== undefined) writeFileSync(opts.html, htmlReport(f, title));
+  const n = f.schedule.switches.length;
+  const where = `scenario ${r.scenario.path} (${r.data.variant ?? 'no variant'}), ${f.trace.length} steps, ${n} switch${n === 1 ? '' : 'es'}`;
+  if (opts.html !== undefined) writeOutput(opts.html, htmlReport(f, title, where));
   if (opts.json) {
     const { trace, schedule, ...rest } = f;
     console.log(JSON.stringify({ scenario: r.scenario.path, variant: r.data.variant, ...rest, schedule, trace }, null, 2));
@@ -28,7 +31,7 @@ export async function replay(token: string, opts: ReplayOptions): Promise<number
     [
       f.report ?? `${f.kind}: ${f.message}`,
       '',
-      `scenario ${r.scenario.path} (${r.data.variant ?? 'no variant'}), ${f.trace.length} steps, ${f.schedule.switches.length} switches`,
+      where,
       '',
       interleavingTable(f),
       ...(diff === undefined ? [] : ['', 'state difference:', typeof diff === 'string' ? diff : JSON.stringify(diff, null, 2)]),

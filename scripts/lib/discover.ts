@@ -1,8 +1,12 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { UsageError } from './errors.ts';
 
-/** Scenario files under the given files or folders, sorted so runs are reproducible. */
+/** Scenario files under the given files or folders, sorted so runs are reproducible.
+ * A path that does not exist is the user's error. */
 export async function discoverScenarios(paths: readonly string[]): Promise<string[]> {
+  for (const p of paths) if (!existsSync(p)) throw new UsageError(`${p}: no such file or directory`);
   const out: string[] = [];
   const walk = async (p: string): Promise<void> => {
     const s = await stat(p);
@@ -18,5 +22,12 @@ export async function discoverScenarios(paths: readonly string[]): Promise<strin
     }
   };
   for (const p of paths) await walk(p);
-  return out;
+  // A file named twice (`scenarios scenarios/classic`) runs once.
+  return [...new Set(out.map((f) => join(f)))];
+}
+
+/** Writes an output file (--json, --junit, --html), creating its folder as --out does. */
+export function writeOutput(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
 }

@@ -2,15 +2,17 @@ import { opLabel, type Finding, type TraceEvent } from '../../src/engine/index.t
 import { table } from './table.ts';
 
 /** Steps worth showing: the ones around each switch, the ones on objects the
- * finding names, and the last; `start` steps only where a thread first runs. */
+ * finding names or the violating step touches, and the last; `start` steps only
+ * where a thread first runs. */
 export function stepsThatMatter(f: Finding): TraceEvent[] {
   const tr = f.trace;
   const text = `${f.message}\n${f.report ?? ''}`;
+  const hotObj = tr[Math.min(f.step, tr.length - 1)]?.obj;
   return tr.filter((ev, i) => {
     if (i === tr.length - 1) return true;
     const boundary = tr[i - 1]?.thread !== ev.thread || tr[i + 1]?.thread !== ev.thread;
     if (ev.op === 'start') return boundary && tr[i - 1]?.thread !== ev.thread;
-    return boundary || (ev.obj !== undefined && text.includes(ev.obj));
+    return boundary || (ev.obj !== undefined && (ev.obj === hotObj || text.includes(ev.obj)));
   });
 }
 

@@ -1,7 +1,14 @@
 import type { ScenarioRecord } from './record.ts';
 
+// XML 1.0 has no escape for most control characters: drop them (ANSI colour codes,
+// say), then escape the markup.
 const esc = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  s
+    .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 
 /** JUnit XML: one testcase per scenario; a scenario that missed its verdict fails. */
 export function junit(records: readonly ScenarioRecord[]): string {

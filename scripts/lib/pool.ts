@@ -26,7 +26,14 @@ export async function runPool(
     idleTimeout: 1000,
   });
   try {
-    await Promise.all(tasks.map((t) => pool.run(t).then(onRecord)));
+    // Hand tasks out ourselves, one per free thread, in the sweep's order: piscina's
+    // own queue does not start queued tasks first in, first out, so with one worker
+    // the scenarios would not run (or print) in the order given.
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < tasks.length) onRecord(await pool.run(tasks[next++]!));
+    };
+    await Promise.all(Array.from({ length: n }, lane));
   } finally {
     await pool.destroy();
   }

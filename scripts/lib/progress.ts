@@ -19,6 +19,7 @@ export function makeProgress(total: number, tty: boolean): Progress {
   let schedules = 0;
   let findings = 0;
   let count = 0;
+  let rate = 0;
   const bar = new cliProgress.SingleBar(
     { format: 'sweep [{bar}] {value}/{total} scenarios | {rate} schedules/s | {findings} findings', hideCursor: true },
     cliProgress.Presets.shades_classic,
@@ -29,13 +30,13 @@ export function makeProgress(total: number, tty: boolean): Progress {
       count++;
       schedules += r.schedules;
       findings += r.findings.length;
-      const rate = Math.round(schedules / Math.max(1e-3, (performance.now() - t0) / 1000));
+      rate = Math.round(schedules / Math.max(1e-3, (performance.now() - t0) / 1000));
       bar.increment(1, { rate, findings });
     },
     log(line) {
       bar.stop();
       console.log(line);
-      bar.start(total, count, {});
+      bar.start(total, count, { rate, findings });
     },
     stop: () => bar.stop(),
   };

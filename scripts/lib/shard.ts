@@ -18,6 +18,11 @@ export function parseShard(text: string): Shard {
 
 /** The items of one shard: item k of the sorted list goes to shard (k mod n) + 1. */
 export function takeShard<T>(items: readonly T[], shard: Shard | undefined): T[] {
-  if (shard === undefined) return items.slice();
-  return items.filter((_, k) => k % shard.count === shard.index - 1);
+  return takeShardIndexed(items, shard).map((x) => x.item);
+}
+
+/** takeShard, keeping each item's place in the whole list. */
+export function takeShardIndexed<T>(items: readonly T[], shard: Shard | undefined): { item: T; index: number }[] {
+  const all = items.map((item, index) => ({ item, index }));
+  return shard === undefined ? all : all.filter((x) => x.index % shard.count === shard.index - 1);
 }

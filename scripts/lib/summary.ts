@@ -28,5 +28,5 @@ export function summary(records: readonly ScenarioRecord[]): string {
 /** One plain line per finished scenario, for logs and non-TTY output. */
 export function statusLine(r: ScenarioRecord): string {
   const found = r.found === 'clean' ? 'clean' : `${r.found} (${r.findings[0]?.minimalSteps ?? '?'} steps)`;
-  return `${r.met ? 'ok  ' : 'FAIL'} ${r.file}: expected ${r.expected}, found ${found} in ${r.schedules} schedules`;
+  return `${r.met ? 'ok  ' : 'FAIL'} ${r.file}: expected ${r.expected}, found ${found} in ${r.schedules} schedule${r.schedules === 1 ? '' : 's'}`;
 }

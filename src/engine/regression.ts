@@ -25,5 +25,6 @@ export function defineRegression<P>(base: Scenario<P>, pin: RegressionPin): Scen
     pinned: { schedule: pin.schedule, prelude: pin.prelude },
     setup: base.setup,
     stateHash: base.stateHash,
+    validate: base.validate,
   };
 }

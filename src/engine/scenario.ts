@@ -24,6 +24,10 @@ export interface Scenario<P = unknown> extends Program<P> {
   /** `clean`, or the finding kind the scenario must produce. */
   readonly expect: string;
   readonly bounds?: Bounds;
+  /** Checks parameters against the scenario's layout (GFNs inside the guest, levels
+   * that exist) before any schedule runs: null when they fit, else one line naming
+   * the field, e.g. `params.end: GFN 0x90000 is beyond gmem_pages (0x80000)`. */
+  validate?(params: P): string | null;
 }
 
 export interface ScenarioInput<P> {
@@ -36,6 +40,7 @@ export interface ScenarioInput<P> {
   readonly paramsArbitrary?: Arbitrary<P>;
   setup(run: Run, params: P): void;
   stateHash?(run: Run): string;
+  validate?(params: P): string | null;
 }
 
 /** Declares a scenario. A scenario file is a module whose default export is this. */
