@@ -1,28 +1,66 @@
-// npm run bench: figures measured side by side in one run. Not a test: nothing here
-// asserts a timing.
-import { benchFcScheduler, benchSeptcheck, STEPS, THREADS } from './bench/engine.ts';
+// npm run bench: every figure of issue 7, measured side by side in one run on this
+// machine. Prints one table and writes bench/results.json and
+// bench/time-to-first-finding.svg. Not a test: nothing here asserts a timing.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { bugs, catalogue, twins } from './bench/catalogue.ts';
+import { findingChart } from './bench/chart.ts';
+import { benchEngine } from './bench/engine.ts';
+import { benchExhaustive, interleavings } from './bench/exhaustive.ts';
+import { benchFinding } from './bench/finding.ts';
+import { goals, type Results, type Settings } from './bench/results.ts';
+import { HEADER, rows } from './bench/rows.ts';
+import { heap16TiB, RANGES, spteVisits, sweepThroughput } from './bench/scale.ts';
 import { table } from './lib/table.ts';
+import type { cost_params } from '../scenarios/catalogue/_cost.ts';
+import type { Scenario } from '../src/engine/index.ts';
 
-const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(1));
+const SETTINGS: Settings = {
+  seeds: 10,
+  budget: 2_000,
+  exhaustiveCapMs: 20_000,
+  pool: { strategy: 'random', schedules: 3_000, seed: 1 },
+};
+/** The fixed v5 scenario and the v3 fixed twin the exhaustive section proves clean. */
+const V5 = 'v5-44-fixed';
+const V3 = 'concurrent-splitters-fixed';
+const OUT = 'bench';
 
-async function engine(): Promise<void> {
-  // Warm both up so the JIT has settled before measuring.
-  await benchSeptcheck(2_000);
-  await benchFcScheduler(2_000);
-  const ours = await benchSeptcheck(100_000);
-  const theirs = await benchFcScheduler(20_000);
-  const ratio = ours.schedulesPerSec / theirs.schedulesPerSec;
-  console.log(`Engine: ${THREADS} threads x ${STEPS} steps, shared counter, random schedules\n`);
-  console.log(
-    table(
-      ['engine', 'schedules', 'schedules/s', 'steps/s'],
-      [
-        ['septcheck', String(ours.schedules), fmt(ours.schedulesPerSec), fmt(ours.stepsPerSec)],
-        ['fc.scheduler()', String(theirs.schedules), fmt(theirs.schedulesPerSec), fmt(theirs.stepsPerSec)],
-      ],
-    ),
-  );
-  console.log(`\nratio septcheck / fc.scheduler: ${ratio.toFixed(2)}x (goal >= 5x)`);
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+const all = await catalogue();
+const named = (n: string) => all.find((l) => l.scenario.name === n)!;
+
+// Engine first, before anything else has run in this process.
+const engine = await benchEngine();
+progress('engine done');
+
+const finding = await benchFinding(bugs(all), SETTINGS, progress);
+const exhaustive = await benchExhaustive([named(V5), named(V3)], { capMs: SETTINGS.exhaustiveCapMs }, progress);
+const counts = [await interleavings(named(V5)), await interleavings(named(V3))];
+
+const sweep = twins(all);
+await sweepThroughput(sweep.slice(0, 1), 1, { ...SETTINGS.pool, schedules: 1 }); // fills tsx's compile cache
+const pool = [await sweepThroughput(sweep, 1, SETTINGS.pool), await sweepThroughput(sweep, 2, SETTINGS.pool)];
+progress('pool done');
+const heap = await heap16TiB();
+const visits = [];
+for (const name of ['cost-12tib-walk', 'cost-12tib-head-tail']) {
+  for (const [range, len] of RANGES) visits.push(await spteVisits(named(name).scenario as Scenario<cost_params>, range, len));
 }
 
-await engine();
+const measured: Omit<Results, 'goals'> = {
+  machine: { node: process.version, cpu: cpus()[0]?.model ?? '?', cpus: cpus().length, date: new Date().toISOString() },
+  settings: SETTINGS,
+  engine,
+  finding,
+  exhaustive,
+  interleavings: counts,
+  scale: { pool, speedup: pool[1]!.schedulesPerSec / pool[0]!.schedulesPerSec, heap, visits },
+};
+const results: Results = { ...measured, goals: goals(measured, V5) };
+
+console.log(table(HEADER, [...rows(results), ...results.goals.map((g) => ['goal', g.goal, g.met ? 'met' : 'MISSED', g.figure, ''])]));
+mkdirSync(OUT, { recursive: true });
+writeFileSync(`${OUT}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(`${OUT}/time-to-first-finding.svg`, findingChart(finding, `Time to the first finding, median of ${SETTINGS.seeds} seeds (${results.machine.cpu}, one core)`));
+progress(`wrote ${OUT}/results.json and ${OUT}/time-to-first-finding.svg`);

@@ -34,9 +34,9 @@ function figures(schedules: number, steps: number, seconds: number): Throughput 
   return { schedules, steps, seconds, schedulesPerSec: schedules / seconds, stepsPerSec: steps / seconds };
 }
 
-export async function benchSeptcheck(schedules: number): Promise<Throughput> {
+export async function benchSeptcheck(schedules: number, strategy: 'random' | 'stress' = 'random'): Promise<Throughput> {
   const t0 = performance.now();
-  const r = await explore(counterProgram, { strategy: 'random', schedules, seed: 1 });
+  const r = await explore(counterProgram, { strategy, schedules, seed: 1 });
   return figures(r.stats.schedules, r.stats.steps, (performance.now() - t0) / 1000);
 }
 
@@ -65,4 +65,29 @@ export async function benchFcScheduler(schedules: number): Promise<Throughput> {
   const seconds = (performance.now() - t0) / 1000;
   if (steps !== schedules * THREADS * STEPS) throw new Error(`fc.scheduler ran ${steps} steps, expected ${schedules * THREADS * STEPS}`);
   return figures(schedules, steps, seconds);
+}
+
+export interface EngineFigures {
+  readonly septcheck: Throughput;
+  readonly fcScheduler: Throughput;
+  /** The same workload as stress runs (event-loop turns, no scheduler): for scale. */
+  readonly stress: Throughput;
+  readonly ratio: number;
+}
+
+const faster = (a: Throughput | undefined, b: Throughput) => (a === undefined || b.schedulesPerSec > a.schedulesPerSec ? b : a);
+
+/** Best of `rounds` alternating rounds each, after a warm-up: other load on the
+ * machine only ever slows a round down. */
+export async function benchEngine(rounds = 3): Promise<EngineFigures> {
+  await benchSeptcheck(2_000);
+  await benchFcScheduler(2_000);
+  let ours: Throughput | undefined;
+  let theirs: Throughput | undefined;
+  for (let i = 0; i < rounds; i++) {
+    ours = faster(ours, await benchSeptcheck(100_000));
+    theirs = faster(theirs, await benchFcScheduler(20_000));
+  }
+  const stress = await benchSeptcheck(2_000, 'stress');
+  return { septcheck: ours!, fcScheduler: theirs!, stress, ratio: ours!.schedulesPerSec / theirs!.schedulesPerSec };
 }

@@ -96,7 +96,7 @@ export class Exploration implements Driver {
 
   async runSchedule(chooser: Chooser, params: unknown = this.params, opts: RunScheduleOptions = {}): Promise<Run> {
     if (this.schedules > 0 && this.schedules % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-    const run = await this.execute(chooser, params);
+    const run = await this.execute(chooser, params, opts.backend);
     this.schedules++;
     this.steps += run.step;
     this.preemptions += run.preemptions;
@@ -146,8 +146,9 @@ export class Exploration implements Driver {
   }
 
   /** Sets up and runs one schedule to its end. */
-  private async execute(chooser: Chooser, params: unknown): Promise<Run> {
-    const run = new Run(chooser, { maxSteps: this.maxSteps, shared: this.shared });
+  private async execute(chooser: Chooser, params: unknown, backend?: RunScheduleOptions['backend']): Promise<Run> {
+    const ro = { maxSteps: this.maxSteps, shared: this.shared };
+    const run = backend === undefined ? new Run(chooser, ro) : backend(ro);
     this.program.setup(run, params);
     this.watchdog.arm(run);
     await run.start();

@@ -1,6 +1,8 @@
 export * from './types.ts';
-export { Run, type Chooser, type ChoicePoint, type Invariant } from './run.ts';
+export { Run, type Chooser, type ChoicePoint, type Invariant, type RunOptions } from './run.ts';
 export { SimThread, START } from './thread.ts';
+export { AsyncRun, NEVER } from './stress/async_run.ts';
+export { StressRun } from './stress/run.ts';
 export type { Pinned, Program } from './program.ts';
 export type { Driver, RunScheduleOptions, Strategy, StrategyOptions } from './strategy.ts';
 export { explore, Exploration, type ExploreOptions, type ExploreResult, type ExploreStats } from './explore.ts';

@@ -61,7 +61,7 @@ export class Run {
   strategyError: unknown = undefined;
   readonly done: Promise<void>;
 
-  private readonly maxSteps: number;
+  protected readonly maxSteps: number;
   private readonly invariants: Invariant[] = [];
   private readonly eligibility: Array<(t: SimThread) => boolean> = [];
   private readonly results = new Map<number, string>();
@@ -191,11 +191,16 @@ export class Run {
 
   /** Starts the run; resolves when it ends. */
   start(): Promise<void> {
+    this.goLive();
+    this.decide();
+    return this.done;
+  }
+
+  /** Makes this the live run; runs never overlap. */
+  protected goLive(): void {
     const other = Run.live;
     if (other !== null && !other.finished) throw new Error('another schedule is still running: explorations in one process must not overlap');
     Run.live = this;
-    this.decide();
-    return this.done;
   }
 
   /** Called when the thread being run awaited something other than the scheduler. */
@@ -249,7 +254,7 @@ export class Run {
     this.decide();
   }
 
-  private finish(): void {
+  protected finish(): void {
     if (this.finished) return;
     this.finished = true;
     this.current = null;
@@ -258,7 +263,7 @@ export class Run {
   }
 
   /** The step just taken is complete: check, then pick and release the next thread. */
-  private decide(): void {
+  protected decide(): void {
     if (this.finished) return;
     if (this.finding === null && this.invariants.length > 0) this.checkInvariants();
     if (this.finding !== null) return this.finish();
@@ -299,15 +304,7 @@ export class Run {
       this.switches.push({ step: this.step, thread: t.name, op: t.pending.kind });
       if (prev !== null && prev.state === 'ready' && enabled.includes(prev)) this.preemptions++;
     }
-    if (!t.started) {
-      t.started = true;
-      if (t.level > 0) {
-        let hs = this.handlers.get(t.cpu);
-        if (hs === undefined) this.handlers.set(t.cpu, (hs = []));
-        hs.push(t);
-        this.activeHandlers++;
-      }
-    }
+    if (!t.started) this.enter(t);
     const op = t.pending;
     this.ops.push(op);
     this.choices.push(t.id);
@@ -321,7 +318,18 @@ export class Run {
     if (resume !== null) resume();
   }
 
-  private checkInvariants(): void {
+  /** `t` takes its first step: a handler now runs over the lower levels of its CPU. */
+  protected enter(t: SimThread): void {
+    t.started = true;
+    if (t.level > 0) {
+      let hs = this.handlers.get(t.cpu);
+      if (hs === undefined) this.handlers.set(t.cpu, (hs = []));
+      hs.push(t);
+      this.activeHandlers++;
+    }
+  }
+
+  protected checkInvariants(): void {
     for (const inv of this.invariants) {
       const r = inv.check();
       if (r === null) continue;
@@ -331,7 +339,7 @@ export class Run {
     }
   }
 
-  private deadlock(): void {
+  protected deadlock(): void {
     const lines: string[] = [];
     for (const t of this.threads) {
       if (t.state === 'done') continue;
@@ -349,7 +357,7 @@ export class Run {
     });
   }
 
-  private livelock(): void {
+  protected livelock(): void {
     const cycle = livelockCycle(this.trace);
     this.report({
       kind: 'livelock',

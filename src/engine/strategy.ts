@@ -1,6 +1,6 @@
 import type { Arbitrary } from 'fast-check';
 import type { Pinned } from './program.ts';
-import type { Chooser, Run } from './run.ts';
+import type { Chooser, Run, RunOptions } from './run.ts';
 import type { Finding } from './types.ts';
 
 /** How one schedule is run. */
@@ -8,6 +8,9 @@ export interface RunScheduleOptions {
   /** False to leave the run's finding uncollected (fast-check's own shrink probes);
    * the strategy may then `report` a finding itself. Default true. */
   readonly record?: boolean;
+  /** Makes the run instead of the scheduler's own `Run` (the stress backend); its
+   * chooser is then unused. */
+  readonly backend?: (opts: RunOptions) => Run;
 }
 
 /** What a strategy drives: it runs schedules until it is done or the budget is spent. */

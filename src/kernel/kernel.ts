@@ -1,6 +1,6 @@
 // The kernel of one schedule: its tasks and CPUs, the preemption and interrupt
 // masking rules the scheduler must obey, lockdep, and the configuration knobs.
-import type { FindingInput, Footprint, Op, Run, SimThread } from '../engine/index.ts';
+import { StressRun, type FindingInput, type Footprint, type Op, type Run, type SimThread } from '../engine/index.ts';
 import { lockdep_graph_of } from './lockdep/graph.ts';
 import { lockdep } from './lockdep/lockdep.ts';
 import { held_at_exit } from './lockdep/reports.ts';
@@ -25,6 +25,8 @@ export class Kernel {
   prove_locking: boolean;
   gfp_atomic_fails: boolean;
   readonly lockdep: lockdep;
+  /** The run, when it is a stress run: locks are then real locks (lock_gate.ts). */
+  readonly stress: StressRun | null;
   /** This schedule's number within the exploration, from 1. */
   readonly schedule_no: number;
   readonly tasks: task_struct[] = [];
@@ -42,6 +44,7 @@ export class Kernel {
     this.prove_locking = opts.prove_locking ?? true;
     this.gfp_atomic_fails = opts.gfp_atomic_fails ?? false;
     run.ext = this;
+    this.stress = run instanceof StressRun ? run : null;
     this.schedule_no = ++lockdep_graph_of(run).schedules;
     this.lockdep = new lockdep(this);
     run.constrain((t) => t.level !== TASK_LEVEL || this.may_run(t));

@@ -4,6 +4,7 @@
 import type { FindingInput, Footprint, Op } from '../engine/index.ts';
 import { __might_sleep } from './checks.ts';
 import type { Kernel } from './kernel.ts';
+import { gate_of } from './lock_gate.ts';
 import type { acquire_ctx, lockdep_map } from './lockdep/lockdep.ts';
 import { non_static_key, unlock_imbalance_bug } from './lockdep/reports.ts';
 import { __local_bh_enable_ip, __local_irq_restore, __preempt_count_sub, X86_EFLAGS_IF, type irqflags_t } from './preempt.ts';
@@ -172,7 +173,9 @@ export async function __lock_acquire(l: lock_base, o: lock_op): Promise<void> {
   if (f !== null) return t.k.splat_at(acquire, f);
   const held = t.held_locks[t.held_locks.length - 1]!;
   l.waiters++;
-  await t.k.run.point(acquire);
+  // A stress run blocks on the real lock instead of a point that waits.
+  if (t.k.stress === null) await t.k.run.point(acquire);
+  else await t.k.stress.block(acquire, () => gate_of(l).lock(shared));
   l.waiters--;
   held.step = t.k.run.step - 1;
   mask(t, o, ip);
@@ -189,7 +192,7 @@ export async function __lock_trylock(l: lock_base, o: lock_op): Promise<boolean>
     t.k.report(bad);
     return false;
   }
-  if (l.blockers(shared) !== null) {
+  if (l.blockers(shared) !== null || (t.k.stress !== null && !gate_of(l).trylock(shared))) {
     t.k.run.result('0');
     return false;
   }
@@ -210,5 +213,6 @@ export async function __lock_release(l: lock_base, o: lock_op, flags?: irqflags_
   await t.k.run.point(plain);
   const f = l.check_magic(t, ip) ?? t.k.lockdep.release(t, l, ip) ?? l.drop(t, shared, ip);
   if (f !== null) return t.k.report(f);
+  if (t.k.stress !== null) gate_of(l).unlock(shared);
   unmask(t, o, flags);
 }

@@ -14,11 +14,15 @@ const bugs = [
   { name: 'depth-2 AB-BA deadlock', program: abba(false), kind: 'deadlock', preemptions: 1 },
 ];
 
+// `replay` only follows a regression's pinned schedule; every other strategy explores.
+const exploring = strategyNames.filter((s) => s !== 'replay');
+
 describe('every strategy finds the small bugs', () => {
-  it('registers random, pct, fastcheck, dpor and dfs', () => {
-    expect([...strategyNames].sort()).toEqual(['dfs', 'dpor', 'fastcheck', 'pct', 'random']);
+  it('registers random, pct, fastcheck, dpor, dfs and stress, and replay for regressions', () => {
+    expect([...exploring].sort()).toEqual(['dfs', 'dpor', 'fastcheck', 'pct', 'random', 'stress']);
+    expect(strategyNames).toContain('replay');
   });
-  for (const strategy of strategyNames) {
+  for (const strategy of exploring) {
     for (const bug of bugs) {
       it(`${strategy}: ${bug.name}, shrunk to ${bug.preemptions} preemption(s)`, async () => {
         const r = await explore(bug.program, { strategy, seed: 3, schedules: 5000 });

@@ -5,6 +5,7 @@ import { fastcheckStrategy } from './fastcheck.ts';
 import { pctStrategy } from './pct.ts';
 import { randomStrategy } from './random.ts';
 import { replayStrategy } from './replay.ts';
+import { stressStrategy } from './stress.ts';
 
 const strategies = {
   random: randomStrategy,
@@ -13,6 +14,7 @@ const strategies = {
   fastcheck: fastcheckStrategy,
   dpor: dporStrategy,
   replay: replayStrategy,
+  stress: stressStrategy,
 } satisfies Record<string, (o: StrategyOptions) => Strategy>;
 
 export type StrategyName = keyof typeof strategies;

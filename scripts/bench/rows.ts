@@ -1,0 +1,57 @@
+// The one table `npm run bench` prints: a row per figure, grouped by section.
+import { STEPS, THREADS } from './engine.ts';
+import { deterministic } from './finding.ts';
+import type { Results } from './results.ts';
+import { count, ms, si } from './stats.ts';
+
+export const HEADER = ['section', 'subject', 'who', 'figure', 'goal'] as const;
+
+const times = (x: { value: number; lowerBound: boolean }) => `${x.lowerBound ? '>= ' : ''}${x.value.toFixed(1)}x`;
+
+/** 1234567 -> 1.23e6; exact below a million. */
+const big = (digits: string) => (digits.length <= 6 ? digits : `${digits[0]}.${digits.slice(1, 3)}e${digits.length - 1}`);
+
+export function rows(r: Results): string[][] {
+  const out: string[][] = [];
+  const e = r.engine;
+  const load = `${THREADS} threads x ${STEPS} steps, counter`;
+  out.push(['engine', load, 'septcheck (random)', `${si(e.septcheck.schedulesPerSec)} schedules/s, ${si(e.septcheck.stepsPerSec)} steps/s`, '']);
+  out.push(['engine', load, 'fc.scheduler (waitAll)', `${si(e.fcScheduler.schedulesPerSec)} schedules/s, ${si(e.fcScheduler.stepsPerSec)} steps/s`, '']);
+  out.push(['engine', load, 'ratio', `${e.ratio.toFixed(2)}x`, `>= 5x: ${e.ratio >= 5 ? 'met' : 'MISSED'}`]);
+  out.push(['engine', load, 'stress (no scheduler)', `${si(e.stress.schedulesPerSec)} runs/s, ${si(e.stress.stepsPerSec)} steps/s`, '']);
+
+  for (const b of r.finding) {
+    for (const x of b.rows) {
+      const seeds = deterministic(x.who) ? 'deterministic, 1 run' : `${x.found}/${x.seeds} seeds`;
+      const what = x.who === 'stress' || x.who === 'fc.scheduler' ? 'runs' : 'schedules';
+      const figure = x.found === 0 ? `not found in ${count(r.settings.budget)} ${what} (${seeds})` : `${count(x.medianSchedules)} ${what}, ${ms(x.medianMs)} (${seeds})`;
+      const odd = x.kinds.filter((k) => k !== b.expect);
+      out.push(['finding', b.bug, x.who, odd.length > 0 ? `${figure}; also ${odd.join(', ')}` : figure, '']);
+    }
+    const best = b.rows.find((x) => x.who === b.best)!;
+    out.push(['finding', b.bug, `best: ${b.best}`, `${ms(best.medianMs)}; vs fc.scheduler ${times(b.vs['fc.scheduler'])}, vs stress ${times(b.vs.stress)} fewer`, `< 1 s, >= 10x: ${b.met ? 'met' : 'MISSED'}`]);
+  }
+
+  for (const x of r.exhaustive) {
+    const bound = x.bound === 'none' ? 'no bound' : `${x.bound} preemptions`;
+    const fig = (s: typeof x.dpor) => `${s.complete ? '' : '>= '}${count(s.schedules)} schedules, ${s.complete ? 'complete' : 'stopped at the cap'} in ${ms(s.ms)}`;
+    out.push(['exhaustive', `${x.scenario} (${bound})`, 'dpor', fig(x.dpor), '']);
+    out.push(['exhaustive', `${x.scenario} (${bound})`, 'dfs', fig(x.dfs), '']);
+    out.push(['exhaustive', `${x.scenario} (${bound})`, 'dfs / dpor', `${x.dfs.complete ? '' : '>= '}${x.reduction.toFixed(1)}x`, x.bound === 'none' ? `>= 10x, < 60 s: ${x.reduction >= 10 && x.dpor.complete && x.dpor.ms < 60_000 ? 'met' : 'MISSED'}` : '']);
+  }
+  for (const i of r.interleavings) {
+    const steps = Object.entries(i.maxThreadSteps).map(([t, n]) => `${t} ${n}`).join(', ');
+    out.push(['exhaustive', i.scenario, 'all interleavings', `<= ${big(i.total)} (${i.sequences} step-sequence combinations; at most ${steps} steps)`, '']);
+  }
+
+  for (const p of r.scale.pool) {
+    out.push(['scale', `sweep, ${p.scenarios} scenarios x ${r.settings.pool.schedules} ${r.settings.pool.strategy}`, `${p.workers} worker${p.workers > 1 ? 's' : ''}`, `${count(p.schedules)} schedules in ${p.seconds.toFixed(2)} s: ${p.schedulesPerSec.toFixed(0)}/s, ${p.cores.toFixed(2)} cores busy`, '']);
+  }
+  out.push(['scale', 'sweep', 'speedup', `${r.scale.speedup.toFixed(2)}x`, `>= 1.7x: ${r.scale.speedup >= 1.7 ? 'met' : 'MISSED'}`]);
+  const h = r.scale.heap;
+  out.push(['scale', `${h.guestTiB} TiB guest, ${h.mappings} 2M mappings`, 'heap', `${h.heapMiB.toFixed(1)} MiB (12 TiB PUNCH_HOLE: ${count(h.spteVisits)} SPTE visits)`, '']);
+  for (const v of r.scale.visits) {
+    out.push(['scale', `${v.scenario}, ${v.range}`, 'SPTE visits', `split ${count(v.splitSpteVisits)}, whole conversion ${count(v.spteVisits)}`, '']);
+  }
+  return out;
+}
