@@ -6,7 +6,7 @@ import { UsageError } from '../lib/errors.ts';
 import { junit } from '../lib/junit.ts';
 import { OutDir } from '../lib/outdir.ts';
 import { makeProgress } from '../lib/progress.ts';
-import type { ScenarioRecord, SweepSettings } from '../lib/record.ts';
+import { replayCommand, type ScenarioRecord, type SweepSettings } from '../lib/record.ts';
 import { checkSetup, loadValidScenario } from '../lib/scenario-schema.ts';
 import { parseShard, takeShardIndexed } from '../lib/shard.ts';
 import { summary } from '../lib/summary.ts';
@@ -73,7 +73,7 @@ export async function sweep(paths: readonly string[], opts: SweepOptions): Promi
     // Durable first, printed second: what the user has seen is on disk.
     out?.record(key(rec.file, rec.hash), indexOf.get(rec.file) ?? -1, rec);
     records.set(rec.file, rec);
-    for (const f of rec.findings) progress.log(`finding in ${rec.name}: ${f.kind}: ${f.message}\n  septcheck replay ${f.token}`);
+    for (const f of rec.findings) progress.log(`finding in ${rec.name}: ${f.kind}: ${f.message}\n  ${replayCommand(f)}`);
     progress.done(rec);
   });
   progress.stop();

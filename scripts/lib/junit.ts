@@ -1,4 +1,4 @@
-import type { ScenarioRecord } from './record.ts';
+import { replayCommand, type ScenarioRecord } from './record.ts';
 
 // XML 1.0 has no escape for most control characters: drop them (ANSI colour codes,
 // say), then escape the markup.
@@ -15,7 +15,7 @@ export function junit(records: readonly ScenarioRecord[]): string {
   const failures = records.filter((r) => !r.met).length;
   const cases = records.map((r) => {
     const head = `  <testcase classname="${esc(r.variant)}" name="${esc(r.name)}" file="${esc(r.file)}">`;
-    const out = r.findings.map((f) => `${f.kind}: ${f.message}\nreplay: septcheck replay ${f.token}`).join('\n\n');
+    const out = r.findings.map((f) => `${f.kind}: ${f.message}\nreplay: ${replayCommand(f)}`).join('\n\n');
     const body = r.met
       ? ''
       : `\n    <failure message="${esc(`expected ${r.expected}, found ${r.found}`)}">${esc(out)}</failure>`;

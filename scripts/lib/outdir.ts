@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from './errors.ts';
-import type { ScenarioRecord } from './record.ts';
+import { replayCommand, type ScenarioRecord } from './record.ts';
 
 const LOGS = ['scenarios.jsonl', 'findings.jsonl'] as const;
 
@@ -44,7 +44,7 @@ export class OutDir {
     rec.findings.forEach((f, i) => {
       // Named after the file: a regression shares its scenario's name.
       const base = `${slug(rec.file.replace(/\.ts$/, ''))}-${i + 1}`;
-      writeDurably(join(this.dir, 'reports', `${base}.txt`), `${f.report ?? f.message}\n\nreplay: septcheck replay ${f.token}\n\n${f.trace}\n`, 'w');
+      writeDurably(join(this.dir, 'reports', `${base}.txt`), `${f.report ?? f.message}\n\nreplay: ${replayCommand(f)}\n\n${f.trace}\n`, 'w');
       const line = { file: rec.file, name: rec.name, variant: rec.variant, strategy: rec.strategy, ...f, reportFile: `reports/${base}.txt` };
       writeDurably(join(this.dir, 'findings.jsonl'), JSON.stringify(line) + '\n', 'a');
     });

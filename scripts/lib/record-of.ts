@@ -21,7 +21,8 @@ export async function recordOf(l: LoadedScenario, s: SweepSettings): Promise<Sce
     kind: f.kind,
     message: f.message,
     ...(f.report === undefined ? {} : { report: f.report }),
-    token: makeToken(l, f, { maxSteps }),
+    // Stress findings the shrinker could not turn into a schedule carry no token.
+    token: f.details?.replayable === false ? '' : makeToken(l, f, { maxSteps }),
     originalSteps: f.originalSteps ?? f.schedule.steps,
     minimalSteps: f.minimalSteps ?? f.schedule.steps,
     trace: renderTrace(f.trace),

@@ -3,6 +3,8 @@ export interface FindingRecord {
   readonly kind: string;
   readonly message: string;
   readonly report?: string;
+  /** The replay token; empty for a stress trace that did not reproduce on the
+   * deterministic scheduler (nothing to replay). */
   readonly token: string;
   readonly originalSteps: number;
   readonly minimalSteps: number;
@@ -36,4 +38,9 @@ export interface SweepSettings {
   readonly seed?: number | string;
   readonly preemptions?: number;
   readonly time?: number;
+}
+
+/** How a report tells the user to replay a finding. */
+export function replayCommand(f: Pick<FindingRecord, 'token'>): string {
+  return f.token === '' ? '(not replayable: a stress trace the scheduler could not reproduce)' : `septcheck replay ${f.token}`;
 }

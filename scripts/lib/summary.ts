@@ -1,4 +1,4 @@
-import type { ScenarioRecord } from './record.ts';
+import { replayCommand, type ScenarioRecord } from './record.ts';
 import { table } from './table.ts';
 
 /** The end-of-sweep table: one row per scenario, then the replay token of each finding. */
@@ -15,7 +15,7 @@ export function summary(records: readonly ScenarioRecord[]): string {
     r.spteVisits === undefined ? '-' : String(r.spteVisits),
   ]);
   const head = ['', 'scenario', 'variant', 'strategy', 'schedules', 'expected', 'found', 'min steps', 'spte visits'];
-  const tokens = records.flatMap((r) => r.findings.map((f) => `  ${r.name}: septcheck replay ${f.token}`));
+  const tokens = records.flatMap((r) => r.findings.map((f) => `  ${r.name}: ${replayCommand(f)}`));
   const met = records.filter((r) => r.met).length;
   return [
     table(head, rows),
