@@ -10,6 +10,7 @@ import { benchExhaustive, interleavings } from './bench/exhaustive.ts';
 import { benchFinding } from './bench/finding.ts';
 import { goals, type Results, type Settings } from './bench/results.ts';
 import { HEADER, rows } from './bench/rows.ts';
+import { benchStrategies } from './bench/strategies.ts';
 import { heap16TiB, RANGES, spteVisits, sweepThroughput } from './bench/scale.ts';
 import { table } from './lib/table.ts';
 import type { cost_params } from '../scenarios/catalogue/_cost.ts';
@@ -34,6 +35,9 @@ const named = (n: string) => all.find((l) => l.scenario.name === n)!;
 const engine = await benchEngine();
 progress('engine done');
 
+const strategies = await benchStrategies({ seeds: SETTINGS.seeds });
+progress('strategies done');
+
 const finding = await benchFinding(bugs(all), SETTINGS, progress);
 const exhaustive = await benchExhaustive([named(V5), named(V3)], { capMs: SETTINGS.exhaustiveCapMs }, progress);
 const counts = [await interleavings(named(V5)), await interleavings(named(V3))];
@@ -56,10 +60,15 @@ const measured: Omit<Results, 'goals'> = {
   exhaustive,
   interleavings: counts,
   scale: { pool, speedup: pool[1]!.schedulesPerSec / pool[0]!.schedulesPerSec, heap, visits },
+  strategies,
 };
 const results: Results = { ...measured, goals: goals(measured, V5) };
 
-console.log(table(HEADER, [...rows(results), ...results.goals.map((g) => ['goal', g.goal, g.met ? 'met' : 'MISSED', g.figure, ''])]));
+const small = [
+  ...strategies.find.map((r) => ['strategy', r.bug, r.strategy, `median ${r.medianSchedules} schedules / ${r.medianMs.toFixed(2)} ms (found ${r.found}/${r.seeds})`, '']),
+  ...strategies.reduction.map((r) => ['reduction', `${r.program} (bound ${r.bound})`, 'dpor vs dfs', `${r.dporSchedules} vs ${r.dfsSchedules} (${r.equivalenceClasses} classes)`, '']),
+];
+console.log(table(HEADER, [...rows(results), ...small, ...results.goals.map((g) => ['goal', g.goal, g.met ? 'met' : 'MISSED', g.figure, ''])]));
 mkdirSync(OUT, { recursive: true });
 writeFileSync(`${OUT}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(`${OUT}/time-to-first-finding.svg`, findingChart(finding, `Time to the first finding, median of ${SETTINGS.seeds} seeds (${results.machine.cpu}, one core)`));

@@ -1,3 +1,4 @@
+import type { StrategyBench } from './strategies.ts';
 // What one bench run measured, as bench/results.json stores it, and its goals.
 import type { EngineFigures } from './engine.ts';
 import type { ExhaustiveRow, Interleavings } from './exhaustive.ts';
@@ -25,6 +26,8 @@ export interface Results {
     readonly visits: readonly VisitFigures[];
   };
   readonly goals: readonly Goal[];
+  /** Issue 3's small programs: schedules to the first finding per strategy, and dpor against dfs. */
+  readonly strategies?: StrategyBench;
 }
 
 export interface Goal {
