@@ -149,7 +149,13 @@ export class Exploration implements Driver {
   private async execute(chooser: Chooser, params: unknown, backend?: RunScheduleOptions['backend']): Promise<Run> {
     const ro = { maxSteps: this.maxSteps, shared: this.shared };
     const run = backend === undefined ? new Run(chooser, ro) : backend(ro);
-    this.program.setup(run, params);
+    try {
+      this.program.setup(run, params);
+    } catch (e) {
+      // Parameters the strategy drew can break the set-up: a finding, not a crash.
+      const msg = e instanceof Error ? e.message : String(e);
+      run.report({ kind: 'setup-exception', message: `setup threw for params ${JSON.stringify(params)}: ${msg}` });
+    }
     this.watchdog.arm(run);
     await run.start();
     this.watchdog.active = null;

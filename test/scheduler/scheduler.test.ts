@@ -194,3 +194,24 @@ describe('handlers', () => {
     expect(r.stats.schedules).toBe(4 + 1);
   });
 });
+
+describe('set-up failures', () => {
+  const fragile: Program<number> = {
+    name: 'fragile',
+    params: 1,
+    setup(run, n) {
+      if (n > 2) throw new Error(`no room for ${n} threads`);
+      for (let i = 0; i < n; i++) run.spawn(`T${i}`, async () => run.point({ kind: 'noop' }));
+    },
+  };
+
+  it('are findings naming the parameters, not crashes', async () => {
+    const r = await explore(fragile as Program, { params: 3, schedules: 5 });
+    expect(r.findings[0]?.kind).toBe('setup-exception');
+    expect(r.findings[0]?.message).toBe('setup threw for params 3: no room for 3 threads');
+  });
+
+  it('do not happen for parameters the set-up accepts', async () => {
+    expect((await explore(fragile as Program, { params: 2, schedules: 5 })).findings).toEqual([]);
+  });
+});
