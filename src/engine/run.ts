@@ -64,7 +64,8 @@ export class Run {
   protected readonly maxSteps: number;
   private readonly invariants: Invariant[] = [];
   private readonly eligibility: Array<(t: SimThread) => boolean> = [];
-  private readonly results = new Map<number, string>();
+  /** Results of steps, made on first use: most steps have none. */
+  private results: Map<number, string> | null = null;
   private traceCache: TraceEvent[] | null = null;
   private readonly cp: { run: Run; step: number; enabled: readonly SimThread[]; current: SimThread | null };
   /** Handlers running on each CPU, innermost last. */
@@ -95,7 +96,7 @@ export class Run {
         op.obj === undefined
           ? { step: i, thread: t.name, cpu: t.cpu, op: op.kind }
           : { step: i, thread: t.name, cpu: t.cpu, op: op.kind, obj: op.obj };
-      const res = this.results.get(i);
+      const res = this.results?.get(i);
       if (res !== undefined) ev.result = res;
       out[i] = ev;
     }
@@ -168,7 +169,7 @@ export class Run {
 
   /** Records the result of the current step in the trace. */
   result(value: string): void {
-    if (this.step > 0) this.results.set(this.step - 1, value);
+    if (this.step > 0) (this.results ??= new Map()).set(this.step - 1, value);
     this.traceCache = null;
   }
 
@@ -270,8 +271,10 @@ export class Run {
 
     // A fresh array is cheaper than truncating a reused one.
     const enabled: SimThread[] = [];
+    const threads = this.threads;
     let unfinished = 0;
-    for (const t of this.threads) {
+    for (let k = 0; k < threads.length; k++) {
+      const t = threads[k]!;
       if (t.state === 'done') continue;
       unfinished++;
       if (this.isEnabled(t)) enabled.push(t);
