@@ -31,6 +31,7 @@ export interface RunOptions {
 
 const NEVER: Promise<void> = new Promise(() => {});
 const RESOLVED: Promise<void> = Promise.resolve();
+const NO_METRICS: ReadonlyMap<string, number> = new Map();
 
 /**
  * One execution of a scenario under one schedule. Callback-driven: each scheduling
@@ -147,10 +148,11 @@ export class Run {
     (this.metricReaders ??= new Map()).set(name, read);
   }
 
-  /** The registered figures, read now. */
-  metrics(): Map<string, number> {
+  /** The registered figures, read now (none registered: nothing allocated). */
+  metrics(): ReadonlyMap<string, number> {
+    if (this.metricReaders === null) return NO_METRICS;
     const out = new Map<string, number>();
-    for (const [k, read] of this.metricReaders ?? []) out.set(k, read());
+    for (const [k, read] of this.metricReaders) out.set(k, read());
     return out;
   }
 

@@ -67,6 +67,11 @@ const DEADLOCK = ['', ' *** DEADLOCK ***', ''];
 const CPUS = ['       CPU0                    CPU1', '       ----                    ----'];
 const CPU1 = '                               ';
 
+/** The lines both print_circular_bug() and print_deadlock_bug() open with. */
+function acquire_while_holding(t: task_struct, next: held_lock, prev: held_lock): string[] {
+  return [`${t.label} is trying to acquire lock:`, print_lock(next), '', 'but task is already holding lock:', print_lock(prev), ''];
+}
+
 /** print_circular_bug(): `path` runs from the class being taken to the one held. */
 export function circular_bug(t: task_struct, next: held_lock, prev: held_lock, path: readonly lock_dep[], here: lock_site): string {
   const src = next.cls!;
@@ -74,12 +79,7 @@ export function circular_bug(t: task_struct, next: held_lock, prev: held_lock, p
   const parent = path[path.length - 1]!.from;
   const out = [
     ...banner('WARNING: possible circular locking dependency detected'),
-    `${t.label} is trying to acquire lock:`,
-    print_lock(next),
-    '',
-    'but task is already holding lock:',
-    print_lock(prev),
-    '',
+    ...acquire_while_holding(t, next, prev),
     'which lock already depends on the new lock.',
     '',
     '',
@@ -107,12 +107,7 @@ export function recursive_bug(t: task_struct, next: held_lock, prev: held_lock):
   const name = next.cls!.name;
   return [
     ...banner('WARNING: possible recursive locking detected'),
-    `${t.label} is trying to acquire lock:`,
-    print_lock(next),
-    '',
-    'but task is already holding lock:',
-    print_lock(prev),
-    '',
+    ...acquire_while_holding(t, next, prev),
     'other info that might help us debug this:',
     ' Possible unsafe locking scenario:',
     '',
