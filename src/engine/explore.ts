@@ -44,9 +44,35 @@ export interface ExploreStats {
   [extra: string]: number | string;
 }
 
+/** What a result claims. `proved`: every schedule the bound covers was explored and
+ * none broke a check; `sampled`: some schedules ran (budget, time or a sampling
+ * strategy), none broke a check, nothing is claimed of the others; `found`: a finding. */
+export interface Verdict {
+  readonly class: 'proved' | 'sampled' | 'found';
+  readonly schedules: number;
+  /** With `proved`: the preemption bound, or null for every schedule at all. */
+  readonly bound?: number | null;
+}
+
 export interface ExploreResult {
   readonly findings: Finding[];
   readonly stats: ExploreStats;
+  readonly verdict: Verdict;
+}
+
+/** The verdict in words, e.g. `clean, proved within 2 preemptions (74 schedules)`. */
+export function describeVerdict(v: Verdict, found?: string): string {
+  const n = `${v.schedules} schedule${v.schedules === 1 ? '' : 's'}`;
+  switch (v.class) {
+    case 'found':
+      return `${found ?? 'a finding'} in ${n}`;
+    case 'proved':
+      return v.bound === null || v.bound === undefined
+        ? `clean, proved for every schedule (${n})`
+        : `clean, proved within ${v.bound} preemption${v.bound === 1 ? '' : 's'} (${n})`;
+    case 'sampled':
+      return `clean, sampled ${n} (not exhaustive)`;
+  }
 }
 
 /** Every this many schedules the exploration lets the event loop turn (progress, signals). */
@@ -62,6 +88,11 @@ export class Exploration implements Driver {
   readonly params: unknown;
   readonly paramsArbitrary?: Arbitrary<unknown>;
   readonly budget: number;
+  readonly tracked: boolean;
+  readonly keepGoing: boolean;
+  /** Set by `exhausted()`: the preemption bound every schedule within which ran
+   * (null: no bound); undefined while nothing is proved. */
+  provedBound: number | null | undefined = undefined;
   private readonly stopOnFirst: boolean;
   private readonly watchdog = new Watchdog();
   private readonly states = new Set<string>();
@@ -85,7 +116,21 @@ export class Exploration implements Driver {
     // Caller-fixed parameters are not redrawn.
     if (opts.params === undefined) this.paramsArbitrary = program.paramsArbitrary;
     this.stopOnFirst = opts.stopOnFirst ?? true;
+    this.keepGoing = !this.stopOnFirst;
+    this.tracked = program.tracked === true;
     this.stopWhen = opts.stopWhen;
+  }
+
+  exhausted(bound?: number): void {
+    this.provedBound = bound === undefined || !Number.isFinite(bound) ? null : bound;
+    this.extra.complete = this.provedBound === null ? 'yes' : `within preemption bound ${this.provedBound}`;
+  }
+
+  /** The verdict of the schedules run so far. */
+  verdict(): Verdict {
+    if (this.findings.length > 0) return { class: 'found', schedules: this.schedules };
+    if (this.provedBound !== undefined) return { class: 'proved', schedules: this.schedules, bound: this.provedBound };
+    return { class: 'sampled', schedules: this.schedules };
   }
 
   more(): boolean {
@@ -96,17 +141,20 @@ export class Exploration implements Driver {
 
   async runSchedule(chooser: Chooser, params: unknown = this.params, opts: RunScheduleOptions = {}): Promise<Run> {
     if (this.schedules > 0 && this.schedules % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-    const run = await this.execute(chooser, params, opts.backend);
+    const run = await this.execute(chooser, params, opts.backend, opts.footprints === true);
     this.schedules++;
     this.steps += run.step;
     this.preemptions += run.preemptions;
     if (run.preemptions > this.maxPreemptions) this.maxPreemptions = run.preemptions;
-    if (this.program.stateHash !== undefined && run.finding === null) this.states.add(this.program.stateHash(run));
+    // Every run that reached its end has a terminal state, findings or not.
+    if (this.program.stateHash !== undefined && !run.cutShort) this.states.add(this.program.stateHash(run));
     for (const [k, v] of run.metrics()) if (!(v <= (this.metricMax.get(k) ?? -Infinity))) this.metricMax.set(k, v);
     if (run.finding !== null) {
-      run.finding.params = params;
       if (this.firstFindingAt === 0) this.firstFindingAt = this.schedules;
-      if (opts.record !== false) this.findings.push(run.finding);
+      for (const f of run.findings) {
+        f.params = params;
+        if (opts.record !== false) this.findings.push(f);
+      }
     }
     return run;
   }
@@ -135,7 +183,7 @@ export class Exploration implements Driver {
   }
 
   private async replayOne(schedule: Schedule, params: unknown): Promise<Run> {
-    const run = await this.execute(followSchedule(schedule, true), params);
+    const run = await this.execute(followSchedule(schedule, true), params, undefined, false);
     const got = run.schedule();
     if (!sameSchedule(got, schedule)) {
       throw new ScheduleDivergence(
@@ -146,15 +194,15 @@ export class Exploration implements Driver {
   }
 
   /** Sets up and runs one schedule to its end. */
-  private async execute(chooser: Chooser, params: unknown, backend?: RunScheduleOptions['backend']): Promise<Run> {
-    const ro = { maxSteps: this.maxSteps, shared: this.shared };
+  private async execute(chooser: Chooser, params: unknown, backend: RunScheduleOptions['backend'], record: boolean): Promise<Run> {
+    const ro = { maxSteps: this.maxSteps, shared: this.shared, record, keepGoing: this.keepGoing };
     const run = backend === undefined ? new Run(chooser, ro) : backend(ro);
     try {
       this.program.setup(run, params);
     } catch (e) {
       // Parameters the strategy drew can break the set-up: a finding, not a crash.
       const msg = e instanceof Error ? e.message : String(e);
-      run.report({ kind: 'setup-exception', message: `setup threw for params ${JSON.stringify(params)}: ${msg}` });
+      run.report({ kind: 'setup-exception', message: `setup threw for params ${JSON.stringify(params)}: ${msg}` }, true);
     }
     this.watchdog.arm(run);
     await run.start();
@@ -192,5 +240,5 @@ export async function explore(program: Program, opts: ExploreOptions = {}): Prom
     }
     d.extra.shrinkRuns = runs;
   }
-  return { findings: d.findings, stats: d.stats() };
+  return { findings: d.findings, stats: d.stats(), verdict: d.verdict() };
 }

@@ -1,5 +1,5 @@
 export * from './types.ts';
-export { Run, type Chooser, type ChoicePoint, type Invariant, type RunOptions } from './run.ts';
+export { Run, cpuKey, type Chooser, type ChoicePoint, type Invariant, type RunOptions } from './run.ts';
 export { SimThread, START } from './thread.ts';
 export { AsyncRun, NEVER } from './stress/async_run.ts';
 export { StressRun } from './stress/run.ts';
@@ -13,5 +13,7 @@ export { canonical, hashText, stableHash } from './hash.ts';
 export { defineScenario, loadScenario, scenarioFileHash, type Scenario, type ScenarioInput, type LoadedScenario, type Bounds } from './scenario.ts';
 export { shrinkFinding, type ShrinkOptions, type ShrinkResult } from './shrink.ts';
 export { makeToken, replayToken, encodeToken, decodeToken, TokenError, TOKEN_PREFIX, type TokenData, type Replayed } from './token.ts';
-export { footprintOf, conflicts } from './dpor/footprint.ts';
+export { footprintOf, conflicts, ANY_READ, ANY_WRITE } from './dpor/footprint.ts';
+export { Cell, tracked } from './tracked.ts';
+export { describeVerdict, type Verdict } from './explore.ts';
 export { defineRegression, type RegressionPin } from './regression.ts';

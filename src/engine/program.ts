@@ -20,6 +20,10 @@ export interface Program<P = unknown> {
   readonly paramsArbitrary?: Arbitrary<P>;
   /** When set, the `replay` strategy runs exactly this schedule. */
   readonly pinned?: Pinned;
+  /** Every piece of shared state the threads and checks use is recorded per access
+   * (tracked cells, kernel primitives, a tracked model): dpor may then reduce.
+   * Left unset, dpor explores every schedule, as dfs does, and says so. */
+  readonly tracked?: boolean;
   /** Hash of the state at the end of a schedule, for coverage. */
   stateHash?(run: Run): string;
 }

@@ -1,6 +1,8 @@
+import { ANY_READ, conflicts, footprintOf } from './dpor/footprint.ts';
 import { SimThread, START } from './thread.ts';
 import { livelockCycle, renderOps } from './trace.ts';
-import type { Finding, FindingInput, Op, Schedule, Switch, ThreadState, TraceEvent } from './types.ts';
+import { Cell, tracked } from './tracked.ts';
+import type { Finding, FindingInput, Footprint, Op, Schedule, Switch, ThreadState, TraceEvent } from './types.ts';
 
 /** What a strategy sees at a choice point. `enabled` is reused between steps: read
  * it, do not keep it. */
@@ -27,6 +29,17 @@ export interface RunOptions {
   readonly shared: Map<string, unknown>;
   /** Schedule prefixes already run in this exploration, for cross-schedule findings. */
   readonly label?: string;
+  /** Record what each step touched (`footprints`), for partial-order reduction. */
+  readonly record?: boolean;
+  /** Go on past a finding that leaves the run able to continue, collecting the first
+   * finding of each kind (`findings`), so that no kind hides behind another. */
+  readonly keepGoing?: boolean;
+}
+
+/** The footprint key of what decides which threads of a CPU may run (handlers
+ * running there, preemption and interrupt masking). */
+export function cpuKey(cpu: number): string {
+  return `cpu:${cpu}`;
 }
 
 const NEVER: Promise<void> = new Promise(() => {});
@@ -57,7 +70,18 @@ export class Run {
   step = 0;
   preemptions = 0;
   finding: Finding | null = null;
+  /** Every finding of the run, one per kind, in order (with `keepGoing`; else the first). */
+  readonly findings: Finding[] = [];
   finished = false;
+  /** The run ended while some thread could still have run (a finding stopped it, or
+   * the step bound): what those threads would have done next is unknown. */
+  cutShort = false;
+  /** With `record`: per step, what it touched: its point's declared footprint, what
+   * its effect recorded with `touch()`, and what the invariants make of it. */
+  readonly footprints: Footprint[][] | null;
+  /** Why some state this run uses is not recorded (set by `untracked()`): partial-order
+   * reduction is then unsound, and dpor explores every schedule. */
+  untrackedReason: string | null = null;
   /** An error of the strategy (not of a thread), rethrown to the explorer. */
   strategyError: unknown = undefined;
   readonly done: Promise<void>;
@@ -76,11 +100,19 @@ export class Run {
   private metricReaders: Map<string, () => number> | null = null;
   private resolveDone!: () => void;
   private chooser: Chooser;
+  private readonly keepGoing: boolean;
+  /** A finding that ends the run at the next point (always, without `keepGoing`). */
+  private stopping = false;
+  /** Where `touch()` records now: the running step's footprint, an invariant's
+   * reads, or nowhere. */
+  private sink: Footprint[] | null = null;
 
   constructor(chooser: Chooser, opts: RunOptions) {
     this.chooser = chooser;
     this.maxSteps = opts.maxSteps;
     this.shared = opts.shared;
+    this.footprints = opts.record === true ? [] : null;
+    this.keepGoing = opts.keepGoing === true;
     this.done = new Promise((r) => (this.resolveDone = r));
     this.cp = { run: this, step: 0, enabled: [], current: null };
   }
@@ -132,7 +164,8 @@ export class Run {
   }
 
   /** Registers an extra condition a thread must meet to be scheduled (e.g. the
-   * kernel's preemption and interrupt masking). */
+   * kernel's preemption and interrupt masking). It may depend only on the state of
+   * the thread's CPU, and whatever changes that state must write `cpuKey(cpu)`. */
   constrain(eligible: (t: SimThread) => boolean): void {
     this.eligibility.push(eligible);
   }
@@ -156,6 +189,50 @@ export class Run {
     return out;
   }
 
+  /** Records an access of the running step (or of the invariant being checked).
+   * Everything a step's effect reads or writes of shared state must pass here or be
+   * declared by its point; the kernel and tracked cells do it for their state. */
+  touch(f: Footprint): void {
+    if (this.sink !== null) this.sink.push(f);
+  }
+
+  /** Whether accesses are being recorded now (to skip building footprints). */
+  get recording(): boolean {
+    return this.sink !== null;
+  }
+
+  /** Declares that this run uses state whose accesses are not recorded: dpor must
+   * then treat every step as touching everything. */
+  untracked(reason: string): void {
+    this.untrackedReason ??= reason;
+  }
+
+  /** A shared variable whose reads and writes are recorded (see tracked.ts). */
+  cell<T>(name: string, value: T): Cell<T> {
+    return new Cell(this, name, value);
+  }
+
+  /** A shared object whose property accesses are recorded (see tracked.ts). */
+  state<T extends object>(name: string, init: T): T {
+    return tracked(this, name, init);
+  }
+
+  /** Whether thread `name` has finished; a read of its exit, for dependency. */
+  isDone(name: string): boolean {
+    this.touch({ key: `@exit:${name}`, access: 'read' });
+    return this.threads.some((t) => t.name === name && t.state === 'done');
+  }
+
+  /** Whether every thread has finished; reads every thread's exit. */
+  allDone(): boolean {
+    let all = true;
+    for (const t of this.threads) {
+      this.touch({ key: `@exit:${t.name}`, access: 'read' });
+      if (t.state !== 'done') all = false;
+    }
+    return all;
+  }
+
   /** A scheduling point: the current thread will perform `op` once chosen. */
   point(op: Op): Promise<void> {
     const t = this.current;
@@ -175,16 +252,21 @@ export class Run {
     this.traceCache = null;
   }
 
-  /** Raises a finding; the run stops at the next scheduling point. */
-  report(f: FindingInput): void {
-    if (this.finding !== null || this.finished) return;
-    this.finding = {
+  /** Raises a finding. The run stops at the next scheduling point, unless it keeps
+   * going (`keepGoing`) and the finding is not `fatal` (the thread cannot go on). */
+  report(f: FindingInput, fatal = false): void {
+    if (this.finished) return;
+    if (fatal || !this.keepGoing) this.stopping = true;
+    if (this.finding !== null && (!this.keepGoing || this.findings.some((x) => x.kind === f.kind))) return;
+    const finding: Finding = {
       ...f,
       step: this.step - 1,
       thread: this.current?.name,
       trace: this.trace,
       schedule: this.schedule(),
     };
+    this.finding ??= finding;
+    this.findings.push(finding);
   }
 
   /** The semantic schedule executed so far. */
@@ -214,7 +296,8 @@ export class Run {
     this.report({
       kind: 'escaped-scheduler',
       message: `thread ${t?.name ?? '?'} awaited something other than the scheduler after ${last ?? 'its start'}`,
-    });
+    }, true);
+    this.cutShort = true;
     this.finish();
   }
 
@@ -234,9 +317,11 @@ export class Run {
 
   private exit(t: SimThread): void {
     if (this.finished) return;
+    this.touch({ key: `@exit:${t.name}`, access: 'write' });
     t.state = 'done';
     t.resume = null;
     if (t.level > 0 && t.started) {
+      this.touch({ key: cpuKey(t.cpu), access: 'write' });
       this.handlers.get(t.cpu)?.pop();
       this.activeHandlers--;
     }
@@ -248,6 +333,7 @@ export class Run {
     if (this.finished) return;
     const err = e instanceof Error ? e : new Error(String(e));
     const history = this.trace.filter((ev) => ev.thread === t.name);
+    this.touch({ key: `@exit:${t.name}`, access: 'write' });
     this.report({
       kind: 'thread-exception',
       message: `thread ${t.name} threw: ${err.message}`,
@@ -268,8 +354,12 @@ export class Run {
   /** The step just taken is complete: check, then pick and release the next thread. */
   protected decide(): void {
     if (this.finished) return;
-    if (this.finding === null && this.invariants.length > 0) this.checkInvariants();
-    if (this.finding !== null) return this.finish();
+    this.sink = null;
+    if (!this.stopping && this.invariants.length > 0) this.checkInvariants();
+    if (this.stopping) {
+      this.cutShort = this.threads.some((t) => t.state !== 'done' && this.isEnabled(t));
+      return this.finish();
+    }
 
     // A fresh array is cheaper than truncating a reused one.
     const enabled: SimThread[] = [];
@@ -287,6 +377,7 @@ export class Run {
     }
     if (this.step >= this.maxSteps) {
       this.livelock();
+      this.cutShort = true;
       return this.finish();
     }
     const prev = this.current;
@@ -309,8 +400,16 @@ export class Run {
       this.switches.push({ step: this.step, thread: t.name, op: t.pending.kind });
       if (prev !== null && prev.state === 'ready' && enabled.includes(prev)) this.preemptions++;
     }
-    if (!t.started) this.enter(t);
     const op = t.pending;
+    if (this.footprints !== null) {
+      // Whether a thread may run depends on its CPU (handlers, masking): every step
+      // reads the CPU's key, and whatever changes that writes it (see cpuKey()).
+      const fp = footprintOf(op).slice();
+      fp.push({ key: cpuKey(t.cpu), access: 'read' });
+      this.footprints.push(fp);
+      this.sink = fp;
+    }
+    if (!t.started) this.enter(t);
     this.ops.push(op);
     this.choices.push(t.id);
     this.step++;
@@ -327,6 +426,7 @@ export class Run {
   protected enter(t: SimThread): void {
     t.started = true;
     if (t.level > 0) {
+      this.touch({ key: cpuKey(t.cpu), access: 'write' });
       let hs = this.handlers.get(t.cpu);
       if (hs === undefined) this.handlers.set(t.cpu, (hs = []));
       hs.push(t);
@@ -334,13 +434,35 @@ export class Run {
     }
   }
 
+  /** Runs every invariant on the state the last step left. When recording, a check
+   * takes part in dependency: a step that wrote what a check read is visible to that
+   * invariant, and the visible steps of one invariant are ordered with each other
+   * (each writes the key `@inv:NAME` and reads what the check read), so every
+   * schedule of one partial order shows the invariant the same sequence of states. */
   protected checkInvariants(): void {
+    const fp = this.footprints !== null && this.step > 0 ? this.footprints[this.step - 1]! : null;
     for (const inv of this.invariants) {
-      const r = inv.check();
+      let r: ReturnType<Invariant['check']>;
+      if (fp === null) r = inv.check();
+      else {
+        const reads: Footprint[] = [];
+        this.sink = reads;
+        try {
+          r = inv.check();
+        } finally {
+          this.sink = null;
+        }
+        // A check that recorded nothing read state no footprint names.
+        if (reads.length === 0) reads.push(ANY_READ);
+        if (conflicts(fp, reads)) {
+          fp.push({ key: `@inv:${inv.name}`, access: 'write' });
+          for (const x of reads) fp.push(x.access === 'read' ? x : { ...x, access: 'read' });
+        }
+      }
       if (r === null) continue;
       const f = typeof r === 'string' ? { kind: `invariant:${inv.name}`, message: r } : r;
       this.report({ ...f, message: `${f.message} (after step ${this.step - 1})` });
-      return;
+      if (this.stopping) return;
     }
   }
 

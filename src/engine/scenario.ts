@@ -14,6 +14,9 @@ export interface Bounds {
   readonly preemptions?: number;
   readonly depth?: number;
   readonly seed?: number | string;
+  /** `proved`: a clean verdict counts only when every schedule within the bound was
+   * explored; a sampled clean then misses the expected verdict. */
+  readonly require?: 'proved';
 }
 
 /** What a scenario file default-exports. */
@@ -39,6 +42,8 @@ export interface ScenarioInput<P> {
   readonly params?: P;
   readonly paramsArbitrary?: Arbitrary<P>;
   setup(run: Run, params: P): void;
+  /** Every piece of shared state is tracked (see Program.tracked). */
+  readonly tracked?: boolean;
   stateHash?(run: Run): string;
   validate?(params: P): string | null;
 }

@@ -11,6 +11,8 @@ export interface RunScheduleOptions {
   /** Makes the run instead of the scheduler's own `Run` (the stress backend); its
    * chooser is then unused. */
   readonly backend?: (opts: RunOptions) => Run;
+  /** Record what each step touched (`Run.footprints`). */
+  readonly footprints?: boolean;
 }
 
 /** What a strategy drives: it runs schedules until it is done or the budget is spent. */
@@ -30,6 +32,14 @@ export interface Driver {
   readonly maxSteps: number;
   /** Figures a strategy adds to the run's stats (e.g. dpor's pruned count). */
   readonly extra: Record<string, number | string>;
+  /** The program declares every piece of its shared state tracked (recorded per
+   * access), so partial-order reduction may rely on recorded footprints. */
+  readonly tracked: boolean;
+  /** Whether the exploration keeps going past findings (every finding kind wanted). */
+  readonly keepGoing: boolean;
+  /** The strategy explored every schedule within `bound` preemptions (undefined: every
+   * schedule at all): the verdict is then a proof. */
+  exhausted(bound?: number): void;
 }
 
 /** An exploration strategy. Each lives in its own file under strategies/. */

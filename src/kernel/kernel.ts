@@ -1,6 +1,6 @@
 // The kernel of one schedule: its tasks and CPUs, the preemption and interrupt
 // masking rules the scheduler must obey, lockdep, and the configuration knobs.
-import { StressRun, type FindingInput, type Footprint, type Op, type Run, type SimThread } from '../engine/index.ts';
+import { cpuKey, StressRun, type FindingInput, type Footprint, type Op, type Run, type SimThread } from '../engine/index.ts';
 import { lockdep_graph_of } from './lockdep/graph.ts';
 import { lockdep } from './lockdep/lockdep.ts';
 import { held_at_exit } from './lockdep/reports.ts';
@@ -109,7 +109,7 @@ export class Kernel {
 
   /** Footprint of an operation that changes what may interrupt `cpu`. */
   cpu_footprint(cpu: number): Footprint[] {
-    return [{ key: `cpu:${cpu}`, access: 'write' }];
+    return [{ key: cpuKey(cpu), access: 'write' }];
   }
 
   /** Tasks below softirq level on `cpu` that keep a softirq from starting there. */
@@ -134,6 +134,8 @@ export class Kernel {
 
   /** Called by task_struct whenever its preempt count or irq state changes. */
   preempt_changed(t: task_struct): void {
+    // Who may run on the CPU, and which handlers may start there, depend on this.
+    this.run.touch({ key: cpuKey(t.cpu), access: 'write' });
     if (t.level !== TASK_LEVEL) return;
     if (!t.preemptible) this.pinned[t.cpu] = t.thread;
     else if (this.pinned[t.cpu] === t.thread) this.pinned[t.cpu] = undefined;
@@ -150,7 +152,7 @@ export class Kernel {
   async splat_at(op: Op, f: FindingInput): Promise<never> {
     await this.run.point(op.waitsOn === undefined ? op : { kind: op.kind, obj: op.obj, footprint: op.footprint });
     this.run.result(f.kind);
-    this.run.report(f);
+    this.run.report(f, true);
     await this.run.point({ kind: 'BUG', footprint: [] });
     throw new Error('unreachable: the run stops at a finding');
   }

@@ -44,7 +44,8 @@ export abstract class lock_base implements lockdep_map {
   owner: task_struct | null = null;
   /** One entry per read hold; a reader may hold it more than once. */
   readonly readers: task_struct[] = [];
-  /** Tasks at an acquire of this lock (spin_is_contended(), rwlock_is_contended()). */
+  /** Tasks at an acquire of this lock (spin_is_contended(), rwlock_is_contended()).
+   * Read it through `contended()`, which records the read. */
   waiters = 0;
   /** The magic DEBUG_SPINLOCK / DEBUG_MUTEXES check, and lockdep's static key. */
   initialized = false;
@@ -54,6 +55,10 @@ export abstract class lock_base implements lockdep_map {
   protected abstract readonly init_fn: string;
   private readonly fp_read: Footprint[];
   private readonly fp_write: Footprint[];
+  /** The waiter count changes in the step before an acquire's point, which does not
+   * name the lock: it is recorded under a key of its own. */
+  private readonly waiters_read: Footprint;
+  private readonly waiters_write: Footprint;
   /** The scheduling points of each operation, made once (per CPU for _bh/_irq). */
   private readonly points = new Map<lock_op, lock_point | lock_point[]>();
   private readonly wait_shared = () => this.blockers(true);
@@ -66,6 +71,20 @@ export abstract class lock_base implements lockdep_map {
     const key = k.unique(`lock:${name}`);
     this.fp_read = [{ key, access: 'read' }];
     this.fp_write = [{ key, access: 'write' }];
+    this.waiters_read = { key: `${key}:waiters`, access: 'read' };
+    this.waiters_write = { key: `${key}:waiters`, access: 'write' };
+  }
+
+  /** Whether a task waits to take it (records the read). */
+  contended(): boolean {
+    this.k.run.touch(this.waiters_read);
+    return this.waiters > 0;
+  }
+
+  /** A task starts (+1) or stops (-1) waiting at an acquire. */
+  add_waiter(n: 1 | -1): void {
+    this.k.run.touch(this.waiters_write);
+    this.waiters += n;
   }
 
   /** The point of `o` on this lock from `cpu`. */
@@ -172,11 +191,11 @@ export async function __lock_acquire(l: lock_base, o: lock_op): Promise<void> {
     t.k.lockdep.acquire(t, l, o.read, false, true, ctx_after(t, o), ip);
   if (f !== null) return t.k.splat_at(acquire, f);
   const held = t.held_locks[t.held_locks.length - 1]!;
-  l.waiters++;
+  l.add_waiter(1);
   // A stress run blocks on the real lock instead of a point that waits.
   if (t.k.stress === null) await t.k.run.point(acquire);
   else await t.k.stress.block(acquire, () => gate_of(l).lock(shared));
-  l.waiters--;
+  l.add_waiter(-1);
   held.step = t.k.run.step - 1;
   mask(t, o, ip);
   l.take(t, shared);

@@ -60,4 +60,4 @@ export const read_trylock = (l: rwlock_t): Promise<boolean> => __lock_trylock(l,
 export const write_trylock = (l: rwlock_t): Promise<boolean> => __lock_trylock(l, WRITE_TRYLOCK);
 
 // rwlock_is_contended() in include/linux/rwlock.h
-export const rwlock_is_contended = (l: rwlock_t): boolean => l.waiters > 0;
+export const rwlock_is_contended = (l: rwlock_t): boolean => l.contended();

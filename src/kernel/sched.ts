@@ -1,8 +1,8 @@
 // Voluntary rescheduling (include/linux/sched.h, kernel/sched/core.c). With many
 // possible reasons to reschedule, the model yields a lock only when another task
 // waits for it: every interleaving in which someone wants the lock is explored.
-// The waiter count is read without a footprint (a waiter registers in the step
-// before its acquire point), so partial-order reduction does not see that read.
+// The waiter count is read through lock_base.contended(), which records the read
+// (a waiter registers in the step before its acquire point).
 import { __might_resched } from './checks.ts';
 import { PREEMPT_OFFSET, current } from './task.ts';
 import { read_lock, read_unlock, write_lock, write_unlock, type rwlock_t } from './rwlock.ts';
@@ -21,7 +21,7 @@ export async function cond_resched(): Promise<void> {
 
 /** The shared shape of __cond_resched_lock() and its rwlock twins: only the lock
  * being dropped may be held (PREEMPT_LOCK_OFFSET). */
-async function cond_resched_drop<L extends { readonly name: string; readonly waiters: number }>(
+async function cond_resched_drop<L extends { readonly name: string; contended(): boolean }>(
   what: string,
   l: L,
   unlock: (l: L) => Promise<void>,
@@ -33,7 +33,7 @@ async function cond_resched_drop<L extends { readonly name: string; readonly wai
     t.k.report(f);
     return false;
   }
-  if (l.waiters === 0) return false;
+  if (!l.contended()) return false;
   await unlock(l);
   await cond_resched();
   await lock(l);

@@ -67,4 +67,4 @@ export const spin_unlock_irqrestore = (l: spinlock_t, flags: irqflags_t): Promis
 export const spin_is_locked = (l: spinlock_t): boolean => l.is_locked;
 
 // spin_is_contended() in include/linux/spinlock.h
-export const spin_is_contended = (l: spinlock_t): boolean => l.waiters > 0;
+export const spin_is_contended = (l: spinlock_t): boolean => l.contended();

@@ -39,6 +39,9 @@ function new_stat(): kvm_vm_stat {
 
 // kvm_create_vm() + tdx_vm_init(): a TD with its roots and vCPUs.
 export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts): kvm {
+  // The model's SPTEs, S-EPT, PAMT, attributes, TLBs and invariants are plain objects
+  // whose accesses are not recorded: partial-order reduction must not rely on them.
+  run.untracked('the KVM model state (src/kvm)');
   const k = Kernel.of(run);
   const host = tdx_host_of(run, opts.host);
   const root_level = opts.root_level ?? PT64_ROOT_4LEVEL;

@@ -59,14 +59,6 @@ describe('dpor reaches what dfs reaches', () => {
     abba(true),
     ranges(),
     oneConflict(),
-    // Random programs whose full dfs stays under ~7000 schedules; the atomic ones
-    // disable other threads without a footprint.
-    ...[12, 39, 59, 97].map((s) => randomProgram(s, { actions: 3 })),
-    ...[54, 96, 131, 142].map((s) => randomProgram(s, { actions: 3, atomic: true })),
-    // T0 writes x twice, T1 and T2 read it: the state where T2 reads before the
-    // first write and T1 between the writes needs T2 tried after T1's start, an
-    // alternative plain persistent sets with sleep sets never ask for.
-    randomProgram(1069, { threads: 3, actions: 2 }),
   ];
   for (const p of programs) {
     for (const bound of [0, 1, 2, undefined]) {
@@ -83,22 +75,6 @@ describe('dpor reaches what dfs reaches', () => {
   }
 });
 
-describe('dpor against dfs on random three-thread programs', () => {
-  it('reaches the same final states and findings on each', async () => {
-    let compared = 0;
-    for (let seed = 1; seed <= 60; seed++) {
-      const p = randomProgram(seed, { threads: 3, actions: 2 });
-      const dfs = await outcomes(p, { strategy: 'dfs', schedules: 5000 });
-      if (dfs.stats.complete === undefined) continue;
-      const dpor = await outcomes(p, { strategy: 'dpor' });
-      expect([...dpor.states].sort(), p.name).toEqual([...dfs.states].sort());
-      expect([...dpor.findings].sort(), p.name).toEqual([...dfs.findings].sort());
-      compared++;
-    }
-    expect(compared).toBeGreaterThan(30);
-  });
-});
-
 describe('dpor with blocking', () => {
   it('finds the AB-BA deadlock and proves the ordered locks deadlock-free', async () => {
     const bad = await explore(abba(false), { strategy: 'dpor', schedules: 10_000 });
@@ -108,7 +84,7 @@ describe('dpor with blocking', () => {
     expect(good.stats.complete).toBe('yes');
   });
   it('stops at the budget without claiming completeness', async () => {
-    const r = await explore(randomProgram(127, { actions: 3, atomic: true }), { strategy: 'dpor', schedules: 2, stopOnFirst: false });
+    const r = await explore(randomProgram(7), { strategy: 'dpor', schedules: 2, stopOnFirst: false });
     expect(r.stats.schedules).toBe(2);
     expect(r.stats.complete).toBeUndefined();
     expect(r.stats.dpor).toMatch(/^explored 2 schedules \(\d+ pruned\), stopped before completion$/);

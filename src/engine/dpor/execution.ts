@@ -1,7 +1,7 @@
 import { hashText } from '../hash.ts';
 import type { Run } from '../run.ts';
 import type { Footprint } from '../types.ts';
-import { clash, conflicts, footprintOf } from './footprint.ts';
+import { ANY_KEY, ANY_WRITE, clash, conflicts, footprintOf } from './footprint.ts';
 
 /** One finished schedule as DPOR reads it: who ran each step, what it touched, and
  * who could have run instead. */
@@ -25,15 +25,21 @@ export function executionOf(run: Run, branching: readonly (readonly number[] | u
   const tid = run.choices.slice(0, n);
   const en: (readonly number[] | null)[] = [];
   for (let s = 0; s < n; s++) en.push(branching[s] ?? [tid[s]!]);
-  // A run ends with nobody enabled unless a finding other than a deadlock stopped it.
-  en.push(run.finding === null || run.finding.kind === 'deadlock' ? [] : null);
+  // A run ends with nobody enabled unless it was cut short; then who could run is unknown.
+  en.push(run.cutShort ? null : []);
+  // What a thread left waiting would do is its point's declared footprint (a blocked
+  // lock, say); one that could still run was cut off, and its step may touch anything.
+  const pending = (t: (typeof run.threads)[number]): readonly Footprint[] | null => {
+    if (t.state === 'done') return null;
+    return run.cutShort && run.isEnabled(t) ? [...footprintOf(t.pending), ANY_WRITE] : footprintOf(t.pending);
+  };
   return {
     steps: n,
     threads: run.threads.length,
     tid,
-    fp: run.ops.slice(0, n).map(footprintOf),
+    fp: run.footprints !== null ? run.footprints.slice(0, n) : run.ops.slice(0, n).map(footprintOf),
     en,
-    last: run.threads.map((t) => (t.state === 'done' ? null : footprintOf(t.pending))),
+    last: run.threads.map(pending),
   };
 }
 
@@ -79,15 +85,15 @@ export class HappensBefore {
       for (const i of disabledBy[t]!) join(i);
       disabledBy[t]!.length = 0;
       for (const f of ex.fp[j]!) {
-        const perThread = byKey.get(f.key);
-        if (perThread === undefined) continue;
-        for (let u = 0; u < T; u++) {
-          const list = perThread[u];
-          if (u === t || list === undefined) continue;
-          for (let k = list.length - 1; k >= 0 && this.local[list[k]!.step]! > lastConf[u]!; k--) {
-            if (!clash(list[k]!.f, f)) continue;
-            join(list[k]!.step);
-            lastConf[u] = this.local[list[k]!.step]!;
+        for (const perThread of this.accessesClashingWith(f)) {
+          for (let u = 0; u < T; u++) {
+            const list = perThread[u];
+            if (u === t || list === undefined) continue;
+            for (let k = list.length - 1; k >= 0 && this.local[list[k]!.step]! > lastConf[u]!; k--) {
+              if (!clash(list[k]!.f, f)) continue;
+              join(list[k]!.step);
+              lastConf[u] = this.local[list[k]!.step]!;
+            }
           }
         }
       }
@@ -106,6 +112,18 @@ export class HappensBefore {
     }
   }
 
+  /** The per-thread access lists a footprint may clash with: those of its own key and
+   * the wildcard's, or every key's for the wildcard. */
+  private accessesClashingWith(f: Footprint): Array<Array<Array<{ step: number; f: Footprint }>>> {
+    if (f.key === ANY_KEY) return [...this.byKey.values()];
+    const out: Array<Array<Array<{ step: number; f: Footprint }>>> = [];
+    const own = this.byKey.get(f.key);
+    if (own !== undefined) out.push(own);
+    const any = this.byKey.get(ANY_KEY);
+    if (any !== undefined) out.push(any);
+    return out;
+  }
+
   /** Whether step i happens before step j. */
   before(i: number, j: number): boolean {
     return this.vc[j]![this.ex.tid[i]!]! >= this.local[i]!;
@@ -117,17 +135,17 @@ export class HappensBefore {
     const vc = this.vc[prev]!;
     let best = -1;
     for (const f of fp) {
-      const perThread = this.byKey.get(f.key);
-      if (perThread === undefined) continue;
-      for (let u = 0; u < perThread.length; u++) {
-        const list = perThread[u];
-        if (u === q || list === undefined) continue;
-        for (let k = list.length - 1; k >= 0; k--) {
-          const a = list[k]!;
-          if (a.step <= best || this.local[a.step]! <= vc[u]!) break;
-          if (a.step < prev && clash(a.f, f)) {
-            best = a.step;
-            break;
+      for (const perThread of this.accessesClashingWith(f)) {
+        for (let u = 0; u < perThread.length; u++) {
+          const list = perThread[u];
+          if (u === q || list === undefined) continue;
+          for (let k = list.length - 1; k >= 0; k--) {
+            const a = list[k]!;
+            if (a.step <= best || this.local[a.step]! <= vc[u]!) break;
+            if (a.step < prev && clash(a.f, f)) {
+              best = a.step;
+              break;
+            }
           }
         }
       }

@@ -42,7 +42,7 @@ export function dfsStrategy(opts: StrategyOptions): Strategy {
           width.pop();
         }
         if (taken.length === 0) {
-          d.extra.complete = Number.isFinite(bound) ? `within preemption bound ${bound}` : 'yes';
+          d.exhausted(bound);
           return;
         }
         taken[taken.length - 1]!++;

@@ -1,9 +1,9 @@
-import { footprintOf } from '../dpor/footprint.ts';
 import { disablees, executionOf, forEachRace, HappensBefore, type Execution } from '../dpor/execution.ts';
 import { Node, Tree, wakes, type Branch, type Sleeper } from '../dpor/tree.ts';
 import type { ChoicePoint, Run } from '../run.ts';
 import type { Driver, Strategy, StrategyOptions } from '../strategy.ts';
 import { opLabel } from '../trace.ts';
+import { dfsStrategy } from './dfs.ts';
 
 /**
  * Exhaustive exploration with dynamic partial-order reduction. Stateless: each
@@ -27,9 +27,16 @@ import { opLabel } from '../trace.ts';
  */
 export function dporStrategy(opts: StrategyOptions): Strategy {
   const bound = opts.preemptions ?? Infinity;
+  /** Without recorded footprints for all state, no two steps are known to commute:
+   * explore every schedule, as dfs does. */
+  const asDfs = (d: Driver, why: string) => {
+    d.extra.dpor = `no reduction: ${why}; explored every schedule as dfs`;
+    return dfsStrategy(opts).explore(d);
+  };
   return {
     name: 'dpor',
     async explore(d: Driver) {
+      if (!d.tracked) return asDfs(d, 'the scenario does not declare its state tracked');
       const tree = new Tree();
       const classes = new Set<string>();
       let prefix: readonly number[] = [];
@@ -44,8 +51,10 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
       };
       while (d.more()) {
         const sched = new BranchRun(prefix, branch, bound);
-        const run = await d.runSchedule(sched.choose);
+        const run = await d.runSchedule(sched.choose, undefined, { footprints: true });
         schedules++;
+        // Set-up is deterministic: the first schedule shows whether any state is untracked.
+        if (run.untrackedReason !== null) return asDfs(d, `${run.untrackedReason} is not tracked`);
         if (sched.diverged) throw new Error('dpor: replaying a schedule prefix chose a thread that cannot run: the program is not deterministic');
         const limit = sched.blockedAt >= 0 ? sched.blockedAt : run.step;
         if (sched.blockedAt >= 0) blocked++;
@@ -65,7 +74,7 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
         prefix = ex.tid;
         branch = tree.next();
         if (branch === null) {
-          d.extra.complete = Number.isFinite(bound) ? `within preemption bound ${bound}` : 'yes';
+          d.exhausted(bound);
           return summary(Number.isFinite(bound) ? `complete within preemption bound ${bound}` : 'complete');
         }
       }
@@ -148,7 +157,7 @@ class BranchRun {
     if (s > last + 1) return this.sleep.clear();
     const t = run.choices[last]!;
     this.sleep.delete(t);
-    const f = footprintOf(run.ops[last]!);
+    const f = run.footprints![last]!;
     for (const [u, z] of this.sleep) if (wakes(z, t, f)) this.sleep.delete(u);
   }
 

@@ -1,0 +1,85 @@
+// Shared state whose every access is recorded, so that partial-order reduction can
+// tell which steps commute (in the spirit of loom's `UnsafeCell` and `loom::sync`:
+// only what goes through these is seen). A scenario whose threads share state only
+// through cells, tracked objects, kernel primitives and a tracked model may declare
+// `tracked: true`.
+import type { Run } from './run.ts';
+
+/** One shared variable. */
+export class Cell<T> {
+  private readonly key: string;
+
+  constructor(
+    private readonly run: Run,
+    readonly name: string,
+    private value: T,
+  ) {
+    this.key = `cell:${name}`;
+  }
+
+  get(): T {
+    this.run.touch({ key: this.key, access: 'read' });
+    return this.value;
+  }
+
+  set(v: T): void {
+    this.run.touch({ key: this.key, access: 'write' });
+    this.value = v;
+  }
+
+  /** A read-modify-write in one step. */
+  update(fn: (v: T) => T): T {
+    this.run.touch({ key: this.key, access: 'write' });
+    return (this.value = fn(this.value));
+  }
+
+  /** The value, without recording a read: for state hashes and reports only. */
+  peek(): T {
+    return this.value;
+  }
+}
+
+/** A shared object (plain objects and arrays, nested) whose property reads and
+ * writes are recorded per property path: `x.a` and `x.b` commute, `x.a` and `x.a`
+ * do not. Adding or deleting a property, or listing them, touches the key set. */
+export function tracked<T extends object>(run: Run, name: string, init: T): T {
+  const proxies = new WeakMap<object, object>();
+  const wrap = <O extends object>(target: O, path: string): O => {
+    const known = proxies.get(target);
+    if (known !== undefined) return known as O;
+    const keys = `${path}.#keys`;
+    const p = new Proxy(target, {
+      get(o, prop, receiver) {
+        const v = Reflect.get(o, prop, receiver);
+        if (typeof prop !== 'string' || typeof v === 'function') return v;
+        run.touch({ key: `${path}.${prop}`, access: 'read' });
+        return v !== null && typeof v === 'object' ? wrap(v as object, `${path}.${prop}`) : v;
+      },
+      set(o, prop, v) {
+        if (typeof prop === 'string') {
+          if (!Object.prototype.hasOwnProperty.call(o, prop)) run.touch({ key: keys, access: 'write' });
+          run.touch({ key: `${path}.${prop}`, access: 'write' });
+        }
+        return Reflect.set(o, prop, v);
+      },
+      has(o, prop) {
+        if (typeof prop === 'string') run.touch({ key: `${path}.${prop}`, access: 'read' });
+        return Reflect.has(o, prop);
+      },
+      deleteProperty(o, prop) {
+        if (typeof prop === 'string') {
+          run.touch({ key: keys, access: 'write' });
+          run.touch({ key: `${path}.${prop}`, access: 'write' });
+        }
+        return Reflect.deleteProperty(o, prop);
+      },
+      ownKeys(o) {
+        run.touch({ key: keys, access: 'read' });
+        return Reflect.ownKeys(o);
+      },
+    });
+    proxies.set(target, p);
+    return p;
+  };
+  return wrap(init, `obj:${name}`);
+}
