@@ -33,8 +33,10 @@ export class Node {
     /** Threads the preemption bound lets run here. */
     readonly inBound: readonly number[],
     readonly sleep: ReadonlyMap<number, Sleeper>,
-    /** False under a preemption bound, where sleep sets are unsound. */
-    private readonly sleepSets: boolean,
+    /** Which explored siblings later siblings may sleep on: all of them without a
+     * bound; under a preemption bound only the thread that ran the step before this
+     * node (-1 when it cannot go on), see BoundedSleep in dpor.ts. */
+    private readonly sleepOn: number | 'all',
     taken: number,
     step: Sleeper,
   ) {
@@ -43,7 +45,7 @@ export class Node {
 
   take(thread: number, step: Sleeper): void {
     this.done.add(thread);
-    if (this.sleepSets) this.explored.set(thread, step);
+    if (this.sleepOn === 'all' || this.sleepOn === thread) this.explored.set(thread, step);
   }
 
   /** Asks for `q` to be tried here (Flanagan and Godefroid); when the bound or a

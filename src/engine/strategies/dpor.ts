@@ -20,10 +20,19 @@ import { dfsStrategy } from './dfs.ts';
  * - under a preemption bound: the racing thread itself, or every thread that may
  *   run when it cannot (Flanagan and Godefroid, POPL 2005), plus a conservative
  *   alternative at the start of the racing step's block, where switching costs no
- *   extra preemption (Coons, Musuvathi and McKinley, OOPSLA 2013). No sleep sets and
- *   no source-set shortcut: the schedule that covers a sleeping thread, or another
- *   initial, may reach the same partial order only with more preemptions than the
- *   bound allows (differential tests against bounded dfs found such misses).
+ *   extra preemption (Coons, Musuvathi and McKinley, OOPSLA 2013). No source-set
+ *   shortcut: another initial may reach the same partial order only with more
+ *   preemptions than the bound allows. Sleep sets are kept, restricted so that the
+ *   schedule covering a sleeper never needs more preemptions (BoundedSleep below).
+ *
+ * BoundedSleep. At a node n reached by a step of thread c, let the branch of c (the
+ * non-preemptive one) be explored, and a sibling branch u run u·w·c·r, with c's step
+ * independent of u·w. The covering schedule c·u·w·r has no more preemptions:
+ * u·w·c·r pays for the switch c→u (c could go on), then at most once for each of
+ * w→c and c→r; c·u·w·r pays at most once for each of c→u and w→r, and both pay the
+ * same inside u·w, since c's step changes no other thread's enabling. So under a
+ * bound only c may sleep in its siblings' branches; a sibling other than c moved
+ * to the front could cost up to two extra preemptions and is not slept on.
  */
 export function dporStrategy(opts: StrategyOptions): Strategy {
   const bound = opts.preemptions ?? Infinity;
@@ -96,7 +105,8 @@ function grow(tree: Tree, ex: Execution, sched: BranchRun, from: number, limit: 
     const prevOn = en !== undefined && en.includes(prev);
     if (s >= from && en !== undefined) {
       const inBound = prevOn && preemptions >= bound ? [prev] : en;
-      tree.nodes[s] = new Node(inBound, sched.sleepAt[s] ?? new Map(), !Number.isFinite(bound), tid[s]!, sleeperAt(ex, s));
+      const sleepOn = !Number.isFinite(bound) ? 'all' : prevOn ? prev : -1;
+      tree.nodes[s] = new Node(inBound, sched.sleepAt[s] ?? new Map(), sleepOn, tid[s]!, sleeperAt(ex, s));
     }
     if (prevOn && tid[s] !== prev) preemptions++;
   }
