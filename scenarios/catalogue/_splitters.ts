@@ -3,6 +3,7 @@
 // under shared mmu_lock ("KVM: x86: Reject splitting huge pages under shared
 // mmu_lock in TDX"), so concurrent splitters meet on the normal root. The leaf must
 // end up split exactly once, whoever wins: the split_once invariant.
+import fc from 'fast-check';
 import {
   fmt_gfn,
   fmt_range,
@@ -68,6 +69,8 @@ async function kvm_mmu_slot_try_split_huge_pages(vm: kvm, start: gfn_t, end: gfn
 export const splitters: family<splitters_params> = {
   story: 'A shared 2M leaf at GFN 0x40000 in the normal root; split0 and split1 each split [0x40000, 0x40200) to 4K under read_lock(mmu_lock).',
   params: { splitters: 2 },
+  // Three splitters cost dfs minutes under two preemptions: drawn up to two here.
+  paramsArbitrary: fc.record({ splitters: fc.integer({ min: 1, max: 2 }) }),
   validate: (p) => check_int('splitters', p.splitters, 1, 8),
   setup(run, v, p) {
     const vm = td_create(run, v, { private: false });

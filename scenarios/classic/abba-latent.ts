@@ -6,6 +6,7 @@ export default defineScenario({
   name: 'abba-latent',
   description: 'A->B and B->A under an outer mutex: no deadlock, but a lock-order inversion',
   expect: 'lock-order-inversion',
+  tracked: true,
   bounds: { strategy: 'dfs', schedules: 10_000 },
   setup(run) {
     const k = new Kernel(run);

@@ -5,6 +5,7 @@ export default defineScenario({
   name: 'abba-ordered',
   description: 'A->B on both paths: clean across every schedule',
   expect: 'clean',
+  tracked: true,
   bounds: { strategy: 'dfs', schedules: 10_000 },
   setup(run) {
     const k = new Kernel(run);

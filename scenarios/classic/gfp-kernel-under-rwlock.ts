@@ -6,6 +6,7 @@ export default defineScenario({
   name: 'gfp-kernel-under-rwlock',
   description: 'kmalloc(GFP_KERNEL) under read_lock(mmu_lock): sleeping in atomic context',
   expect: 'sleep-in-atomic',
+  tracked: true,
   bounds: { strategy: 'random', schedules: 100 },
   setup(run) {
     const k = new Kernel(run);

@@ -6,12 +6,13 @@ export default defineScenario({
   name: 'stale-leaf-split-fixed',
   description: 'the split re-checks the leaf after retaking mmu_lock: clean in every interleaving',
   expect: 'clean',
-  bounds: { strategy: 'dfs', schedules: 1000 },
+  bounds: { strategy: 'dpor', schedules: 1000, require: 'proved' },
+  tracked: true,
   setup(run) {
     const k = new Kernel(run);
     const mmu_lock = DEFINE_RWLOCK(k, 'mmu_lock');
-    const leaf = { present: true, huge: true };
-    let zapped = false;
+    const leaf = run.state('leaf', { present: true, huge: true });
+    const zapped = run.cell('zapped', false);
 
     k.kthread('splitter', async () => {
       await read_lock(mmu_lock);
@@ -28,12 +29,12 @@ export default defineScenario({
     k.kthread('zapper', async () => {
       await write_lock(mmu_lock);
       leaf.present = false;
-      zapped = true;
+      zapped.set(true);
       await write_unlock(mmu_lock);
     }, { cpu: 1 });
 
     run.invariant('zapped-stays-zapped', () =>
-      zapped && leaf.present ? 'the leaf zapper removed is mapped again: splitter split it from a check made before it dropped mmu_lock' : null,
+      zapped.get() && leaf.present ? 'the leaf zapper removed is mapped again: splitter split it from a check made before it dropped mmu_lock' : null,
     );
   },
 });

@@ -10,12 +10,14 @@ export default defineScenario({
   description: 'split after dropping and retaking mmu_lock without re-checking the leaf: a concurrent zap is undone',
   expect: 'invariant:zapped-stays-zapped',
   bounds: { strategy: 'dfs', schedules: 1000 },
+  tracked: true,
   setup(run) {
     const k = new Kernel(run);
     const mmu_lock = DEFINE_RWLOCK(k, 'mmu_lock');
-    // One 2M mapping: present, and huge until split.
-    const leaf = { present: true, huge: true };
-    let zapped = false;
+    // One 2M mapping: present, and huge until split. Shared state is tracked, so
+    // that dpor can tell which steps commute.
+    const leaf = run.state('leaf', { present: true, huge: true });
+    const zapped = run.cell('zapped', false);
 
     k.kthread('splitter', async () => {
       await read_lock(mmu_lock);
@@ -33,13 +35,13 @@ export default defineScenario({
     k.kthread('zapper', async () => {
       await write_lock(mmu_lock);
       leaf.present = false;
-      zapped = true;
+      zapped.set(true);
       await write_unlock(mmu_lock);
     }, { cpu: 1 });
 
     // Checked after every step: once zapped, the GFN stays unmapped.
     run.invariant('zapped-stays-zapped', () =>
-      zapped && leaf.present ? 'the leaf zapper removed is mapped again: splitter split it from a check made before it dropped mmu_lock' : null,
+      zapped.get() && leaf.present ? 'the leaf zapper removed is mapped again: splitter split it from a check made before it dropped mmu_lock' : null,
     );
   },
 });

@@ -20,7 +20,11 @@ export function junit(records: readonly ScenarioRecord[]): string {
       ? ''
       : `\n    <failure message="${esc(`expected ${r.expected}, found ${r.found}`)}">${esc(out)}</failure>`;
     const sys = out === '' ? '' : `\n    <system-out>${esc(out)}</system-out>`;
-    return `${head}${body}${sys}\n  </testcase>`;
+    const props = [['verdict', r.verdictClass], ['bound', r.bound === undefined ? undefined : r.bound === null ? 'none' : String(r.bound)], ['claim', r.claim], ['schedules', String(r.schedules)]]
+      .filter((p): p is [string, string] => p[1] !== undefined)
+      .map(([k, v]) => `\n      <property name="${k}" value="${esc(v)}"/>`)
+      .join('');
+    return `${head}\n    <properties>${props}\n    </properties>${body}${sys}\n  </testcase>`;
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

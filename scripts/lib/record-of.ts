@@ -1,4 +1,4 @@
-import { explore, makeToken, renderTrace, type LoadedScenario } from '../../src/engine/index.ts';
+import { describeVerdict, explore, makeToken, renderTrace, type LoadedScenario } from '../../src/engine/index.ts';
 import type { ScenarioRecord, SweepSettings } from './record.ts';
 
 /** Explores one loaded scenario under its bounds and the sweep's overrides. */
@@ -29,6 +29,8 @@ export async function recordOf(l: LoadedScenario, s: SweepSettings): Promise<Sce
   }));
   const found = r.findings[0]?.kind ?? 'clean';
   const visits = r.stats.spteVisits;
+  // A scenario that requires a proof misses its verdict on a sampled clean.
+  const proofMissing = found === 'clean' && b.require === 'proved' && r.verdict.class !== 'proved';
   return {
     file: l.path,
     hash: l.hash,
@@ -40,7 +42,10 @@ export async function recordOf(l: LoadedScenario, s: SweepSettings): Promise<Sce
     expected: l.scenario.expect,
     verdict: found === 'clean' ? 'clean' : 'finding',
     found,
-    met: found === l.scenario.expect,
+    verdictClass: r.verdict.class,
+    ...(r.verdict.bound === undefined ? {} : { bound: r.verdict.bound }),
+    claim: describeVerdict(r.verdict, found) + (proofMissing ? ', but the scenario requires proved' : ''),
+    met: found === l.scenario.expect && !proofMissing,
     ...(typeof visits === 'number' ? { spteVisits: visits } : {}),
     stats: r.stats,
     findings,

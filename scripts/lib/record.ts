@@ -25,6 +25,13 @@ export interface ScenarioRecord {
   readonly verdict: 'clean' | 'finding';
   /** `clean` or the first finding's kind. */
   readonly found: string;
+  /** What the verdict claims: `proved` (every schedule within `bound` preemptions,
+   * or every schedule when `bound` is null, was explored), `sampled` (some schedules
+   * ran and nothing is claimed of the others) or `found`. */
+  readonly verdictClass: 'proved' | 'sampled' | 'found';
+  readonly bound?: number | null;
+  /** The verdict in words, e.g. `clean, proved within 2 preemptions (74 schedules)`. */
+  readonly claim: string;
   readonly met: boolean;
   readonly spteVisits?: number;
   readonly stats: Readonly<Record<string, number | string>>;

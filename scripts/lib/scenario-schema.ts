@@ -22,9 +22,11 @@ export const scenarioSchema = z
         preemptions: z.number().int().min(0).optional(),
         depth: positiveInt.optional(),
         seed: z.union([z.number(), z.string()]).optional(),
+        require: z.literal('proved').optional(),
       })
       .strict()
       .optional(),
+    tracked: z.boolean().optional(),
     setup: fn('a function setup(run, params)'),
     validate: fn('a function validate(params) returning null or a problem').optional(),
     stateHash: fn('a function stateHash(run)').optional(),

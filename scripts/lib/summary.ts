@@ -11,10 +11,11 @@ export function summary(records: readonly ScenarioRecord[]): string {
     String(r.schedules),
     r.expected,
     r.found,
+    verdictCell(r),
     r.findings.length > 0 ? `${r.findings[0]!.minimalSteps} (from ${r.findings[0]!.originalSteps})` : '-',
     r.spteVisits === undefined ? '-' : String(r.spteVisits),
   ]);
-  const head = ['', 'scenario', 'variant', 'strategy', 'schedules', 'expected', 'found', 'min steps', 'spte visits'];
+  const head = ['', 'scenario', 'variant', 'strategy', 'schedules', 'expected', 'found', 'verdict', 'min steps', 'spte visits'];
   const tokens = records.flatMap((r) => r.findings.map((f) => `  ${r.name}: ${replayCommand(f)}`));
   const met = records.filter((r) => r.met).length;
   return [
@@ -25,8 +26,16 @@ export function summary(records: readonly ScenarioRecord[]): string {
   ].join('\n');
 }
 
-/** One plain line per finished scenario, for logs and non-TTY output. */
+/** The verdict class in a table cell: `proved <=2`, `proved` (no bound), `sampled`, `found`. */
+function verdictCell(r: ScenarioRecord): string {
+  if (r.verdictClass === 'proved') return r.bound === null || r.bound === undefined ? 'proved' : `proved <=${r.bound}`;
+  return r.verdictClass;
+}
+
+/** One plain line per finished scenario, for logs and non-TTY output: what was found
+ * and what the verdict claims (proved within a bound, or only sampled). */
 export function statusLine(r: ScenarioRecord): string {
-  const found = r.found === 'clean' ? 'clean' : `${r.found} (${r.findings[0]?.minimalSteps ?? '?'} steps)`;
-  return `${r.met ? 'ok  ' : 'FAIL'} ${r.file}: expected ${r.expected}, found ${found} in ${r.schedules} schedule${r.schedules === 1 ? '' : 's'}`;
+  const n = `${r.schedules} schedule${r.schedules === 1 ? '' : 's'}`;
+  const what = r.found === 'clean' ? r.claim : `found ${r.found} (${r.findings[0]?.minimalSteps ?? '?'} steps) in ${n}`;
+  return `${r.met ? 'ok  ' : 'FAIL'} ${r.file}: expected ${r.expected}, ${what}`;
 }
