@@ -15,6 +15,7 @@ export async function recordOf(l: LoadedScenario, s: SweepSettings): Promise<Sce
     maxSteps,
     preemptions: s.preemptions ?? b.preemptions,
     depth: b.depth,
+    deepen: b.deepen,
     ...(deadline === undefined ? {} : { stopWhen: () => performance.now() > deadline }),
   });
   const findings = r.findings.map((f) => ({

@@ -23,6 +23,7 @@ export const scenarioSchema = z
         depth: positiveInt.optional(),
         seed: z.union([z.number(), z.string()]).optional(),
         require: z.literal('proved').optional(),
+        deepen: z.boolean().optional(),
       })
       .strict()
       .optional(),

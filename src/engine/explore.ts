@@ -18,6 +18,9 @@ export interface ExploreOptions {
   readonly maxSteps?: number;
   readonly preemptions?: number;
   readonly depth?: number;
+  /** dfs and dpor: iterative deepening of the preemption bound (0, 1, ... up to
+   * `preemptions`), so a budget finds shallow bugs first. */
+  readonly deepen?: boolean;
   /** Scenario parameters; default the program's own. */
   readonly params?: unknown;
   /** Stop at the first finding (default) or keep exploring. */
@@ -219,6 +222,7 @@ export function strategyOptions(opts: ExploreOptions, program?: Program): Strate
     maxSteps: opts.maxSteps ?? 10_000,
     preemptions: opts.preemptions,
     depth: opts.depth,
+    deepen: opts.deepen,
     path: opts.path,
   };
 }

@@ -13,6 +13,8 @@ export interface Bounds {
   readonly maxSteps?: number;
   readonly preemptions?: number;
   readonly depth?: number;
+  /** dfs and dpor: bound 0 first, then 1, ... up to `preemptions`. */
+  readonly deepen?: boolean;
   readonly seed?: number | string;
   /** `proved`: a clean verdict counts only when every schedule within the bound was
    * explored; a sampled clean then misses the expected verdict. */

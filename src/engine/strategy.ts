@@ -54,6 +54,10 @@ export interface StrategyOptions {
   readonly preemptions?: number;
   /** PCT depth. */
   readonly depth?: number;
+  /** dfs and dpor: explore bound 0, then 1, ... up to `preemptions` (see deepen.ts). */
+  readonly deepen?: boolean;
+  /** Called when a choice was cut by the preemption bound (for deepen.ts). */
+  readonly onBoundCut?: () => void;
   /** Step bound of one schedule. */
   readonly maxSteps: number;
   /** fast-check's replay path (with `seed`), to rerun a recorded counterexample. */

@@ -1,5 +1,6 @@
 import type { ChoicePoint } from '../run.ts';
 import type { Driver, Strategy, StrategyOptions } from '../strategy.ts';
+import { deepen } from './deepen.ts';
 
 /**
  * Plain depth-first enumeration of every schedule (stateless: each schedule re-runs
@@ -11,8 +12,11 @@ export function dfsStrategy(opts: StrategyOptions): Strategy {
   return {
     name: 'dfs',
     async explore(d: Driver) {
+      if (opts.deepen === true) return deepen(d, opts, dfsStrategy);
       // One frame per branching step: the choice taken and how many there were.
       const taken: number[] = [];
+      // A bound that never cut a choice left every schedule in: that is a full proof.
+      let cut = false;
       const width: number[] = [];
       for (;;) {
         if (!d.more()) return;
@@ -23,7 +27,11 @@ export function dfsStrategy(opts: StrategyOptions): Strategy {
           // Order: keep the current thread first, so choice 0 never preempts.
           const order = (k: number) => (cur < 0 ? k : k === 0 ? cur : k <= cur ? k - 1 : k);
           let allowed = cp.enabled.length;
-          if (cur >= 0 && preempted >= bound) allowed = 1;
+          if (cur >= 0 && preempted >= bound && allowed > 1) {
+            allowed = 1;
+            cut = true;
+            opts.onBoundCut?.();
+          }
           if (depth === taken.length) {
             taken.push(0);
             width.push(allowed);
@@ -42,7 +50,7 @@ export function dfsStrategy(opts: StrategyOptions): Strategy {
           width.pop();
         }
         if (taken.length === 0) {
-          d.exhausted(bound);
+          d.exhausted(cut ? bound : undefined);
           return;
         }
         taken[taken.length - 1]!++;

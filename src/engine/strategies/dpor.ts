@@ -3,6 +3,7 @@ import { Node, Tree, wakes, type Branch, type Sleeper } from '../dpor/tree.ts';
 import type { ChoicePoint, Run } from '../run.ts';
 import type { Driver, Strategy, StrategyOptions } from '../strategy.ts';
 import { opLabel } from '../trace.ts';
+import { deepen } from './deepen.ts';
 import { dfsStrategy } from './dfs.ts';
 
 /**
@@ -45,6 +46,7 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
   return {
     name: 'dpor',
     async explore(d: Driver) {
+      if (opts.deepen === true) return deepen(d, opts, dporStrategy);
       if (!d.tracked) return asDfs(d, 'the scenario does not declare its state tracked');
       const tree = new Tree();
       const classes = new Set<string>();
@@ -52,6 +54,12 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
       let branch: Branch | null = null;
       let schedules = 0;
       let blocked = 0;
+      // A bound that never cut a choice left every schedule in: that is a full proof.
+      let cut = false;
+      const onCut = () => {
+        cut = true;
+        opts.onBoundCut?.();
+      };
       const summary = (how: string) => {
         d.extra.equivalenceClasses = classes.size;
         d.extra.pruned = tree.pruned;
@@ -70,7 +78,7 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
         const ex = executionOf(run, sched.branching);
         const depth = branch?.depth ?? -1;
         if (branch !== null) tree.nodes[depth]!.take(branch.thread, sleeperAt(ex, depth));
-        grow(tree, ex, sched, depth + 1, limit, bound);
+        grow(tree, ex, sched, depth + 1, limit, bound, onCut);
         const hb = new HappensBefore(ex);
         forEachRace(ex, hb, limit, (i, q, j) => {
           if (!Number.isFinite(bound)) return tree.nodes[i]?.wantOneOf(hb.initials(i, q, j), q);
@@ -83,7 +91,7 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
         prefix = ex.tid;
         branch = tree.next();
         if (branch === null) {
-          d.exhausted(bound);
+          d.exhausted(cut ? bound : undefined);
           return summary(Number.isFinite(bound) ? `complete within preemption bound ${bound}` : 'complete');
         }
       }
@@ -95,7 +103,7 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
 const sleeperAt = (ex: Execution, s: number): Sleeper => ({ fp: ex.fp[s]!, disables: disablees(ex, s) });
 
 /** Adds a node for each branching step of the new part of a schedule. */
-function grow(tree: Tree, ex: Execution, sched: BranchRun, from: number, limit: number, bound: number): void {
+function grow(tree: Tree, ex: Execution, sched: BranchRun, from: number, limit: number, bound: number, onBoundCut?: () => void): void {
   const tid = ex.tid;
   tree.nodes.length = Math.max(0, from);
   let preemptions = 0;
@@ -105,6 +113,7 @@ function grow(tree: Tree, ex: Execution, sched: BranchRun, from: number, limit: 
     const prevOn = en !== undefined && en.includes(prev);
     if (s >= from && en !== undefined) {
       const inBound = prevOn && preemptions >= bound ? [prev] : en;
+      if (inBound.length < en.length) onBoundCut?.();
       const sleepOn = !Number.isFinite(bound) ? 'all' : prevOn ? prev : -1;
       tree.nodes[s] = new Node(inBound, sched.sleepAt[s] ?? new Map(), sleepOn, tid[s]!, sleeperAt(ex, s));
     }
