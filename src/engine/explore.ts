@@ -125,6 +125,8 @@ export class Exploration implements Driver {
   }
 
   exhausted(bound?: number): void {
+    // A search stopped by its first finding proves nothing of what it did not run.
+    if (this.stopOnFirst && this.findings.length > 0) return;
     this.provedBound = bound === undefined || !Number.isFinite(bound) ? null : bound;
     this.extra.complete = this.provedBound === null ? 'yes' : `within preemption bound ${this.provedBound}`;
   }

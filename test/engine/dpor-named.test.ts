@@ -141,6 +141,19 @@ describe('dpor finds what dfs finds, and proves the fixes', () => {
     expect(fixed.dpor.verdict.class).toBe('proved');
   });
 
+  it('a run stopped at its first finding claims nothing of the schedules it did not run', async () => {
+    for (const p of [twoFlags(false), wrongLock(false), freedTable(false)]) {
+      for (const preemptions of [2, undefined]) {
+        const r = await explore(p, { strategy: 'dpor', preemptions, schedules: 100_000, shrink: false });
+        expect(r.findings.length, p.name).toBe(1);
+        expect(r.verdict.class).toBe('found');
+        // Its run was cut short: the threads that could still run are taken to touch
+        // everything, so the tree is never empty after it.
+        expect(r.stats.complete, p.name).toBeUndefined();
+      }
+    }
+  });
+
   it('the tracked fixes cost dpor fewer schedules than dfs', async () => {
     for (const p of [twoFlags(true), wrongLock(true), freedTable(true)]) {
       const { dfs, dpor } = await verdicts(p);

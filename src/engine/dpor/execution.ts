@@ -1,6 +1,5 @@
-import { hashText } from '../hash.ts';
 import type { Run } from '../run.ts';
-import type { Footprint } from '../types.ts';
+import type { Footprint, Op } from '../types.ts';
 import { ANY_KEY, ANY_WRITE, clash, conflicts, footprintOf } from './footprint.ts';
 
 /** One finished schedule as DPOR reads it: who ran each step, what it touched, and
@@ -27,11 +26,12 @@ export function executionOf(run: Run, branching: readonly (readonly number[] | u
   for (let s = 0; s < n; s++) en.push(branching[s] ?? [tid[s]!]);
   // A run ends with nobody enabled unless it was cut short; then who could run is unknown.
   en.push(run.cutShort ? null : []);
-  // What a thread left waiting would do is its point's declared footprint (a blocked
-  // lock, say); one that could still run was cut off, and its step may touch anything.
+  // What a thread left waiting at a deadlock would do is its point's declared
+  // footprint (a blocked lock, say); when the run was cut short, what any unfinished
+  // thread would have gone on to do is unknown, and may touch anything.
   const pending = (t: (typeof run.threads)[number]): readonly Footprint[] | null => {
     if (t.state === 'done') return null;
-    return run.cutShort && run.isEnabled(t) ? [...footprintOf(t.pending), ANY_WRITE] : footprintOf(t.pending);
+    return run.cutShort ? [...footprintOf(t.pending), ANY_WRITE] : footprintOf(t.pending);
   };
   return {
     steps: n,
@@ -50,8 +50,11 @@ export class HappensBefore {
   readonly local: Int32Array;
   /** Per step, the last step index (within each thread) that happens before it. */
   private readonly vc: Int32Array[];
-  /** Per step, the last conflicting step of every other thread: the trace's shape. */
-  private readonly shape: string[];
+  /** Per step, the last conflicting step of each other thread it conflicts with, as
+   * flat (thread, local index) pairs: the trace's shape. */
+  private readonly shape: number[][];
+  /** Each thread's first step after i that does not happen after i, by i (initials()). */
+  private readonly firstCache = new Map<number, Int32Array>();
   /** Each thread's steps, in order. */
   readonly stepsOf: number[][];
   /** Threads each step disabled. */
@@ -71,35 +74,43 @@ export class HappensBefore {
     const disabledBy: number[][] = Array.from({ length: T }, () => []);
     this.stepsOf = Array.from({ length: T }, () => []);
     this.disabled = [];
+    // Per step, the last conflicting step (local index) of each thread; reset after use.
+    const lastConf = new Int32Array(T).fill(-1);
+    const cands: number[] = [];
+    const NONE = new Int32Array(T).fill(-1);
     for (let j = 0; j < ex.steps; j++) {
       const t = ex.tid[j]!;
       this.stepsOf[t]!.push(j);
       this.local[j] = count[t]++;
       const p = lastStep[t]!;
-      const vc = p >= 0 ? this.vc[p]!.slice() : new Int32Array(T).fill(-1);
-      const lastConf = new Int32Array(T).fill(-1);
-      const join = (i: number) => {
-        const o = this.vc[i]!;
-        for (let k = 0; k < T; k++) if (o[k]! > vc[k]!) vc[k] = o[k]!;
-      };
-      for (const i of disabledBy[t]!) join(i);
+      const vc = (p >= 0 ? this.vc[p]! : NONE).slice();
+      for (const i of disabledBy[t]!) joinInto(vc, this.vc[i]!);
       disabledBy[t]!.length = 0;
+      // The conflicting steps, latest first: one that already happens before a later
+      // one adds nothing to the clock (with many threads on one key, most do not).
+      cands.length = 0;
       for (const f of ex.fp[j]!) {
-        for (const perThread of this.accessesClashingWith(f)) {
-          for (let u = 0; u < T; u++) {
-            const list = perThread[u];
-            if (u === t || list === undefined) continue;
-            for (let k = list.length - 1; k >= 0 && this.local[list[k]!.step]! > lastConf[u]!; k--) {
-              if (!clash(list[k]!.f, f)) continue;
-              join(list[k]!.step);
-              lastConf[u] = this.local[list[k]!.step]!;
-            }
-          }
+        if (f.key === ANY_KEY) for (const perThread of byKey.values()) this.conflictsIn(perThread, f, t, lastConf, cands);
+        else {
+          const own = byKey.get(f.key);
+          if (own !== undefined) this.conflictsIn(own, f, t, lastConf, cands);
+          const any = byKey.get(ANY_KEY);
+          if (any !== undefined) this.conflictsIn(any, f, t, lastConf, cands);
         }
+      }
+      if (cands.length > 1) cands.sort((a, b) => b - a);
+      const conf: number[] = [];
+      for (const i of cands) {
+        const u = ex.tid[i]!;
+        if (lastConf[u]! >= 0) {
+          conf.push(u, lastConf[u]!);
+          lastConf[u] = -1;
+        }
+        if (vc[u]! < this.local[i]!) joinInto(vc, this.vc[i]!);
       }
       vc[t] = this.local[j]!;
       this.vc.push(vc);
-      this.shape.push(lastConf.join(','));
+      this.shape.push(conf);
       for (const f of ex.fp[j]!) {
         let perThread = byKey.get(f.key);
         if (perThread === undefined) byKey.set(f.key, (perThread = []));
@@ -109,6 +120,20 @@ export class HappensBefore {
       this.disabled.push(dis);
       for (const q of dis) disabledBy[q]!.push(j);
       lastStep[t] = j;
+    }
+  }
+
+  /** Adds to `cands` the latest access of each other thread in `perThread` that
+   * clashes with `f`, newer than what `lastConf` already holds for that thread. */
+  private conflictsIn(perThread: Array<Array<{ step: number; f: Footprint }>>, f: Footprint, t: number, lastConf: Int32Array, cands: number[]): void {
+    for (let u = 0; u < perThread.length; u++) {
+      const list = perThread[u];
+      if (u === t || list === undefined) continue;
+      for (let k = list.length - 1; k >= 0 && this.local[list[k]!.step]! > lastConf[u]!; k--) {
+        if (!clash(list[k]!.f, f)) continue;
+        cands.push(list[k]!.step);
+        lastConf[u] = this.local[list[k]!.step]!;
+      }
     }
   }
 
@@ -160,25 +185,41 @@ export class HappensBefore {
    * when its first such step has no happens-before predecessor among them.
    */
   initials(i: number, q: number, j: number): number[] {
+    const isInitial = this.initialTest(i, q, j);
+    const out: number[] = [];
+    for (let u = 0; u < this.ex.threads; u++) if (isInitial(u)) out.push(u);
+    return out;
+  }
+
+  /** Whether a thread is one of initials(i, q, j), asked one thread at a time (each
+   * answer costs O(threads), so a caller that needs only a few pays only for them). */
+  initialTest(i: number, q: number, j: number): (u: number) => boolean {
     const T = this.ex.threads;
     // Each thread's first step of notdep(i), or -1: a thread's steps that do not
     // happen after i are a prefix of its steps after i.
-    const first = new Int32Array(T).fill(-1);
-    for (let u = 0; u < T; u++) {
-      const f = firstAfter(this.stepsOf[u]!, i);
-      if (f >= 0 && !this.before(i, f) && !(u === q && f >= j)) first[u] = f;
+    let first = this.firstCache.get(i);
+    if (first === undefined) {
+      first = new Int32Array(T).fill(-1);
+      for (let u = 0; u < T; u++) {
+        const f = firstAfter(this.stepsOf[u]!, i);
+        if (f >= 0 && !this.before(i, f)) first[u] = f;
+      }
+      this.firstCache.set(i, first);
     }
-    const clockOf = (c: number): Int32Array => (c < this.ex.steps ? this.vc[c]! : this.pendingClock(q));
-    const out: number[] = [];
-    for (let u = 0; u < T; u++) {
-      const c = first[u]! >= 0 ? first[u]! : u === q ? j : -1;
-      if (c < 0) continue;
+    const fst = first;
+    const firstOf = (u: number): number => (u === q && fst[u]! >= j ? -1 : fst[u]!);
+    let pending: Int32Array | null = null;
+    const clockOf = (c: number): Int32Array => (c < this.ex.steps ? this.vc[c]! : (pending ??= this.pendingClock(q)));
+    return (u: number): boolean => {
+      const c = firstOf(u) >= 0 ? firstOf(u) : u === q ? j : -1;
+      if (c < 0) return false;
       const vc = clockOf(c);
-      let initial = true;
-      for (let w = 0; w < T && initial; w++) if (w !== u && first[w]! >= 0 && first[w]! < c && vc[w]! >= this.local[first[w]!]!) initial = false;
-      if (initial) out.push(u);
-    }
-    return out;
+      for (let w = 0; w < T; w++) {
+        const f = firstOf(w);
+        if (w !== u && f >= 0 && f < c && vc[w]! >= this.local[f]!) return false;
+      }
+      return true;
+    };
   }
 
   /** Clock of q's pending operation at the end: its own past and every step it conflicts with. */
@@ -198,19 +239,56 @@ export class HappensBefore {
 
   /** Identity of the Mazurkiewicz trace: equal for two executions exactly when they
    * order every conflicting pair of steps alike. */
-  traceKey(ops: readonly string[]): string {
-    const per: string[][] = Array.from({ length: this.ex.threads }, () => []);
-    for (let j = 0; j < this.ex.steps; j++) per[this.ex.tid[j]!]!.push(`${ops[j]}@${this.shape[j]}`);
-    return hashText(per.map((p) => p.join(';')).join('|'));
+  traceKey(ops: readonly Op[]): string {
+    // Two 32-bit hashes per thread of its steps' operations and shapes, folded in
+    // thread order: a 64-bit identity, built without strings (it runs per schedule).
+    const T = this.ex.threads;
+    const h1 = new Uint32Array(T).fill(0x811c9dc5);
+    const h2 = new Uint32Array(T).fill(0x9e3779b9);
+    const mix = (t: number, x: number) => {
+      h1[t] = Math.imul(h1[t]! ^ x, 0x01000193);
+      h2[t] = Math.imul(h2[t]! ^ x, 0x5bd1e995) ^ (h2[t]! >>> 15);
+    };
+    const mixText = (t: number, s: string) => {
+      for (let k = 0; k < s.length; k++) mix(t, s.charCodeAt(k));
+      mix(t, 0x1f);
+    };
+    for (let j = 0; j < this.ex.steps; j++) {
+      const t = this.ex.tid[j]!;
+      mixText(t, ops[j]!.kind);
+      if (ops[j]!.obj !== undefined) mixText(t, ops[j]!.obj!);
+      for (const x of this.shape[j]!) mix(t, x + 1);
+      mix(t, 0x2f);
+    }
+    let a = 0x811c9dc5;
+    let b = 0x9e3779b9;
+    for (let t = 0; t < T; t++) {
+      a = Math.imul(a ^ h1[t]!, 0x01000193);
+      b = Math.imul(b ^ h2[t]!, 0x5bd1e995) ^ (b >>> 13);
+    }
+    return `${(a >>> 0).toString(16)}${(b >>> 0).toString(16)}`;
   }
 }
 
 /** Threads other than the one that ran step i that were enabled before it and not after. */
 export function disablees(ex: Execution, i: number): number[] {
   const after = ex.en[i + 1];
-  if (after === null || after === undefined) return [];
-  return ex.en[i]!.filter((q) => q !== ex.tid[i] && !after.includes(q));
+  if (after === null || after === undefined) return NO_THREADS;
+  const before = ex.en[i]!;
+  // Both lists are in ascending thread order (the scheduler lists enabled threads
+  // so): one merge walk.
+  let out: number[] = NO_THREADS;
+  let k = 0;
+  for (const q of before) {
+    while (k < after.length && after[k]! < q) k++;
+    if (q === ex.tid[i] || (k < after.length && after[k] === q)) continue;
+    if (out === NO_THREADS) out = [];
+    out.push(q);
+  }
+  return out;
 }
+
+const NO_THREADS: number[] = [];
 
 /**
  * The races of an execution (Flanagan and Godefroid's rule, with the pending
@@ -220,23 +298,46 @@ export function disablees(ex: Execution, i: number): number[] {
  * Calls `race(i, q, j)`: q's operation at position j (j = steps when it is still
  * pending at the end) should be tried before step i.
  */
-export function forEachRace(ex: Execution, hb: HappensBefore, limit: number, race: (i: number, q: number, j: number) => void): void {
+export function forEachRace(
+  ex: Execution,
+  hb: HappensBefore,
+  limit: number,
+  race: (i: number, q: number, j: number) => void,
+  immediate = false,
+): void {
+  const found: number[] = [];
   for (let q = 0; q < ex.threads; q++) {
     let prev = -1;
     const next = [...hb.stepsOf[q]!, ...(ex.last[q] !== null ? [ex.steps] : [])];
     for (const j of next) {
       if (prev + 1 > limit) break;
       const pending = j < ex.steps ? ex.fp[j]! : ex.last[q]!;
+      found.length = 0;
+      // Every state after q's previous step adds the step just taken, when it
+      // conflicts (latest first). With `immediate` (source sets), a conflicting step
+      // that happens before a later reversible race (q could have run instead) is no
+      // immediate race (Abdulla et al.); a race q could not have reversed (it was
+      // blocked) shadows nothing.
+      for (let i = Math.min(j, limit) - 1; i > prev; i--) {
+        if (hb.disabled[i]!.includes(q)) {
+          race(i, q, j);
+          continue;
+        }
+        if (!conflicts(ex.fp[i]!, pending)) continue;
+        if (!immediate || !found.some((r) => hb.before(i, r))) race(i, q, j);
+        if (ex.en[i]!.includes(q)) found.push(i);
+      }
       // Just after q's previous step: the last conflicting step not ordered before it.
       const last = prev >= 0 ? hb.lastRacing(q, prev, pending) : -1;
-      if (last >= 0) race(last, q, j);
-      // Every later state adds the step just taken, when it conflicts.
-      for (let i = prev + 1; i < Math.min(j, limit); i++) {
-        if (conflicts(ex.fp[i]!, pending) || hb.disabled[i]!.includes(q)) race(i, q, j);
-      }
+      if (last >= 0 && (!immediate || !found.some((r) => hb.before(last, r)))) race(last, q, j);
       prev = j;
     }
   }
+}
+
+/** Raises each component of `vc` to `o`'s. */
+function joinInto(vc: Int32Array, o: Int32Array): void {
+  for (let k = 0; k < vc.length; k++) if (o[k]! > vc[k]!) vc[k] = o[k]!;
 }
 
 /** The first of the ascending `steps` after i, or -1. */

@@ -57,11 +57,15 @@ export class Node {
 
   /** The source-set rule (Abdulla et al.): one initial of the reversed race
    * suffices, and none is needed when one is already explored or scheduled here. */
-  wantOneOf(initials: readonly number[], preferred: number): void {
-    const ok = initials.filter((u) => this.inBound.includes(u));
-    if (ok.length === 0) return this.want(preferred);
-    if (ok.some((u) => this.done.has(u) || this.backtrack.has(u))) return;
-    this.add(ok.includes(preferred) ? preferred : ok[0]!);
+  wantOneOf(isInitial: (u: number) => boolean, preferred: number): void {
+    const ok = (u: number) => this.inBound.includes(u) && isInitial(u);
+    for (const u of this.done) if (ok(u)) return;
+    for (const u of this.backtrack) if (ok(u)) return;
+    if (ok(preferred)) return this.add(preferred);
+    // The lowest-numbered initial the node allows (inBound is in thread order).
+    const first = this.inBound.find(ok);
+    if (first !== undefined) return this.add(first);
+    this.want(preferred);
   }
 
   private add(u: number): void {

@@ -2,7 +2,6 @@ import { disablees, executionOf, forEachRace, HappensBefore, type Execution } fr
 import { Node, Tree, wakes, type Branch, type Sleeper } from '../dpor/tree.ts';
 import type { ChoicePoint, Run } from '../run.ts';
 import type { Driver, Strategy, StrategyOptions } from '../strategy.ts';
-import { opLabel } from '../trace.ts';
 import { deepen } from './deepen.ts';
 import { dfsStrategy } from './dfs.ts';
 
@@ -81,13 +80,13 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
         grow(tree, ex, sched, depth + 1, limit, bound, onCut);
         const hb = new HappensBefore(ex);
         forEachRace(ex, hb, limit, (i, q, j) => {
-          if (!Number.isFinite(bound)) return tree.nodes[i]?.wantOneOf(hb.initials(i, q, j), q);
+          if (!Number.isFinite(bound)) return tree.nodes[i]?.wantOneOf(hb.initialTest(i, q, j), q);
           tree.nodes[i]?.want(q);
           let b = i;
           while (b > 0 && ex.tid[b - 1] === ex.tid[i]) b--;
           if (b < i) tree.nodes[b]?.want(q);
-        });
-        if (sched.blockedAt < 0) classes.add(hb.traceKey(run.ops.slice(0, run.step).map((op) => opLabel({ op: op.kind, obj: op.obj }))));
+        }, !Number.isFinite(bound));
+        if (sched.blockedAt < 0) classes.add(hb.traceKey(run.ops));
         prefix = ex.tid;
         branch = tree.next();
         if (branch === null) {
