@@ -6,7 +6,7 @@ export { StressRun } from './stress/run.ts';
 export type { Pinned, Program } from './program.ts';
 export type { Driver, RunScheduleOptions, Strategy, StrategyOptions } from './strategy.ts';
 export { explore, Exploration, type ExploreOptions, type ExploreResult, type ExploreStats } from './explore.ts';
-export { createStrategy, strategyNames, type StrategyName } from './strategies/index.ts';
+export { createStrategy, DEFAULT_STRATEGY, strategyNames, type StrategyName } from './strategies/index.ts';
 export { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts';
 export { renderTrace, renderOps, opLabel } from './trace.ts';
 export { canonical, hashText, stableHash } from './hash.ts';
