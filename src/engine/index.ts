@@ -14,4 +14,5 @@ export { defineScenario, loadScenario, scenarioFileHash, type Scenario, type Sce
 export { shrinkFinding, type ShrinkOptions, type ShrinkResult } from './shrink.ts';
 export { makeToken, replayToken, encodeToken, decodeToken, TokenError, TOKEN_PREFIX, type TokenData, type Replayed } from './token.ts';
 export { footprintOf, conflicts } from './dpor/footprint.ts';
+export { checksOf, setChecks, type Checks } from './checks.ts';
 export { defineRegression, type RegressionPin } from './regression.ts';

@@ -1,6 +1,6 @@
 // The kernel layer: primitives with kernel semantics, under kernel names, and a
 // lockdep that validates across every schedule of an exploration.
-export { Kernel, type KernelOptions, type SpawnOptions } from './kernel.ts';
+export { Kernel, KERNEL_CHECKS, type KernelOptions, type SpawnOptions } from './kernel.ts';
 export {
   current,
   task_struct,
