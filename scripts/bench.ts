@@ -11,6 +11,8 @@ import { benchFinding } from './bench/finding.ts';
 import { goals, type Results, type Settings } from './bench/results.ts';
 import { HEADER, rows } from './bench/rows.ts';
 import { benchStrategies } from './bench/strategies.ts';
+import { benchSuite } from './bench/suite.ts';
+import { suiteRows } from './bench/suite-rows.ts';
 import { heap16TiB, RANGES, spteVisits, sweepThroughput } from './bench/scale.ts';
 import { table } from './lib/table.ts';
 import type { cost_params } from '../scenarios/catalogue/_cost.ts';
@@ -21,6 +23,7 @@ const SETTINGS: Settings = {
   budget: 2_000,
   exhaustiveCapMs: 20_000,
   pool: { strategy: 'random', schedules: 3_000, seed: 1 },
+  suite: { seeds: 5, budget: 20_000 },
 };
 /** The fixed v5 scenario and the v3 fixed twin the exhaustive section proves clean. */
 const V5 = 'v5-44-fixed';
@@ -37,6 +40,8 @@ progress('engine done');
 
 const strategies = await benchStrategies({ seeds: SETTINGS.seeds });
 progress('strategies done');
+
+const suite = await benchSuite(SETTINGS.suite, progress);
 
 const finding = await benchFinding(bugs(all), SETTINGS, progress);
 const exhaustive = await benchExhaustive([named(V5), named(V3)], { capMs: SETTINGS.exhaustiveCapMs }, progress);
@@ -61,6 +66,7 @@ const measured: Omit<Results, 'goals'> = {
   interleavings: counts,
   scale: { pool, speedup: pool[1]!.schedulesPerSec / pool[0]!.schedulesPerSec, heap, visits },
   strategies,
+  suite,
 };
 const results: Results = { ...measured, goals: goals(measured, V5) };
 
@@ -68,7 +74,7 @@ const small = [
   ...strategies.find.map((r) => ['strategy', r.bug, r.strategy, `median ${r.medianSchedules} schedules / ${r.medianMs.toFixed(2)} ms (found ${r.found}/${r.seeds})`, '']),
   ...strategies.reduction.map((r) => ['reduction', `${r.program} (bound ${r.bound})`, 'dpor vs dfs', `${r.dporSchedules} vs ${r.dfsSchedules} (${r.equivalenceClasses} classes)`, '']),
 ];
-console.log(table(HEADER, [...rows(results), ...small, ...results.goals.map((g) => ['goal', g.goal, g.met ? 'met' : 'MISSED', g.figure, ''])]));
+console.log(table(HEADER, [...rows(results), ...small, ...suiteRows(suite, SETTINGS.suite), ...results.goals.map((g) => ['goal', g.goal, g.met ? 'met' : 'MISSED', g.figure, ''])]));
 mkdirSync(OUT, { recursive: true });
 writeFileSync(`${OUT}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(`${OUT}/time-to-first-finding.svg`, findingChart(finding, `Time to the first finding, median of ${SETTINGS.seeds} seeds (${results.machine.cpu}, one core)`));

@@ -47,14 +47,16 @@ export interface BugResult {
   readonly met: boolean;
 }
 
-interface Hit {
+export interface Hit {
   readonly schedules: number;
   readonly ms: number;
   readonly kind: string;
+  /** The portfolio's member that found it. */
+  readonly member?: string;
 }
 
 /** One exploration of a septcheck strategy (or the stress baseline). */
-async function viaExplore(l: LoadedScenario, strategy: StrategyName, seed: number, budget: number): Promise<Hit | null> {
+export async function viaExplore(l: LoadedScenario, strategy: StrategyName, seed: number, budget: number): Promise<Hit | null> {
   const b = l.scenario.bounds ?? {};
   let at = NaN;
   const t0 = performance.now();
@@ -63,11 +65,13 @@ async function viaExplore(l: LoadedScenario, strategy: StrategyName, seed: numbe
   });
   const r = await explore(program, { strategy, seed, schedules: budget, shrink: false, maxSteps: b.maxSteps, preemptions: b.preemptions });
   const f = r.findings[0];
-  return f === undefined ? null : { schedules: Number(r.stats.firstFindingAt), ms: at, kind: f.kind };
+  if (f === undefined) return null;
+  const member = r.stats.foundBy;
+  return { schedules: Number(r.stats.firstFindingAt), ms: at, kind: f.kind, ...(typeof member === 'string' ? { member } : {}) };
 }
 
 /** Baseline (a): the scenario's setup under fc.assert with fc.scheduler(). */
-async function viaFcScheduler(l: LoadedScenario, seed: number, budget: number): Promise<Hit | null> {
+export async function viaFcScheduler(l: LoadedScenario, seed: number, budget: number): Promise<Hit | null> {
   const s = l.scenario;
   const opts = { maxSteps: s.bounds?.maxSteps ?? 10_000, shared: new Map<string, unknown>() };
   let runs = 0;

@@ -200,4 +200,5 @@ export {
   kernel_wait,
   type threadfn,
 } from './kthread.ts';
+export { spin_until_cond } from './processor.ts';
 export { might_sleep, WARN_ON, WARN_ON_ONCE, KVM_BUG_ON } from './checks.ts';

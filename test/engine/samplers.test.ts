@@ -2,6 +2,7 @@
 // that it stops when told, and that a portfolio finding replays from its token.
 import { describe, expect, it } from 'vitest';
 import { explore, loadScenario, makeToken, renderTrace, replayToken, type Program, type Run, type Schedule } from '../../src/engine/index.ts';
+import { portfolioMembers } from '../../src/engine/strategies/portfolio.ts';
 import { abba, counter, tornRead } from '../fixtures/programs.ts';
 import { twostage } from '../fixtures/twostage.ts';
 
@@ -99,8 +100,16 @@ describe('portfolio', () => {
     expect(a.findings).toEqual([]);
     expect(a.stats.schedules).toBe(60);
     expect(a.stats.complete).toBeUndefined();
-    // pct at depths 1 and 2, random, POS, fastcheck: 12 schedules each.
-    expect(a.stats.portfolio).toBe('pct1 12, pct2 12, random 12, pos 12, fastcheck 12');
+    // The rotation's share of 60 schedules: each member its turn's worth in order.
+    const members = portfolioMembers({ seed: 4, depth: 2, maxSteps: 10_000 });
+    const share = members.map(() => 0);
+    for (let left = 60, i = 0; left > 0; i = (i + 1) % members.length) {
+      const n = Math.min(members[i]!.turn, left);
+      share[i]! += n;
+      left -= n;
+    }
+    expect(a.stats.portfolio).toBe(members.map((m, i) => `${m.name} ${share[i]}`).join(', '));
+    expect(members.map((m) => m.name)).toEqual(['pct1', 'pct2', 'random', 'pos', 'fastcheck']);
     expect(b.stats).toEqual(a.stats);
   });
 });
