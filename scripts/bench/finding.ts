@@ -89,25 +89,25 @@ export async function viaFcScheduler(l: LoadedScenario, seed: number, budget: nu
   return hit;
 }
 
-function attempt(l: LoadedScenario, who: Who, seed: number, budget: number): Promise<Hit | null> {
-  return who === 'fc.scheduler' ? viaFcScheduler(l, seed, budget) : viaExplore(l, who, seed, budget);
+/** The hits of `who` on `l` over `seeds` seeds (1, 2, ...), the misses left out. */
+export async function hitsOf(l: LoadedScenario, who: StrategyName | 'fc.scheduler', seeds: number, budget: number): Promise<Hit[]> {
+  const hits: Hit[] = [];
+  for (let seed = 1; seed <= seeds; seed++) {
+    const h = who === 'fc.scheduler' ? await viaFcScheduler(l, seed, budget) : await viaExplore(l, who, seed, budget);
+    if (h !== null) hits.push(h);
+  }
+  return hits;
+}
+
+/** How many seeds found it, and the medians over those that did. */
+export function summary(hits: readonly Hit[], seeds: number): { found: number; seeds: number; medianSchedules: number; medianMs: number } {
+  return { found: hits.length, seeds, medianSchedules: median(hits.map((h) => h.schedules)), medianMs: median(hits.map((h) => h.ms)) };
 }
 
 async function row(l: LoadedScenario, who: Who, s: FindSettings): Promise<FindRow> {
   const seeds = deterministic(who) ? 1 : s.seeds;
-  const hits: Hit[] = [];
-  for (let seed = 1; seed <= seeds; seed++) {
-    const h = await attempt(l, who, seed, s.budget);
-    if (h !== null) hits.push(h);
-  }
-  return {
-    who,
-    found: hits.length,
-    seeds,
-    medianSchedules: median(hits.map((h) => h.schedules)),
-    medianMs: median(hits.map((h) => h.ms)),
-    kinds: [...new Set(hits.map((h) => h.kind))],
-  };
+  const hits = await hitsOf(l, who, seeds, s.budget);
+  return { who, ...summary(hits, seeds), kinds: [...new Set(hits.map((h) => h.kind))] };
 }
 
 export async function benchFinding(bugs: readonly LoadedScenario[], s: FindSettings, progress: (line: string) => void): Promise<BugResult[]> {

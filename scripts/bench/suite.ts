@@ -4,8 +4,7 @@
 // the portfolio's goals. Measured, never asserted.
 import { readdirSync } from 'node:fs';
 import { loadScenario, type LoadedScenario, type StrategyName } from '../../src/engine/index.ts';
-import { viaExplore, viaFcScheduler, type Hit } from './finding.ts';
-import { median } from './stats.ts';
+import { hitsOf, summary } from './finding.ts';
 
 export const SUITE = 'bench/suite';
 
@@ -51,19 +50,8 @@ export async function suiteBugs(): Promise<LoadedScenario[]> {
 
 async function row(l: LoadedScenario, who: SuiteWho, s: SuiteSettings): Promise<SuiteRow> {
   const seeds = deterministic(who) ? 1 : s.seeds;
-  const hits: Hit[] = [];
-  for (let seed = 1; seed <= seeds; seed++) {
-    const h = who === 'fc.scheduler' ? await viaFcScheduler(l, seed, s.budget) : await viaExplore(l, who, seed, s.budget);
-    if (h !== null) hits.push(h);
-  }
-  return {
-    who,
-    found: hits.length,
-    seeds,
-    medianSchedules: median(hits.map((h) => h.schedules)),
-    medianMs: median(hits.map((h) => h.ms)),
-    ...(who === 'portfolio' ? { members: hits.map((h) => h.member ?? '?') } : {}),
-  };
+  const hits = await hitsOf(l, who, seeds, s.budget);
+  return { who, ...summary(hits, seeds), ...(who === 'portfolio' ? { members: hits.map((h) => h.member ?? '?') } : {}) };
 }
 
 export async function benchSuite(s: SuiteSettings, progress: (line: string) => void): Promise<SuiteBug[]> {
