@@ -49,6 +49,7 @@ export function portfolioStrategy(opts: StrategyOptions, members: readonly Membe
     async explore(d: Driver) {
       const n = members.length;
       const schedules = new Array<number>(n).fill(0);
+      const reported = new Array<boolean>(n).fill(false);
       const waiting: Array<(() => void) | null> = new Array(n).fill(null);
       /** Members still exploring (not returned, not parked). */
       const active = new Array<boolean>(n).fill(true);
@@ -91,7 +92,10 @@ export function portfolioStrategy(opts: StrategyOptions, members: readonly Membe
           }
           const run = await d.runSchedule(chooser, params, { ...o, record: false });
           schedules[i]!++;
-          if (run.finding !== null) {
+          // A run the member keeps to itself (fastcheck's shrink probes) counts only
+          // as its first finding: the rest would repeat it.
+          if (run.finding !== null && (o.record !== false || !reported[i])) {
+            reported[i] = true;
             d.report({ ...run.finding, details: { ...run.finding.details, portfolio: members[i]!.name } });
             d.extra.foundBy ??= members[i]!.name;
           }
