@@ -2,7 +2,7 @@
 // a program really reaches (a deadlock) is what is reported.
 import { describe, expect, it } from 'vitest';
 import { defineScenario, explore, type Checks } from '../../src/engine/index.ts';
-import { DEFINE_MUTEX, Kernel, mutex_lock, mutex_unlock, type KernelOptions } from '../../src/kernel/index.ts';
+import { DEFINE_MUTEX, DEFINE_SPINLOCK, Kernel, mutex_lock, mutex_unlock, spin_lock, spin_unlock, type KernelOptions } from '../../src/kernel/index.ts';
 
 /** AB-BA on two mutexes, in a kernel made with `opts`. */
 const abba = (checks?: Checks, opts: KernelOptions = {}) =>
@@ -54,6 +54,28 @@ describe('scenario checks', () => {
     expect(await kinds(leaves_locked())).toEqual(['lock-held-at-exit']);
     const r = await explore(leaves_locked({ held_at_exit: false }), { strategy: 'dfs', schedules: 1000 });
     expect(r.findings[0]!.details?.blocked).toEqual(['waiter (cpu1) waits in mutex_lock(m), held by owner']);
+  });
+
+  it('might_sleep: false lets a sleeping call under a spinlock pass', async () => {
+    const sleeper = (checks?: Checks) =>
+      defineScenario({
+        name: 'sleep-under-spinlock',
+        expect: 'sleep-in-atomic',
+        ...(checks === undefined ? {} : { checks }),
+        setup(run) {
+          const k = new Kernel(run);
+          const l = DEFINE_SPINLOCK(k, 'l');
+          const m = DEFINE_MUTEX(k, 'm');
+          k.kthread('t', async () => {
+            await spin_lock(l);
+            await mutex_lock(m);
+            await mutex_unlock(m);
+            await spin_unlock(l);
+          });
+        },
+      });
+    expect(await kinds(sleeper())).toEqual(['sleep-in-atomic']);
+    expect(await kinds(sleeper({ might_sleep: false }))).toEqual([]);
   });
 
   it('the options given to new Kernel() win over the scenario', async () => {

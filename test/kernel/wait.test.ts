@@ -18,6 +18,7 @@ import {
   kthread_stop,
   spin_lock,
   spin_unlock,
+  spin_until_cond,
   wait_event,
   wait_for_completion,
   wake_up,
@@ -211,5 +212,29 @@ describe('kthreads made by a running thread', () => {
     const f = (await dfs(p)).findings[0]!;
     expect(f.kind).toBe('deadlock');
     expect(f.details?.blocked).toEqual(['parent (cpu0) waits in kernel_wait(worker), held by worker', 'worker (cpu1) waits in wait_for_completion(&x)']);
+  });
+});
+
+describe('spin_until_cond()', () => {
+  /** A waiter spins until `flag`; the setter sets it unless `forgets`. */
+  const spin = (forgets: boolean) =>
+    program('spin', (k) => {
+      const v = new atomic_t(k, 'flag');
+      k.kthread('spinner', () => spin_until_cond(() => v.counter === 1, 'flag == 1', v.fp_read));
+      k.kthread('setter', async () => {
+        if (!forgets) await atomic_inc(v);
+      });
+    });
+
+  it('waits for its condition: clean in every schedule when someone sets it', async () => {
+    const r = await dfs(spin(false));
+    expect(r.findings).toEqual([]);
+    expect(r.stats.complete).toBe('yes');
+  });
+
+  it('a spin nobody ends is a deadlock naming it', async () => {
+    const f = (await dfs(spin(true))).findings[0]!;
+    expect(f.kind).toBe('deadlock');
+    expect(f.details?.blocked).toEqual(['spinner (cpu0) waits in spin_until_cond(flag == 1)']);
   });
 });
