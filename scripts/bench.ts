@@ -7,10 +7,13 @@ import { bugs, catalogue, twins } from './bench/catalogue.ts';
 import { findingChart } from './bench/chart.ts';
 import { benchEngine } from './bench/engine.ts';
 import { benchExhaustive, interleavings } from './bench/exhaustive.ts';
+import { benchManyThreads, manyThreadRows } from './bench/many-threads.ts';
 import { benchFinding } from './bench/finding.ts';
 import { goals, type Results, type Settings } from './bench/results.ts';
 import { HEADER, rows } from './bench/rows.ts';
 import { benchStrategies } from './bench/strategies.ts';
+import { benchSuite } from './bench/suite.ts';
+import { suiteRows } from './bench/suite-rows.ts';
 import { heap16TiB, RANGES, spteVisits, sweepThroughput } from './bench/scale.ts';
 import { table } from './lib/table.ts';
 import type { cost_params } from '../scenarios/catalogue/_cost.ts';
@@ -21,6 +24,7 @@ const SETTINGS: Settings = {
   budget: 2_000,
   exhaustiveCapMs: 20_000,
   pool: { strategy: 'random', schedules: 3_000, seed: 1 },
+  suite: { seeds: 5, budget: 20_000 },
 };
 /** The fixed v5 scenario and the v3 fixed twin the exhaustive section proves clean. */
 const V5 = 'v5-44-fixed';
@@ -38,9 +42,18 @@ progress('engine done');
 const strategies = await benchStrategies({ seeds: SETTINGS.seeds });
 progress('strategies done');
 
+const suite = await benchSuite(SETTINGS.suite, progress);
+
 const finding = await benchFinding(bugs(all), SETTINGS, progress);
-const exhaustive = await benchExhaustive([named(V5), named(V3)], { capMs: SETTINGS.exhaustiveCapMs }, progress);
-const counts = [await interleavings(named(V5)), await interleavings(named(V3))];
+// Issue 10's reduction rows: the two fixed twins, and the splitters' twin with a
+// third thread.
+const exhaustive = await benchExhaustive(
+  [{ l: named(V5) }, { l: named(V3) }, { l: named(V3), label: `${V3} (3 splitters)`, params: { splitters: 3 } }],
+  { capMs: SETTINGS.exhaustiveCapMs },
+  progress,
+);
+const counts = (await Promise.all([named(V5), named(V3)].map((l) => interleavings(l, SETTINGS.exhaustiveCapMs)))).filter((c) => c !== null);
+const manyThreads = await benchManyThreads(progress);
 
 const sweep = twins(all);
 await sweepThroughput(sweep.slice(0, 1), 1, { ...SETTINGS.pool, schedules: 1 }); // fills tsx's compile cache
@@ -61,6 +74,8 @@ const measured: Omit<Results, 'goals'> = {
   interleavings: counts,
   scale: { pool, speedup: pool[1]!.schedulesPerSec / pool[0]!.schedulesPerSec, heap, visits },
   strategies,
+  suite,
+  manyThreads,
 };
 const results: Results = { ...measured, goals: goals(measured, V5) };
 
@@ -68,7 +83,7 @@ const small = [
   ...strategies.find.map((r) => ['strategy', r.bug, r.strategy, `median ${r.medianSchedules} schedules / ${r.medianMs.toFixed(2)} ms (found ${r.found}/${r.seeds})`, '']),
   ...strategies.reduction.map((r) => ['reduction', `${r.program} (bound ${r.bound})`, 'dpor vs dfs', `${r.dporSchedules} vs ${r.dfsSchedules} (${r.equivalenceClasses} classes)`, '']),
 ];
-console.log(table(HEADER, [...rows(results), ...small, ...results.goals.map((g) => ['goal', g.goal, g.met ? 'met' : 'MISSED', g.figure, ''])]));
+console.log(table(HEADER, [...rows(results), ...small, ...suiteRows(suite, SETTINGS.suite), ...manyThreadRows(manyThreads), ...results.goals.map((g) => ['goal', g.goal, g.met ? 'met' : 'MISSED', g.figure, ''])]));
 mkdirSync(OUT, { recursive: true });
 writeFileSync(`${OUT}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(`${OUT}/time-to-first-finding.svg`, findingChart(finding, `Time to the first finding, median of ${SETTINGS.seeds} seeds (${results.machine.cpu}, one core)`));

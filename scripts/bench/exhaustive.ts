@@ -13,10 +13,21 @@ export interface Explored {
   readonly ms: number;
   readonly complete: boolean;
   readonly findings: number;
+  /** proved / sampled / found, and the finding kinds. */
+  readonly verdict: string;
+}
+
+/** A twin to explore, with parameters other than its defaults (e.g. a third thread). */
+export interface Twin {
+  readonly l: LoadedScenario;
+  readonly label?: string;
+  readonly params?: unknown;
 }
 
 export interface ExhaustiveRow {
   readonly scenario: string;
+  /** The verdict class of each (equal when both completed: the reduction hid nothing). */
+  readonly verdicts: { readonly dpor: string; readonly dfs: string };
   /** Preemption bound, or 'none'. */
   readonly bound: number | 'none';
   readonly dpor: Explored;
@@ -41,10 +52,11 @@ export interface Interleavings {
   readonly total: string;
 }
 
-async function run(l: LoadedScenario, strategy: 'dpor' | 'dfs', bound: number | undefined, capMs: number): Promise<Explored> {
+async function run(l: LoadedScenario, strategy: 'dpor' | 'dfs', bound: number | undefined, capMs: number, params?: unknown): Promise<Explored> {
   const t0 = performance.now();
   const r = await explore(l.scenario, {
     strategy,
+    params,
     preemptions: bound,
     schedules: Number.MAX_SAFE_INTEGER,
     stopOnFirst: false,
@@ -52,17 +64,20 @@ async function run(l: LoadedScenario, strategy: 'dpor' | 'dfs', bound: number | 
     maxSteps: l.scenario.bounds?.maxSteps,
     stopWhen: () => performance.now() - t0 > capMs,
   });
-  return { schedules: r.stats.schedules, ms: performance.now() - t0, complete: r.stats.complete !== undefined, findings: r.findings.length };
+  const kinds = [...new Set(r.findings.map((f) => f.kind))].sort();
+  const verdict = r.verdict.class === 'found' ? `found ${kinds.join(', ')}` : r.verdict.class;
+  return { schedules: r.stats.schedules, ms: performance.now() - t0, complete: r.stats.complete !== undefined, findings: r.findings.length, verdict };
 }
 
-export async function benchExhaustive(twins: readonly LoadedScenario[], s: ExhaustiveSettings, progress: (line: string) => void): Promise<ExhaustiveRow[]> {
+export async function benchExhaustive(twins: readonly Twin[], s: ExhaustiveSettings, progress: (line: string) => void): Promise<ExhaustiveRow[]> {
   const out: ExhaustiveRow[] = [];
-  for (const l of twins) {
+  for (const { l, label, params } of twins) {
+    const name = label ?? l.scenario.name;
     for (const bound of [l.scenario.bounds?.preemptions, undefined]) {
-      const dpor = await run(l, 'dpor', bound, s.capMs);
-      const dfs = await run(l, 'dfs', bound, s.capMs);
-      out.push({ scenario: l.scenario.name, bound: bound ?? 'none', dpor, dfs, reduction: dfs.schedules / dpor.schedules });
-      progress(`exhaustive: ${l.scenario.name}, bound ${bound ?? 'none'} done`);
+      const dpor = await run(l, 'dpor', bound, s.capMs, params);
+      const dfs = await run(l, 'dfs', bound, s.capMs, params);
+      out.push({ scenario: name, bound: bound ?? 'none', dpor, dfs, verdicts: { dpor: dpor.verdict, dfs: dfs.verdict }, reduction: dfs.schedules / dpor.schedules });
+      progress(`exhaustive: ${name}, bound ${bound ?? 'none'} done`);
     }
   }
   return out;
@@ -70,7 +85,7 @@ export async function benchExhaustive(twins: readonly LoadedScenario[], s: Exhau
 
 /** Every interleaving there is, bounded from the per-thread step sequences of a
  * complete unbounded dpor exploration. */
-export async function interleavings(l: LoadedScenario): Promise<Interleavings> {
+export async function interleavings(l: LoadedScenario, capMs: number): Promise<Interleavings | null> {
   const combos = new Map<string, number[]>();
   const max: Record<string, number> = {};
   const program = observed(l.scenario, (run: Run) => {
@@ -79,8 +94,17 @@ export async function interleavings(l: LoadedScenario): Promise<Interleavings> {
     combos.set(JSON.stringify(seqs), seqs.map((s) => s.ops.length));
     for (const s of seqs) max[s.name] = Math.max(max[s.name] ?? 0, s.ops.length);
   });
-  const r = await explore(program, { strategy: 'dpor', schedules: Number.MAX_SAFE_INTEGER, stopOnFirst: false, shrink: false, maxSteps: l.scenario.bounds?.maxSteps });
-  if (r.stats.complete !== 'yes') throw new Error(`${l.scenario.name}: dpor did not complete`);
+  const t0 = performance.now();
+  const r = await explore(program, {
+    strategy: 'dpor',
+    schedules: Number.MAX_SAFE_INTEGER,
+    stopOnFirst: false,
+    shrink: false,
+    maxSteps: l.scenario.bounds?.maxSteps,
+    stopWhen: () => performance.now() - t0 > capMs,
+  });
+  // Without a complete unbounded exploration there is no bound to give.
+  if (r.stats.complete !== 'yes') return null;
   let total = 0n;
   for (const steps of combos.values()) total += multinomial(steps);
   return { scenario: l.scenario.name, dporSchedules: r.stats.schedules, sequences: combos.size, maxThreadSteps: max, total: total.toString() };

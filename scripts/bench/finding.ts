@@ -47,14 +47,16 @@ export interface BugResult {
   readonly met: boolean;
 }
 
-interface Hit {
+export interface Hit {
   readonly schedules: number;
   readonly ms: number;
   readonly kind: string;
+  /** The portfolio's member that found it. */
+  readonly member?: string;
 }
 
 /** One exploration of a septcheck strategy (or the stress baseline). */
-async function viaExplore(l: LoadedScenario, strategy: StrategyName, seed: number, budget: number): Promise<Hit | null> {
+export async function viaExplore(l: LoadedScenario, strategy: StrategyName, seed: number, budget: number): Promise<Hit | null> {
   const b = l.scenario.bounds ?? {};
   let at = NaN;
   const t0 = performance.now();
@@ -63,11 +65,13 @@ async function viaExplore(l: LoadedScenario, strategy: StrategyName, seed: numbe
   });
   const r = await explore(program, { strategy, seed, schedules: budget, shrink: false, maxSteps: b.maxSteps, preemptions: b.preemptions });
   const f = r.findings[0];
-  return f === undefined ? null : { schedules: Number(r.stats.firstFindingAt), ms: at, kind: f.kind };
+  if (f === undefined) return null;
+  const member = r.stats.foundBy;
+  return { schedules: Number(r.stats.firstFindingAt), ms: at, kind: f.kind, ...(typeof member === 'string' ? { member } : {}) };
 }
 
 /** Baseline (a): the scenario's setup under fc.assert with fc.scheduler(). */
-async function viaFcScheduler(l: LoadedScenario, seed: number, budget: number): Promise<Hit | null> {
+export async function viaFcScheduler(l: LoadedScenario, seed: number, budget: number): Promise<Hit | null> {
   const s = l.scenario;
   const opts = { maxSteps: s.bounds?.maxSteps ?? 10_000, shared: new Map<string, unknown>() };
   let runs = 0;
@@ -85,25 +89,25 @@ async function viaFcScheduler(l: LoadedScenario, seed: number, budget: number): 
   return hit;
 }
 
-function attempt(l: LoadedScenario, who: Who, seed: number, budget: number): Promise<Hit | null> {
-  return who === 'fc.scheduler' ? viaFcScheduler(l, seed, budget) : viaExplore(l, who, seed, budget);
+/** The hits of `who` on `l` over `seeds` seeds (1, 2, ...), the misses left out. */
+export async function hitsOf(l: LoadedScenario, who: StrategyName | 'fc.scheduler', seeds: number, budget: number): Promise<Hit[]> {
+  const hits: Hit[] = [];
+  for (let seed = 1; seed <= seeds; seed++) {
+    const h = who === 'fc.scheduler' ? await viaFcScheduler(l, seed, budget) : await viaExplore(l, who, seed, budget);
+    if (h !== null) hits.push(h);
+  }
+  return hits;
+}
+
+/** How many seeds found it, and the medians over those that did. */
+export function summary(hits: readonly Hit[], seeds: number): { found: number; seeds: number; medianSchedules: number; medianMs: number } {
+  return { found: hits.length, seeds, medianSchedules: median(hits.map((h) => h.schedules)), medianMs: median(hits.map((h) => h.ms)) };
 }
 
 async function row(l: LoadedScenario, who: Who, s: FindSettings): Promise<FindRow> {
   const seeds = deterministic(who) ? 1 : s.seeds;
-  const hits: Hit[] = [];
-  for (let seed = 1; seed <= seeds; seed++) {
-    const h = await attempt(l, who, seed, s.budget);
-    if (h !== null) hits.push(h);
-  }
-  return {
-    who,
-    found: hits.length,
-    seeds,
-    medianSchedules: median(hits.map((h) => h.schedules)),
-    medianMs: median(hits.map((h) => h.ms)),
-    kinds: [...new Set(hits.map((h) => h.kind))],
-  };
+  const hits = await hitsOf(l, who, seeds, s.budget);
+  return { who, ...summary(hits, seeds), kinds: [...new Set(hits.map((h) => h.kind))] };
 }
 
 export async function benchFinding(bugs: readonly LoadedScenario[], s: FindSettings, progress: (line: string) => void): Promise<BugResult[]> {

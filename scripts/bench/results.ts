@@ -1,4 +1,6 @@
+import type { ManyThreadsRow } from './many-threads.ts';
 import type { StrategyBench } from './strategies.ts';
+import type { SuiteBug, SuiteSettings } from './suite.ts';
 // What one bench run measured, as bench/results.json stores it, and its goals.
 import type { EngineFigures } from './engine.ts';
 import type { ExhaustiveRow, Interleavings } from './exhaustive.ts';
@@ -10,6 +12,7 @@ export interface Settings {
   readonly budget: number;
   readonly exhaustiveCapMs: number;
   readonly pool: { readonly strategy: string; readonly schedules: number; readonly seed: number };
+  readonly suite: SuiteSettings;
 }
 
 export interface Results {
@@ -28,6 +31,10 @@ export interface Results {
   readonly goals: readonly Goal[];
   /** Issue 3's small programs: schedules to the first finding per strategy, and dpor against dfs. */
   readonly strategies?: StrategyBench;
+  /** Issue 16: the ported public suite (bench/suite), per strategy, portfolio and fc.scheduler. */
+  readonly suite?: readonly SuiteBug[];
+  /** Issue 16: dpor's cost per schedule against dfs's with many threads. */
+  readonly manyThreads?: readonly ManyThreadsRow[];
 }
 
 export interface Goal {

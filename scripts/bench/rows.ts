@@ -37,7 +37,12 @@ export function rows(r: Results): string[][] {
     const fig = (s: typeof x.dpor) => `${s.complete ? '' : '>= '}${count(s.schedules)} schedules, ${s.complete ? 'complete' : 'stopped at the cap'} in ${ms(s.ms)}`;
     out.push(['exhaustive', `${x.scenario} (${bound})`, 'dpor', fig(x.dpor), '']);
     out.push(['exhaustive', `${x.scenario} (${bound})`, 'dfs', fig(x.dfs), '']);
-    out.push(['exhaustive', `${x.scenario} (${bound})`, 'dfs / dpor', `${x.dfs.complete ? '' : '>= '}${x.reduction.toFixed(1)}x`, x.bound === 'none' ? `>= 10x, < 60 s: ${x.reduction >= 10 && x.dpor.complete && x.dpor.ms < 60_000 ? 'met' : 'MISSED'}` : '']);
+    const same = x.dpor.complete && x.dfs.complete ? (x.verdicts.dpor === x.verdicts.dfs ? 'same verdict' : 'VERDICTS DIFFER') : 'not both complete';
+    const goal =
+      x.bound === 'none'
+        ? `>= 10x, < 60 s: ${x.reduction >= 10 && x.dpor.complete && x.dpor.ms < 60_000 ? 'met' : 'MISSED'}`
+        : `>= 10x, same verdict: ${x.reduction >= 10 && same === 'same verdict' ? 'met' : 'MISSED'}`;
+    out.push(['exhaustive', `${x.scenario} (${bound})`, 'dfs / dpor', `${x.dfs.complete ? '' : '>= '}${x.reduction.toFixed(1)}x; dpor ${x.verdicts.dpor}, dfs ${x.verdicts.dfs} (${same})`, goal]);
   }
   for (const i of r.interleavings) {
     const steps = Object.entries(i.maxThreadSteps).map(([t, n]) => `${t} ${n}`).join(', ');

@@ -50,6 +50,7 @@ export async function sweep(paths: readonly string[], opts: SweepOptions): Promi
     schedules: opts.schedules,
     seed: opts.seed,
     preemptions: opts.preemptions,
+    depth: opts.depth,
     time: opts.time,
   };
   const out = opts.out === undefined ? undefined : new OutDir(opts.out, opts.resume === true);

@@ -1,10 +1,10 @@
-import { describeVerdict, explore, makeToken, renderTrace, type LoadedScenario } from '../../src/engine/index.ts';
+import { DEFAULT_STRATEGY, describeVerdict, explore, makeToken, renderTrace, type LoadedScenario } from '../../src/engine/index.ts';
 import type { ScenarioRecord, SweepSettings } from './record.ts';
 
 /** Explores one loaded scenario under its bounds and the sweep's overrides. */
 export async function recordOf(l: LoadedScenario, s: SweepSettings): Promise<ScenarioRecord> {
   const b = l.scenario.bounds ?? {};
-  const strategy = s.strategy ?? b.strategy ?? 'random';
+  const strategy = s.strategy ?? b.strategy ?? DEFAULT_STRATEGY;
   const maxSteps = b.maxSteps;
   // --time bounds the sweep's wall time; it changes how many schedules run, never which.
   const deadline = s.time === undefined ? undefined : performance.now() + s.time * 1000;
@@ -14,7 +14,7 @@ export async function recordOf(l: LoadedScenario, s: SweepSettings): Promise<Sce
     seed: s.seed ?? b.seed ?? 0,
     maxSteps,
     preemptions: s.preemptions ?? b.preemptions,
-    depth: b.depth,
+    depth: s.depth ?? b.depth,
     deepen: b.deepen,
     ...(deadline === undefined ? {} : { stopWhen: () => performance.now() > deadline }),
   });

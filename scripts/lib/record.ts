@@ -44,6 +44,8 @@ export interface SweepSettings {
   readonly schedules?: number;
   readonly seed?: number | string;
   readonly preemptions?: number;
+  /** pct's depth, and the deepest pct of the portfolio. */
+  readonly depth?: number;
   readonly time?: number;
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadScenario, Run, strategyNames, type LoadedScenario } from '../../src/engine/index.ts';
+import { KERNEL_CHECKS } from '../../src/kernel/index.ts';
 import { variants } from '../../src/variants/index.ts';
 import { UsageError } from './errors.ts';
 
@@ -28,6 +29,7 @@ export const scenarioSchema = z
       .strict()
       .optional(),
     tracked: z.boolean().optional(),
+    checks: z.partialRecord(z.enum(KERNEL_CHECKS), z.boolean()).optional(),
     setup: fn('a function setup(run, params)'),
     validate: fn('a function validate(params) returning null or a problem').optional(),
     stateHash: fn('a function stateHash(run)').optional(),

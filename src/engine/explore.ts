@@ -4,12 +4,12 @@ import { Run, type Chooser } from './run.ts';
 import { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts';
 import { shrinkFinding } from './shrink.ts';
 import type { Driver, RunScheduleOptions, Strategy, StrategyOptions } from './strategy.ts';
-import { createStrategy, type StrategyName } from './strategies/index.ts';
+import { createStrategy, DEFAULT_STRATEGY, type StrategyName } from './strategies/index.ts';
 import type { Finding, Schedule } from './types.ts';
 import { Watchdog } from './watchdog.ts';
 
 export interface ExploreOptions {
-  /** A strategy name or instance; default `random`. */
+  /** A strategy name or instance; default `portfolio`. */
   readonly strategy?: StrategyName | Strategy;
   /** Schedule budget; default 1000. */
   readonly schedules?: number;
@@ -232,7 +232,7 @@ export function strategyOptions(opts: ExploreOptions, program?: Program): Strate
 /** Explores the schedules of `program` and resolves to its findings and figures. */
 export async function explore(program: Program, opts: ExploreOptions = {}): Promise<ExploreResult> {
   // A pinned program (a regression) replays its schedule unless told otherwise.
-  const name = opts.strategy ?? (program.pinned !== undefined ? 'replay' : 'random');
+  const name = opts.strategy ?? (program.pinned !== undefined ? 'replay' : DEFAULT_STRATEGY);
   const strategy = typeof name === 'object' ? name : createStrategy(name, strategyOptions(opts, program));
   const d = new Exploration(program, opts);
   await strategy.explore(d);

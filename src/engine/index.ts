@@ -6,7 +6,7 @@ export { StressRun } from './stress/run.ts';
 export type { Pinned, Program } from './program.ts';
 export type { Driver, RunScheduleOptions, Strategy, StrategyOptions } from './strategy.ts';
 export { explore, Exploration, type ExploreOptions, type ExploreResult, type ExploreStats } from './explore.ts';
-export { createStrategy, strategyNames, type StrategyName } from './strategies/index.ts';
+export { createStrategy, DEFAULT_STRATEGY, strategyNames, type StrategyName } from './strategies/index.ts';
 export { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts';
 export { renderTrace, renderOps, opLabel } from './trace.ts';
 export { canonical, hashText, stableHash } from './hash.ts';
@@ -16,4 +16,5 @@ export { makeToken, replayToken, encodeToken, decodeToken, TokenError, TOKEN_PRE
 export { footprintOf, conflicts, ANY_READ, ANY_WRITE } from './dpor/footprint.ts';
 export { Cell, tracked } from './tracked.ts';
 export { describeVerdict, type Verdict } from './explore.ts';
+export { checksOf, setChecks, type Checks } from './checks.ts';
 export { defineRegression, type RegressionPin } from './regression.ts';

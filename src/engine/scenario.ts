@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Arbitrary } from 'fast-check';
+import { setChecks, type Checks } from './checks.ts';
 import { hashText } from './hash.ts';
 import type { Program } from './program.ts';
 import type { Run } from './run.ts';
@@ -29,6 +30,10 @@ export interface Scenario<P = unknown> extends Program<P> {
   /** `clean`, or the finding kind the scenario must produce. */
   readonly expect: string;
   readonly bounds?: Bounds;
+  /** Checks switched on or off for this scenario, e.g. `{ prove_locking: false,
+   * held_at_exit: false }`, so that the benchmark's own failure (a deadlock, an
+   * assertion) is what is reported, not lockdep's prediction of it. */
+  readonly checks?: Checks;
   /** Checks parameters against the scenario's layout (GFNs inside the guest, levels
    * that exist) before any schedule runs: null when they fit, else one line naming
    * the field, e.g. `params.end: GFN 0x90000 is beyond gmem_pages (0x80000)`. */
@@ -41,6 +46,7 @@ export interface ScenarioInput<P> {
   readonly variant?: string;
   readonly expect: string;
   readonly bounds?: Bounds;
+  readonly checks?: Checks;
   readonly params?: P;
   readonly paramsArbitrary?: Arbitrary<P>;
   setup(run: Run, params: P): void;
@@ -52,7 +58,17 @@ export interface ScenarioInput<P> {
 
 /** Declares a scenario. A scenario file is a module whose default export is this. */
 export function defineScenario<P = undefined>(s: ScenarioInput<P>): Scenario<P> {
-  return s;
+  const checks = s.checks;
+  if (checks === undefined) return s;
+  // Every run of the scenario (explored, shrunk, replayed) sees its switches.
+  const setup = s.setup;
+  return {
+    ...s,
+    setup(run: Run, params: P) {
+      setChecks(run, checks);
+      setup.call(s, run, params);
+    },
+  };
 }
 
 /** A scenario with the identity a replay token pins: its path and content hash. */

@@ -97,10 +97,17 @@ export async function shrinkFinding(program: Program, original: Finding, opts: S
   return { finding: finalFinding(original, best), runs };
 }
 
+/** Details that say how the original was found (fast-check's seed and path, the
+ * portfolio's member); a replay cannot know them, so the shrunk finding keeps them. */
+const PROVENANCE = ['fastcheck', 'portfolio'] as const;
+
 function finalFinding(original: Finding, best: Repro): Finding {
   const f = best.finding;
-  const fastcheck = original.details?.fastcheck;
-  const details = fastcheck !== undefined && f.details?.fastcheck === undefined ? { ...f.details, fastcheck } : f.details;
+  let details = f.details;
+  for (const key of PROVENANCE) {
+    const v = original.details?.[key];
+    if (v !== undefined && details?.[key] === undefined) details = { ...details, [key]: v };
+  }
   const prelude = f.prelude ?? (original.prelude !== undefined ? best.prelude : undefined);
   return {
     ...f,

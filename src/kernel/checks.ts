@@ -8,6 +8,7 @@ import { current, current_or_null, type task_struct } from './task.ts';
  * the kernel's might_sleep() sits, `what` the call that may sleep, `offset` the
  * preempt count the caller is allowed (one held spinlock for cond_resched_lock()). */
 export function __might_resched(t: task_struct, file: string, what: string, offset = 0): FindingInput | null {
+  if (!t.k.might_sleep) return null;
   if (t.preempt_count === offset && !t.irqs_off && t.rcu_read_lock_nesting === 0) return null;
   const locks = t.held_locks.filter((h) => h.instance.name !== 'rcu_read_lock').map((h) => h.instance.name);
   const why = locks.length > 0 ? `holding ${locks.join(', ')}` : t.rcu_read_lock_nesting > 0 ? 'inside rcu_read_lock()' : 'in atomic context';

@@ -1,6 +1,6 @@
 // The kernel layer: primitives with kernel semantics, under kernel names, and a
 // lockdep that validates across every schedule of an exploration.
-export { Kernel, type KernelOptions, type SpawnOptions } from './kernel.ts';
+export { Kernel, KERNEL_CHECKS, type KernelOptions, type SpawnOptions } from './kernel.ts';
 export {
   current,
   task_struct,
@@ -178,4 +178,27 @@ export {
   type gfp_t,
   type kmem_obj,
 } from './gfp.ts';
+export {
+  completion,
+  init_completion,
+  reinit_completion,
+  DECLARE_COMPLETION,
+  complete,
+  complete_all,
+  wait_for_completion,
+  try_wait_for_completion,
+  completion_done,
+} from './completion.ts';
+export { wait_queue_head, init_waitqueue_head, DECLARE_WAIT_QUEUE_HEAD, wait_event, wake_up, wake_up_all, waitqueue_active } from './wait.ts';
+export {
+  kthread_create,
+  kthread_create_on_cpu,
+  kthread_run,
+  kthread_stop,
+  kthread_should_stop,
+  wake_up_process,
+  kernel_wait,
+  type threadfn,
+} from './kthread.ts';
+export { spin_until_cond } from './processor.ts';
 export { might_sleep, WARN_ON, WARN_ON_ONCE, KVM_BUG_ON } from './checks.ts';

@@ -1,6 +1,6 @@
 // The kernel of one schedule: its tasks and CPUs, the preemption and interrupt
 // masking rules the scheduler must obey, lockdep, and the configuration knobs.
-import { cpuKey, StressRun, type FindingInput, type Footprint, type Op, type Run, type SimThread } from '../engine/index.ts';
+import { checksOf, cpuKey, StressRun, type FindingInput, type Footprint, type Op, type Run, type SimThread } from '../engine/index.ts';
 import { lockdep_graph_of } from './lockdep/graph.ts';
 import { lockdep } from './lockdep/lockdep.ts';
 import { held_at_exit } from './lockdep/reports.ts';
@@ -10,9 +10,17 @@ export interface KernelOptions {
   /** CONFIG_PROVE_LOCKING (default on): recursion, lock-order and irq-state checks.
    * Held-lock tracking, bad unlocks, asserts and might_sleep() stay on without it. */
   readonly prove_locking?: boolean;
+  /** lockdep_sys_exit() (CONFIG_DEBUG_LOCK_ALLOC, default on): a task that exits
+   * holding a lock is a `lock-held-at-exit` finding. */
+  readonly held_at_exit?: boolean;
+  /** CONFIG_DEBUG_ATOMIC_SLEEP (default on): might_sleep()'s `sleep-in-atomic`. */
+  readonly might_sleep?: boolean;
   /** Fault injection: allocations that may not sleep (GFP_ATOMIC, GFP_NOWAIT) fail. */
   readonly gfp_atomic_fails?: boolean;
 }
+
+/** The checks a scenario may switch off by name (`checks` of defineScenario). */
+export const KERNEL_CHECKS = ['prove_locking', 'held_at_exit', 'might_sleep'] as const;
 
 export interface SpawnOptions {
   readonly cpu?: number;
@@ -23,6 +31,8 @@ type body = () => Promise<unknown> | unknown;
 /** The kernel of one schedule, kept in run.ext. */
 export class Kernel {
   prove_locking: boolean;
+  held_at_exit: boolean;
+  might_sleep: boolean;
   gfp_atomic_fails: boolean;
   readonly lockdep: lockdep;
   /** The run, when it is a stress run: locks are then real locks (lock_gate.ts). */
@@ -41,7 +51,11 @@ export class Kernel {
     opts: KernelOptions = {},
   ) {
     if (run.ext instanceof Kernel) throw new Error('this run already has a Kernel: use Kernel.of(run)');
-    this.prove_locking = opts.prove_locking ?? true;
+    // The options given here win over the scenario's `checks`; both default on.
+    const checks = checksOf(run);
+    this.prove_locking = opts.prove_locking ?? checks.prove_locking ?? true;
+    this.held_at_exit = opts.held_at_exit ?? checks.held_at_exit ?? true;
+    this.might_sleep = opts.might_sleep ?? checks.might_sleep ?? true;
     this.gfp_atomic_fails = opts.gfp_atomic_fails ?? false;
     run.ext = this;
     this.stress = run instanceof StressRun ? run : null;
@@ -169,6 +183,8 @@ export class Kernel {
     const t = th.local;
     if (this.pinned[t.cpu] === th) this.pinned[t.cpu] = undefined;
     if (t.held_locks.length > 0) {
+      // The preempt count a held spinlock leaves is part of the same report.
+      if (!this.held_at_exit) return;
       const names = t.held_locks.map((h) => h.instance.name);
       this.report({
         kind: 'lock-held-at-exit',

@@ -26,7 +26,8 @@ describe('dpor against dfs on the catalogue', () => {
     expect(scenario.stateHash).toBeDefined();
     const dpor = await terminalStates(scenario, 'dpor');
     const dfs = await terminalStates(scenario, 'dfs');
-    expect(dfs.r.stats.complete).toBe(`within preemption bound ${BOUND}`);
+    // Complete within the bound, or for every schedule when the bound cut no choice.
+    expect([`within preemption bound ${BOUND}`, 'yes']).toContain(dfs.r.stats.complete);
     expect(dpor.r.findings).toEqual([]);
     expect([...dpor.states].sort()).toEqual([...dfs.states].sort());
     expect(dpor.r.stats.schedules).toBeLessThanOrEqual(dfs.r.stats.schedules);

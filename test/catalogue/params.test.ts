@@ -32,7 +32,9 @@ describe('fixed twins are proved across their parameter space', () => {
         const r = await explore(s, { strategy: 'dpor', preemptions: b.preemptions ?? 2, maxSteps: b.maxSteps, schedules: 1_000_000, params, shrink: false });
         const at = `${name} ${JSON.stringify(params)}`;
         expect(r.findings.map((f) => `${f.kind}: ${f.message}`), at).toEqual([]);
-        expect(r.verdict, at).toMatchObject({ class: 'proved', bound: b.preemptions ?? 2 });
+        expect(r.verdict.class, at).toBe('proved');
+        // Within the bound, or for every schedule when the bound cut no choice.
+        expect([b.preemptions ?? 2, null], at).toContain(r.verdict.bound);
       }
     }, 180_000);
   }

@@ -114,6 +114,8 @@ export interface SweepRecord {
   readonly schedules: number;
   readonly expected: string;
   readonly verdict: 'clean' | 'finding';
+  readonly verdictClass: 'proved' | 'sampled' | 'found';
+  readonly claim: string;
   readonly met: boolean;
   readonly stats: Record<string, unknown>;
   readonly findings: readonly { kind: string; message: string; token: string; originalSteps: number; minimalSteps: number }[];

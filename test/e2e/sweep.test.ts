@@ -83,8 +83,11 @@ describe('septcheck sweep', () => {
     expect(sweep.stdout).not.toMatch(/\x1b\[|\r/);
     for (const r of records) {
       const lines = sweep.stdout.split('\n').filter((l) => / {1,}\S+\.ts: expected /.test(l) && l.includes(` ${r.file}: `));
-      const found = r.verdict === 'clean' ? 'clean' : `${r.expected} (${r.findings[0]!.minimalSteps} steps)`;
-      expect(lines).toEqual([`ok   ${r.file}: expected ${r.expected}, found ${found} in ${r.schedules} schedule${r.schedules === 1 ? '' : 's'}`]);
+      const n = `${r.schedules} schedule${r.schedules === 1 ? '' : 's'}`;
+      // A clean line says what the verdict claims (proved within a bound, or sampled).
+      const what = r.verdict === 'clean' ? r.claim : `found ${r.expected} (${r.findings[0]!.minimalSteps} steps) in ${n}`;
+      expect(r.claim).toMatch(r.verdict === 'clean' ? /^clean, (proved (for every schedule|within \d+ preemptions?) \(\d+ schedules?\)|sampled \d+ schedules? \(not exhaustive\))$/ : /^/);
+      expect(lines).toEqual([`ok   ${r.file}: expected ${r.expected}, ${what}`]);
     }
     // One worker runs the scenarios in the order given, so they print in that order.
     const order = sweep.stdout.split('\n').filter((l) => l.startsWith('ok   ')).map((l) => l.split(' ').filter(Boolean)[1]!.replace(/:$/, ''));

@@ -3,6 +3,8 @@ import { dfsStrategy } from './dfs.ts';
 import { dporStrategy } from './dpor.ts';
 import { fastcheckStrategy } from './fastcheck.ts';
 import { pctStrategy } from './pct.ts';
+import { portfolioStrategy } from './portfolio.ts';
+import { posStrategy } from './pos.ts';
 import { randomStrategy } from './random.ts';
 import { replayStrategy } from './replay.ts';
 import { stressStrategy } from './stress.ts';
@@ -13,11 +15,15 @@ const strategies = {
   pct: pctStrategy,
   fastcheck: fastcheckStrategy,
   dpor: dporStrategy,
+  pos: (o: StrategyOptions) => posStrategy(o),
+  portfolio: (o: StrategyOptions) => portfolioStrategy(o),
   replay: replayStrategy,
   stress: stressStrategy,
 } satisfies Record<string, (o: StrategyOptions) => Strategy>;
 
 export type StrategyName = keyof typeof strategies;
+/** What runs when a scenario names no strategy. */
+export const DEFAULT_STRATEGY: StrategyName = 'portfolio';
 export const strategyNames = Object.keys(strategies) as StrategyName[];
 
 export function createStrategy(name: string, opts: StrategyOptions): Strategy {

@@ -1,0 +1,81 @@
+// The public suite ported into the project (bench/suite: SCTBench's CHESS
+// work-stealing queue and SafeStack): schedules and wall time to the first bug for
+// every searching strategy, the portfolio and fc.scheduler, median over seeds, and
+// the portfolio's goals. Measured, never asserted.
+import { readdirSync } from 'node:fs';
+import { loadScenario, type LoadedScenario, type StrategyName } from '../../src/engine/index.ts';
+import { hitsOf, summary } from './finding.ts';
+
+export const SUITE = 'bench/suite';
+
+/** The single strategies, then the portfolio, then the baseline. */
+export const SINGLES = ['random', 'pct', 'pos', 'fastcheck', 'dpor', 'dfs'] as const satisfies readonly StrategyName[];
+export type SuiteWho = (typeof SINGLES)[number] | 'portfolio' | 'fc.scheduler';
+export const SUITE_WHO: readonly SuiteWho[] = [...SINGLES, 'portfolio', 'fc.scheduler'];
+
+export interface SuiteSettings {
+  readonly seeds: number;
+  /** Schedules (runs, for fc.scheduler) one seed may spend. */
+  readonly budget: number;
+}
+
+export interface SuiteRow {
+  readonly who: SuiteWho;
+  readonly found: number;
+  readonly seeds: number;
+  /** Medians over the seeds that found it; NaN when none did. */
+  readonly medianSchedules: number;
+  readonly medianMs: number;
+  /** The portfolio's member that found it, per seed that did. */
+  readonly members?: readonly string[];
+}
+
+export interface SuiteBug {
+  readonly bug: string;
+  readonly file: string;
+  readonly rows: readonly SuiteRow[];
+  /** The single strategy with the fewest median schedules, if any found it. */
+  readonly best: SuiteWho | null;
+  readonly goals: { readonly found: boolean; readonly withinTwiceBest: boolean | null; readonly tenthOfFc: boolean | null };
+}
+
+const deterministic = (w: SuiteWho) => w === 'dpor' || w === 'dfs';
+
+/** The bugs of the suite: its scenarios that expect a finding. */
+export async function suiteBugs(): Promise<LoadedScenario[]> {
+  const files = readdirSync(SUITE).filter((f) => f.endsWith('.ts') && !f.startsWith('_')).sort();
+  const all = await Promise.all(files.map((f) => loadScenario(`${SUITE}/${f}`)));
+  return all.filter((l) => l.scenario.expect !== 'clean');
+}
+
+async function row(l: LoadedScenario, who: SuiteWho, s: SuiteSettings): Promise<SuiteRow> {
+  const seeds = deterministic(who) ? 1 : s.seeds;
+  const hits = await hitsOf(l, who, seeds, s.budget);
+  return { who, ...summary(hits, seeds), ...(who === 'portfolio' ? { members: hits.map((h) => h.member ?? '?') } : {}) };
+}
+
+export async function benchSuite(s: SuiteSettings, progress: (line: string) => void): Promise<SuiteBug[]> {
+  const out: SuiteBug[] = [];
+  for (const l of await suiteBugs()) {
+    const rows: SuiteRow[] = [];
+    for (const who of SUITE_WHO) rows.push(await row(l, who, s));
+    progress(`suite: ${l.scenario.name} done`);
+    const singles = rows.filter((r) => (SINGLES as readonly string[]).includes(r.who) && r.found > 0);
+    singles.sort((a, b) => a.medianSchedules - b.medianSchedules || a.medianMs - b.medianMs);
+    const best = singles[0] ?? null;
+    const p = rows.find((r) => r.who === 'portfolio')!;
+    const fcs = rows.find((r) => r.who === 'fc.scheduler')!;
+    out.push({
+      bug: l.scenario.name,
+      file: l.path,
+      rows,
+      best: best?.who ?? null,
+      goals: {
+        found: p.found > 0,
+        withinTwiceBest: best === null ? null : p.found > 0 && p.medianSchedules <= 2 * best.medianSchedules,
+        tenthOfFc: fcs.found === 0 ? null : p.found > 0 && p.medianSchedules * 10 <= fcs.medianSchedules,
+      },
+    });
+  }
+  return out;
+}

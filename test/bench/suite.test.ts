@@ -1,0 +1,27 @@
+// The ported public suite (bench/suite): each bug is found under its own bounds, and
+// each clean twin is explored completely within its preemption bound.
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { explore, loadScenario } from '../../src/engine/index.ts';
+
+const DIR = 'bench/suite';
+const files = readdirSync(DIR).filter((f) => f.endsWith('.ts') && !f.startsWith('_')).sort();
+
+describe('bench/suite', () => {
+  it('pairs every bug with its clean twin', () => {
+    const bugs = files.filter((f) => !f.endsWith('-fixed.ts'));
+    expect(bugs.length).toBeGreaterThan(0);
+    for (const b of bugs) expect(files).toContain(b.replace(/\.ts$/, '-fixed.ts'));
+  });
+
+  for (const f of files) {
+    it(`${f} meets its expected verdict under its bounds`, async () => {
+      const l = await loadScenario(`${DIR}/${f}`);
+      const b = l.scenario.bounds ?? {};
+      const r = await explore(l.scenario, { strategy: b.strategy as never, schedules: b.schedules, preemptions: b.preemptions, seed: b.seed });
+      expect(r.findings[0]?.kind ?? 'clean').toBe(l.scenario.expect);
+      if (l.scenario.expect === 'clean') expect(r.stats.complete).toBe(`within preemption bound ${b.preemptions}`);
+      else expect(r.findings[0]!.details?.portfolio).toBe(r.stats.foundBy);
+    });
+  }
+});
