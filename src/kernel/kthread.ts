@@ -76,7 +76,12 @@ export async function kthread_should_stop(): Promise<boolean> {
 
 /** Sleeps until `t` has exited (the end of kthread_stop(), kernel_wait()). */
 async function wait_for_exit(kind: string, t: task_struct): Promise<void> {
-  const fp: Footprint[] = [{ key: `task:${t.comm}`, access: 'read' }];
+  // The exit that lets it go on writes @exit:<name> (engine/run.ts): reading it makes
+  // the wait depend on that exit, so dpor never reorders the two.
+  const fp: Footprint[] = [
+    { key: `task:${t.comm}`, access: 'read' },
+    { key: `@exit:${t.thread.name}`, access: 'read' },
+  ];
   await sleep_at(FILE, { kind, obj: t.comm, footprint: fp, waitsOn: () => (t.thread.state === 'done' ? null : [t.comm]) });
 }
 

@@ -2,8 +2,9 @@
 // sleeps until a wake_up() on wq finds `cond` true. The condition is checked and the
 // waiter queued in one step (prepare_to_wait() sets the task state before the check),
 // so no wake-up is lost; a waker that changes the condition but never calls
-// wake_up() leaves the waiter asleep, a `deadlock` naming wait_event(wq). What the
-// condition reads is plain state, in no footprint: dpor and POS see only the queue.
+// wake_up() leaves the waiter asleep, a `deadlock` naming wait_event(wq). The
+// condition runs inside the waiter's steps, so what it reads is recorded when it
+// reads tracked state (run.cell, run.state); dpor and POS see the queue besides.
 import type { Footprint, Op } from '../engine/index.ts';
 import type { Kernel } from './kernel.ts';
 import { finish_sleep, prepare_to_sleep, sleep_at, wake_task } from './sleep.ts';
