@@ -106,6 +106,13 @@ export class Run {
   /** Where `touch()` records now: the running step's footprint, an invariant's
    * reads, or nowhere. */
   private sink: Footprint[] | null = null;
+  /** The thread just resumed, until its continuation runs (see decide()). */
+  private handoff: SimThread | null = null;
+  /** The thread that made the last scheduling point. */
+  private lastCaller: SimThread | null = null;
+  private readonly endHandoff = (): void => {
+    this.handoff = null;
+  };
 
   constructor(chooser: Chooser, opts: RunOptions) {
     this.chooser = chooser;
@@ -237,6 +244,10 @@ export class Run {
   point(op: Op): Promise<void> {
     const t = this.current;
     if (this.finished || t === null) return NEVER; // a thread of a run that has ended
+    // Still in the job that handed the CPU to `t`, whose code has not resumed yet: the
+    // caller is the thread that made the last point and went on without awaiting it.
+    if (this.handoff === t && this.lastCaller !== null && this.lastCaller !== t) return this.missingAwait(this.lastCaller, op);
+    this.lastCaller = t;
     t.pending = op;
     t.state = 'ready';
     t.resume = null;
@@ -419,7 +430,32 @@ export class Run {
     // point() sees it is current and returns at once.
     const resume = t.resume;
     t.resume = null;
-    if (resume !== null) resume();
+    if (resume !== null) {
+      // Queued before `t`'s continuation, so it runs first: until then, any point
+      // made is made by code still running in this job (see point()).
+      this.handoff = t;
+      queueMicrotask(this.endHandoff);
+      resume();
+    }
+  }
+
+  /** A thread called a primitive (a scheduling point) without awaiting the one before:
+   * its steps would be charged to whichever thread runs next. */
+  private missingAwait(caller: SimThread, op: Op): Promise<void> {
+    const prev = caller.pending;
+    const what = (o: Op) => (o.obj === undefined ? `${o.kind}()` : `${o.kind}(${o.obj})`);
+    this.current = caller;
+    this.report(
+      {
+        kind: 'missing-await',
+        message: `thread ${caller.name} called ${what(op)} while its ${what(prev)} was not awaited: a missing await before ${what(prev)}`,
+        details: { thread: caller.name, call: what(op), notAwaited: what(prev) },
+      },
+      true,
+    );
+    this.cutShort = true;
+    this.finish();
+    return NEVER;
   }
 
   /** `t` takes its first step: a handler now runs over the lower levels of its CPU. */
