@@ -1,10 +1,12 @@
 import type { Arbitrary } from 'fast-check';
+import { stateHashOf } from './guard.ts';
 import type { Program } from './program.ts';
 import { Run, type Chooser } from './run.ts';
 import { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts';
 import { shrinkFinding } from './shrink.ts';
 import type { Driver, RunScheduleOptions, Strategy, StrategyOptions } from './strategy.ts';
 import { createStrategy, type StrategyName } from './strategies/index.ts';
+import { describeThrown, safeJson } from './thrown.ts';
 import type { Finding, Schedule } from './types.ts';
 import { Watchdog } from './watchdog.ts';
 
@@ -101,7 +103,8 @@ export class Exploration implements Driver {
     this.steps += run.step;
     this.preemptions += run.preemptions;
     if (run.preemptions > this.maxPreemptions) this.maxPreemptions = run.preemptions;
-    if (this.program.stateHash !== undefined && run.finding === null) this.states.add(this.program.stateHash(run));
+    const state = run.finding === null ? stateHashOf(this.program, run) : null; // may make the run's finding
+    if (state !== null) this.states.add(state);
     for (const [k, v] of run.metrics()) if (!(v <= (this.metricMax.get(k) ?? -Infinity))) this.metricMax.set(k, v);
     if (run.finding !== null) {
       run.finding.params = params;
@@ -153,8 +156,7 @@ export class Exploration implements Driver {
       this.program.setup(run, params);
     } catch (e) {
       // Parameters the strategy drew can break the set-up: a finding, not a crash.
-      const msg = e instanceof Error ? e.message : String(e);
-      run.report({ kind: 'setup-exception', message: `setup threw for params ${JSON.stringify(params)}: ${msg}` });
+      run.report({ kind: 'setup-exception', message: `setup threw for params ${safeJson(params)}: ${describeThrown(e)}` });
     }
     this.watchdog.arm(run);
     await run.start();

@@ -10,6 +10,7 @@ export { createStrategy, strategyNames, type StrategyName } from './strategies/i
 export { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts';
 export { renderTrace, renderOps, opLabel } from './trace.ts';
 export { canonical, hashText, stableHash } from './hash.ts';
+export { describeThrown, oneLine, safeJson, thrownAt } from './thrown.ts';
 export { defineScenario, loadScenario, scenarioFileHash, type Scenario, type ScenarioInput, type LoadedScenario, type Bounds } from './scenario.ts';
 export { shrinkFinding, type ShrinkOptions, type ShrinkResult } from './shrink.ts';
 export { makeToken, replayToken, encodeToken, decodeToken, TokenError, TOKEN_PREFIX, type TokenData, type Replayed } from './token.ts';

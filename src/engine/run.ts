@@ -1,6 +1,9 @@
+import { checkInvariant } from './guard.ts';
 import { SimThread, START } from './thread.ts';
+import { describeThrown } from './thrown.ts';
 import { livelockCycle, renderOps } from './trace.ts';
 import type { Finding, FindingInput, Op, Schedule, Switch, ThreadState, TraceEvent } from './types.ts';
+import type { StepProbe } from './watchdog.ts';
 
 /** What a strategy sees at a choice point. `enabled` is reused between steps: read
  * it, do not keep it. */
@@ -43,6 +46,8 @@ export class Run {
    * reach its run through (e.g. `rcu_read_lock()`) finds it here. Runs execute one
    * at a time: a whole schedule runs in microtasks. */
   static live: Run | null = null;
+  /** Told of every step, for a watchdog outside the engine (the sweep's worker). */
+  static probe: StepProbe | null = null;
 
   readonly threads: SimThread[] = [];
   /** Thread id chosen at each step. */
@@ -246,12 +251,12 @@ export class Run {
 
   private crash(t: SimThread, e: unknown): void {
     if (this.finished) return;
-    const err = e instanceof Error ? e : new Error(String(e));
+    const error = describeThrown(e); // whatever was thrown: describing it never throws
     const history = this.trace.filter((ev) => ev.thread === t.name);
     this.report({
       kind: 'thread-exception',
-      message: `thread ${t.name} threw: ${err.message}`,
-      details: { error: err.message, history: renderOps(history) },
+      message: `thread ${t.name} threw: ${error}`,
+      details: { error, history: renderOps(history) },
     });
     t.state = 'done';
     this.decide();
@@ -268,6 +273,7 @@ export class Run {
   /** The step just taken is complete: check, then pick and release the next thread. */
   protected decide(): void {
     if (this.finished) return;
+    Run.probe?.between(this);
     if (this.finding === null && this.invariants.length > 0) this.checkInvariants();
     if (this.finding !== null) return this.finish();
 
@@ -316,6 +322,7 @@ export class Run {
     this.step++;
     this.current = t;
     t.state = 'running';
+    Run.probe?.step(this, t);
     // A thread that is choosing itself from inside point() has no resolver yet;
     // point() sees it is current and returns at once.
     const resume = t.resume;
@@ -336,9 +343,8 @@ export class Run {
 
   protected checkInvariants(): void {
     for (const inv of this.invariants) {
-      const r = inv.check();
-      if (r === null) continue;
-      const f = typeof r === 'string' ? { kind: `invariant:${inv.name}`, message: r } : r;
+      const f = checkInvariant(inv); // a check that throws is a finding too
+      if (f === null) continue;
       this.report({ ...f, message: `${f.message} (after step ${this.step - 1})` });
       return;
     }
