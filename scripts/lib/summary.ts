@@ -4,29 +4,35 @@ import { table } from './table.ts';
 /** The end-of-sweep table: one row per scenario, then the replay token of each finding. */
 export function summary(records: readonly ScenarioRecord[]): string {
   const rows = records.map((r) => [
-    r.met ? 'ok' : 'FAIL',
+    mark(r),
     r.name,
     r.variant,
     r.strategy,
     String(r.schedules),
     r.expected,
     r.found,
-    r.findings.length > 0 ? `${r.findings[0]!.minimalSteps} (from ${r.findings[0]!.originalSteps})` : '-',
+    r.findings.length > 0 && r.findings[0]!.token !== '' ? `${r.findings[0]!.minimalSteps} (from ${r.findings[0]!.originalSteps})` : '-',
     r.spteVisits === undefined ? '-' : String(r.spteVisits),
   ]);
   const head = ['', 'scenario', 'variant', 'strategy', 'schedules', 'expected', 'found', 'min steps', 'spte visits'];
-  const tokens = records.flatMap((r) => r.findings.map((f) => `  ${r.name}: ${replayCommand(f)}`));
+  const tokens = records.flatMap((r) => r.findings.filter((f) => f.token !== '').map((f) => `  ${r.name}: ${replayCommand(f)}`));
   const met = records.filter((r) => r.met).length;
+  const errors = records.filter((r) => r.verdict === 'error').length;
   return [
     table(head, rows),
     ...(tokens.length > 0 ? ['', 'replay tokens:', ...tokens] : []),
     '',
-    `${met} met, ${records.length - met} failed`,
+    `${met} met, ${records.length - met - errors} failed${errors > 0 ? `, ${errors} not judged` : ''}`,
   ].join('\n');
 }
 
+/** ok: met; FAIL: missed; ERR: could not be judged. */
+const mark = (r: ScenarioRecord) => (r.met ? 'ok' : r.verdict === 'error' ? 'ERR' : 'FAIL');
+
 /** One plain line per finished scenario, for logs and non-TTY output. */
 export function statusLine(r: ScenarioRecord): string {
+  const n = `${r.schedules} schedule${r.schedules === 1 ? '' : 's'}`;
+  if (r.verdict === 'error') return `ERR  ${r.file}: expected ${r.expected}, could not judge: ${r.found} after ${n}`;
   const found = r.found === 'clean' ? 'clean' : `${r.found} (${r.findings[0]?.minimalSteps ?? '?'} steps)`;
-  return `${r.met ? 'ok  ' : 'FAIL'} ${r.file}: expected ${r.expected}, found ${found} in ${r.schedules} schedule${r.schedules === 1 ? '' : 's'}`;
+  return `${r.met ? 'ok  ' : 'FAIL'} ${r.file}: expected ${r.expected}, found ${found} in ${n}`;
 }

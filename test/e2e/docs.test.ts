@@ -60,7 +60,7 @@ describe('command lines in the docs', () => {
       for (const line of b.text.split('\n')) {
         for (const c of commands) {
           const m = new RegExp(`septcheck ${c}( .*)?$`).exec(line);
-          if (m !== null && !line.startsWith('  septcheck replay sc1') && !line.includes(': septcheck replay')) uses.get(c)!.push(m[1] ?? '');
+          if (m !== null && !line.startsWith('  septcheck replay sc2') && !line.includes(': septcheck replay')) uses.get(c)!.push(m[1] ?? '');
         }
       }
     }

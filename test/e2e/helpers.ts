@@ -54,12 +54,12 @@ export function collect(child: ChildProcess): Promise<Result> {
 
 /** The replay tokens a sweep printed, in order. */
 export function tokensIn(stdout: string): string[] {
-  return [...stdout.matchAll(/^ {2}septcheck replay (sc1\.[A-Za-z0-9_-]+)$/gm)].map((m) => m[1]!);
+  return [...stdout.matchAll(/^ {2}septcheck replay (sc2\.[A-Za-z0-9_-]+)$/gm)].map((m) => m[1]!);
 }
 
 /** The token printed for the finding in scenario `name`. */
 export function tokenOf(stdout: string, name: string): string {
-  const m = new RegExp(`^finding in ${name}: .*\\n {2}septcheck replay (sc1\\.[A-Za-z0-9_-]+)$`, 'm').exec(stdout);
+  const m = new RegExp(`^finding in ${name}: .*\\n {2}septcheck replay (sc2\\.[A-Za-z0-9_-]+)$`, 'm').exec(stdout);
   if (m === null) throw new Error(`no finding printed for ${name} in:\n${stdout}`);
   return m[1]!;
 }

@@ -34,7 +34,7 @@ describe('septcheck regress add', () => {
     expect(add.code).toBe(0);
     expect(add.stdout).toBe('wrote scenarios/regressions/e2e-gfp-under-rwlock.ts\n');
     const text = readFileSync(join(copy, 'scenarios/regressions/e2e-gfp-under-rwlock.ts'), 'utf8');
-    expect(text).toContain("import base from '../classic/gfp-kernel-under-rwlock.ts';");
+    expect(text).toContain('import base from "../classic/gfp-kernel-under-rwlock.ts";');
     expect(text).toContain('kind: "sleep-in-atomic"');
     // The worked example of docs/scenarios.md, pinned as the doc shows.
     const doc = await septcheck(['regress', 'add', example, '--name', 'stale-leaf-split'], copy);
@@ -71,7 +71,7 @@ describe('septcheck regress add', () => {
     const add = await septcheck(['regress', 'add', token, '--name', 'pinned', '--dir', 'mine/regressions'], copy);
     expect(add.code).toBe(0);
     expect(existsSync(join(copy, 'mine/regressions/pinned.ts'))).toBe(true);
-    expect(readFileSync(join(copy, 'mine/regressions/pinned.ts'), 'utf8')).toContain("import base from '../../scenarios/classic/gfp-kernel-under-rwlock.ts';");
+    expect(readFileSync(join(copy, 'mine/regressions/pinned.ts'), 'utf8')).toContain('import base from "../../scenarios/classic/gfp-kernel-under-rwlock.ts";');
     const sweep = await septcheck(['sweep', 'mine/regressions/pinned.ts', '--workers', '1'], copy);
     expect(sweep.code).toBe(0);
     expect(sweep.stdout).toMatch(/^ok {3}mine\/regressions\/pinned\.ts: expected sleep-in-atomic, found sleep-in-atomic \(2 steps\) in 1 schedule$/m);

@@ -69,7 +69,7 @@ describe('septcheck sweep', () => {
       for (const f of r.findings) {
         expect(Object.keys(f)).toEqual(expect.arrayContaining(['kind', 'message', 'token', 'originalSteps', 'minimalSteps']));
         expect(f.kind).toBe(r.expected);
-        expect(f.token).toMatch(/^sc1\.[A-Za-z0-9_-]+$/);
+        expect(f.token).toMatch(/^sc2\.[A-Za-z0-9_-]+$/);
         expect(f.minimalSteps).toBeGreaterThan(0);
         expect(f.minimalSteps).toBeLessThanOrEqual(f.originalSteps);
       }
@@ -144,7 +144,7 @@ describe('SIGKILL mid-sweep, then --resume', () => {
     await new Promise<void>((res) => {
       lines.on('line', (line) => {
         seen += `${line}\n`;
-        if (/^ {2}septcheck replay sc1\./.test(line)) {
+        if (/^ {2}septcheck replay sc2\./.test(line)) {
           child.kill('SIGKILL');
           res();
         }
