@@ -42,12 +42,17 @@ const BYTES_AT = (HEADER + 2 * MAX_STRINGS) * 4;
 /** Size of the shared buffer one task needs. */
 export const PROBE_BYTES = BYTES_AT + TABLE_BYTES;
 
-/** The worker's side: cheap enough to call at every step. */
+/** The worker's side: cheap enough to call at every step. Its single writer uses
+ * plain stores: the parent only acts on what stayed unchanged for a second or more,
+ * long after any store is visible; only the string table is published in order. */
 export class ProbeWriter implements StepProbe {
   private readonly ints: Int32Array;
   private readonly bytes: Uint8Array;
   private readonly ids = new Map<string, number>();
   private readonly encoder = new TextEncoder();
+  /** Ids of the current run's thread names, by thread id. */
+  private run: Run | null = null;
+  private threadIds: number[] = [];
 
   constructor(buffer: SharedArrayBuffer) {
     this.ints = new Int32Array(buffer, 0, HEADER + 2 * MAX_STRINGS);
@@ -56,30 +61,38 @@ export class ProbeWriter implements StepProbe {
 
   /** Enters a phase; `hook` names the function for Phase.Hook. */
   phase(p: Phase, hook?: string): void {
-    if (hook !== undefined) Atomics.store(this.ints, HOOK, this.intern(hook));
-    Atomics.store(this.ints, PHASE, p);
-    Atomics.add(this.ints, BEAT, 1);
+    const ints = this.ints;
+    if (hook !== undefined) ints[HOOK] = this.intern(hook);
+    ints[PHASE] = p;
+    ints[BEAT]!++;
   }
 
   /** A schedule ended. */
   scheduleDone(): void {
-    Atomics.add(this.ints, SCHEDULES, 1);
+    this.ints[SCHEDULES]!++;
   }
 
+  /** No heartbeat here: the step that follows gives one; invariants that never
+   * return leave the phase at Between. */
   between(run: Run): void {
-    Atomics.store(this.ints, STEP, run.step);
-    Atomics.store(this.ints, PHASE, Phase.Between);
-    Atomics.add(this.ints, BEAT, 1);
+    const ints = this.ints;
+    ints[STEP] = run.step;
+    ints[PHASE] = Phase.Between;
   }
 
   step(run: Run, t: SimThread): void {
+    const ints = this.ints;
     const op = t.pending;
-    Atomics.store(this.ints, STEP, run.step);
-    Atomics.store(this.ints, THREAD, this.intern(t.name));
-    Atomics.store(this.ints, KIND, this.intern(op.kind));
-    Atomics.store(this.ints, OBJ, op.obj === undefined ? -1 : this.intern(op.obj));
-    Atomics.store(this.ints, PHASE, Phase.Step);
-    Atomics.add(this.ints, BEAT, 1);
+    if (run !== this.run) {
+      this.run = run;
+      this.threadIds = [];
+    }
+    ints[STEP] = run.step;
+    ints[THREAD] = this.threadIds[t.id] ??= this.intern(t.name);
+    ints[KIND] = this.intern(op.kind);
+    ints[OBJ] = op.obj === undefined ? -1 : this.intern(op.obj);
+    ints[PHASE] = Phase.Step;
+    ints[BEAT]!++;
   }
 
   private intern(s: string): number {
