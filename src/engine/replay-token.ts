@@ -49,7 +49,7 @@ export async function replayToken(token: unknown, opts: ReplayTokenOptions = {})
   try {
     run = await x.replay(data.schedule, data.prelude ?? [], p.params);
   } catch (e) {
-    if (e instanceof ScheduleDivergence) throw new TokenError(`replay of ${path} diverged: ${e.message}`);
+    if (e instanceof ScheduleDivergence) throw new TokenError(`replay of ${path} diverged: ${e.message.replace(/^replay diverged: /, '')}`);
     throw new TokenError(`replay of ${path} failed: ${describeThrown(e)}`);
   }
   const f = run.finding;
