@@ -36,8 +36,9 @@ export function regressionSource(base: string, pin: RegressionPin): string {
     `  schedule: ${schedule(pin.schedule, '  ')},`,
     ...(pin.prelude === undefined ? [] : ['  prelude: [', ...pin.prelude.map((p) => `    ${schedule(p, '    ')},`), '  ],']),
   ];
-  return `// A regression written by \`septcheck regress add\`: the base scenario's threads run on
-// exactly this schedule (after its prelude, if any) and must produce a finding of this kind.
+  return `// A regression written by \`septcheck regress add\`: the base scenario's threads
+// run on exactly this schedule (after its prelude, if any) and must produce a
+// finding of this kind.
 import { defineRegression, type RegressionPin } from 'septcheck';
 import base from ${literal(base)};
 
