@@ -86,7 +86,7 @@ program
   .command('list')
   .argument('[paths...]', 'scenario files or folders (default: scenarios/)')
   .description('list scenarios and variants with one-line descriptions')
-  .addHelpText('after', '\nExample:\n  $ septcheck list scenarios/catalogue')
+  .addHelpText('after', '\nExit codes: 0 listed, 2 bad input, 3 a scenario file fails while loading or being checked.\n\nExample:\n  $ septcheck list scenarios/catalogue')
   .action(async (paths: string[]) => {
     const { list } = await import('./commands/list.ts');
     process.exitCode = await list(paths);
@@ -104,6 +104,7 @@ program
     process.exitCode = merge(dirs, o);
   });
 
+process.on('unhandledRejection', exitOnError);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -121,3 +121,19 @@ describe('a sweep with broken scenarios', () => {
     expect(sweep.stdout).toMatch(new RegExp(`^ERR {2}${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: expected \\S+, could not judge: ${kind} after \\d+ schedules?$`, 'm'));
   });
 });
+
+describe('septcheck list with broken scenarios', () => {
+  it('lists every file, the ones that fail to load or check as errors, and exits 3', async () => {
+    const r = await septcheck(['list', join(dir, 'scenarios')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain(`Scenarios (${BROKEN.length}):`);
+    const failing = ['exit-at-import', 'syntax-error', 'throws-at-import', 'validate-throws', 'validate-42', 'garbage-arbitrary'];
+    for (const [name, , kind] of BROKEN) {
+      const row = r.stdout.split('\n').filter((l) => l.includes(` ${join(dir, 'scenarios', `${name}.ts`)} `));
+      expect(row, name).toHaveLength(1);
+      if (failing.includes(name)) expect(row[0]).toMatch(new RegExp(` ERROR ${kind}: `));
+      else expect(row[0]).not.toContain('ERROR');
+    }
+  });
+});

@@ -24,7 +24,7 @@ describe('docs/scenarios.md', () => {
 
   it('shows the regression pinned from the example at its current content hash', async () => {
     const hash = await scenarioFileHash(join(REPO, EXAMPLES[0]!));
-    expect(md).toContain(`Pinned from scenarios/examples/stale-leaf-split.ts (content hash ${hash})`);
+    expect(md).toContain(`  from: {"path":"scenarios/examples/stale-leaf-split.ts","hash":"${hash}"},\n`);
   });
 
   it('the examples meet their expected verdicts in a sweep', async () => {
