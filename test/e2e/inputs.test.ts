@@ -1,11 +1,11 @@
 // End to end: bad input is exit 2 and one line on stderr, never a stack trace; help
 // shows examples; list shows scenarios and variants.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vitest';
-import { loadScenario } from '../../src/engine/index.ts';
+import { decodeToken, encodeToken, hashText, loadScenario, type TokenData } from '../../src/engine/index.ts';
 import { variants } from '../../src/variants/index.ts';
-import { removeTempDirs, REPO, septcheck, tempDir, write, type Result } from './helpers.ts';
+import { removeTempDirs, REPO, septcheck, tempDir, tokenOf, write, type Result } from './helpers.ts';
 
 let dir: string;
 /** A scenario file outside the checkout, importing 'septcheck' as a user's would. */
@@ -158,5 +158,37 @@ describe('list', () => {
       expect(row[0]!.endsWith(v.description.split('\n')[0]!)).toBe(true);
     }
     expect(r.stdout).toMatch(/^Strategies: random, .*dpor.*\(replay: regressions only\)$/m);
+  });
+});
+
+describe.concurrent('hostile tokens: exit 2, one line, nothing imported', () => {
+  let base: TokenData;
+  beforeAll(async () => {
+    const sweep = await septcheck(['sweep', 'scenarios/classic/gfp-kernel-under-rwlock.ts', '--workers', '1']);
+    base = decodeToken(tokenOf(sweep.stdout, 'gfp-kernel-under-rwlock'));
+  });
+  /** The real token, naming another file with that file's own hash. */
+  const naming = (path: string) => {
+    const abs = isAbsolute(path) ? path : join(REPO, path);
+    const hash = existsSync(abs) && statSync(abs).isFile() ? hashText(readFileSync(abs, 'utf8')) : base.scenario.hash;
+    return encodeToken({ ...base, scenario: { path, hash } });
+  };
+  const cases: [string, () => string, string][] = [
+    ['an absolute path', () => naming(join(REPO, 'scripts/bench.ts')), `scenario path '${join(REPO, 'scripts/bench.ts')}' is absolute: a token names its scenario relative to the folder it was made in`],
+    ['/dev/null', () => naming('/dev/null'), "scenario path '/dev/null' is absolute: a token names its scenario relative to the folder it was made in"],
+    ["a path with '..'", () => naming('scenarios/../../etc/x.ts'), "scenario path 'scenarios/../../etc/x.ts' climbs out of the folder with '..'"],
+    ['package.json', () => naming('package.json'), "scenario path 'package.json' does not name a .ts scenario file"],
+    ['bin/septcheck.js', () => naming('bin/septcheck.js'), "scenario path 'bin/septcheck.js' does not name a .ts scenario file"],
+    ['src/index.ts', () => naming('src/index.ts'), "scenario path 'src/index.ts' is septcheck's own code, not a scenario"],
+    ['scripts/bench.ts', () => naming('scripts/bench.ts'), "scenario path 'scripts/bench.ts' is septcheck's own code, not a scenario"],
+    ['a helper', () => naming('scenarios/catalogue/_td.ts'), "scenario path 'scenarios/catalogue/_td.ts' names a helper (a file starting with '_'), not a scenario"],
+    ['params the scenario has none of', () => encodeToken({ ...base, params: { splitters: 262143 } }), 'scenarios/classic/gfp-kernel-under-rwlock.ts: the token\'s params: this scenario takes no parameters'],
+    ['a variant claim', () => encodeToken({ ...base, variant: 'v3' } as TokenData), 'malformed replay token: token: Unrecognized key: "variant"'],
+  ];
+  it.for(cases)('%s', async ([, token, message], { expect }) => {
+    for (const args of [['replay', token()], ['regress', 'add', token(), '--name', 'never-written']]) {
+      expect(expectOneLine(expect, await septcheck(args))).toBe(message);
+    }
+    expect(existsSync(join(REPO, 'scenarios/regressions/never-written.ts'))).toBe(false);
   });
 });

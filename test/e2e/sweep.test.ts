@@ -106,6 +106,14 @@ describe('septcheck replay', () => {
     expect(b.stdout).toBe(a.stdout);
   });
 
+  it('shows the variant the scenario declares (the token names none)', async () => {
+    const token = tokenOf(sweep.stdout, 'topup-under-split-cache-lock');
+    const [text, json] = await Promise.all([septcheck(['replay', token]), septcheck(['replay', token, '--json'])]);
+    expect([text.code, json.code]).toEqual([1, 1]);
+    expect(text.stdout).toMatch(/^scenario scenarios\/catalogue\/topup-under-split-cache-lock\.ts \(v3-cross-boundary\), \d+ steps, /m);
+    expect(JSON.parse(json.stdout)).toMatchObject({ scenario: 'scenarios/catalogue/topup-under-split-cache-lock.ts', variant: 'v3-cross-boundary' });
+  });
+
   it('replays a finding with a prelude (lockdep across two schedules) identically too', async () => {
     const token = tokenOf(sweep.stdout, 'abba-latent');
     const [a, b] = await Promise.all([septcheck(['replay', token]), septcheck(['replay', token])]);
