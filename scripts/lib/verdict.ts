@@ -46,8 +46,14 @@ export function fileInfo(task: { file: string; hash: string; settings: { strateg
  * finding that says why (nothing to replay). */
 export function errorRecord(info: ScenarioInfo, kind: string, message: string, progress: { schedules: number; steps: number } = { schedules: 0, steps: 0 }): ScenarioRecord {
   const finding: FindingRecord = { kind, message, token: '', originalSteps: progress.steps, minimalSteps: progress.steps, trace: '' };
+  const { file, hash, name, variant, strategy, expected } = info;
   return {
-    ...info,
+    file,
+    hash,
+    name,
+    variant,
+    strategy,
+    expected,
     schedules: progress.schedules,
     steps: progress.steps,
     verdict: 'error',

@@ -3,6 +3,7 @@
 // sweep finishes and reports every other scenario as usual.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeToken } from '../../src/engine/index.ts';
 import { readJson, removeTempDirs, septcheck, tempDir, write, type Result, type SweepRecord } from './helpers.ts';
 
 const HEAD = "import { defineScenario } from 'septcheck';\n";
@@ -119,6 +120,17 @@ describe('a sweep with broken scenarios', () => {
     expect(r.findings[0]!.message).toMatch(message);
     expect(`\n${sweep.stdout}`).toContain(`\nerror in ${r.name}: ${kind}: ${r.findings[0]!.message}\n`);
     expect(sweep.stdout).toMatch(new RegExp(`^ERR {2}${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: expected \\S+, could not judge: ${kind} after \\d+ schedules?$`, 'm'));
+  });
+});
+
+describe('the token of a scenario that threw', () => {
+  it('names it relative to the folder it was swept from, and replays there', async () => {
+    const r = records.find((x) => x.name === 'invariant-throws')!;
+    const token = r.findings[0]!.token;
+    expect(decodeToken(token).scenario.path).toBe('invariant-throws.ts');
+    const replay = await septcheck(['replay', token], join(dir, 'scenarios'));
+    expect(replay.code).toBe(1);
+    expect(replay.stdout).toMatch(/^invariant-exception: invariant boom threw: the invariant blew up \(after step 0\)$/m);
   });
 });
 
