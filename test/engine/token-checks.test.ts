@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkTokenParams, defaultExportsValue, PARAMS_LIMITS, hashText, resolveScenarioFile, scenarioPathProblem, TokenError, type Scenario } from '../../src/engine/index.ts';
+import { checkTokenParams, defaultExportsValue, loadScenario, PARAMS_LIMITS, hashText, resolveScenarioFile, scenarioPathProblem, TokenError, type Scenario } from '../../src/engine/index.ts';
 
 describe('scenarioPathProblem', () => {
   const refused: [string, RegExp][] = [
@@ -137,6 +137,12 @@ describe('checkTokenParams', () => {
     [{ ...validated, validate: () => 42 } as unknown as Scenario, { splitters: 2, label: 'a' }, 'validate() returned 42, not null or a problem'],
   ] as [Scenario, unknown, string][])('refuses %#: %j', (s, given, problem) => {
     expect(checkTokenParams(s, given)).toEqual({ problem });
+  });
+
+  it("refuses the catalogue's {splitters: 262143} with the scenario's own validate()", async () => {
+    const { scenario } = await loadScenario('scenarios/catalogue/concurrent-splitters.ts');
+    expect(checkTokenParams(scenario, { splitters: 262143 })).toEqual({ problem: 'params.splitters: 262143 is not an integer in [0x1, 0x8]' });
+    expect(checkTokenParams(scenario, { splitters: 3 })).toEqual({ params: { splitters: 3 } });
   });
 
   it.each([
