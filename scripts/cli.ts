@@ -22,9 +22,13 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+const EXIT_CODES =
+  'Exit codes: 0 every scenario met its expected verdict, 1 some did not, 2 bad input (nothing ran),\n' +
+  '3 some scenario could not be judged (its code threw, hung, exited, or ran past --time).';
+
 const program = new Command('septcheck')
   .description('Model-check KVM TDX S-EPT huge-page splitting designs: explore interleavings, get minimal replayable counterexamples.')
-  .addHelpText('after', '\nExample:\n  $ septcheck sweep scenarios/ --strategy dpor --preemptions 2\n  $ septcheck replay sc1.… --html report.html')
+  .addHelpText('after', '\nExample:\n  $ septcheck sweep scenarios/ --strategy dpor --preemptions 2\n  $ septcheck replay sc2.… --html report.html')
   .exitOverride()
   .configureOutput({ outputError: (s, write) => write(`septcheck: ${s.replace(/^error: /, '').trim()}\n`) });
 
@@ -34,7 +38,8 @@ program
   .description('run scenarios and check each against its expected verdict')
   .option('--strategy <name>', "portfolio, random, pct, pos, fastcheck, dpor, dfs, ... (all: septcheck list; default: each scenario's own, else portfolio)")
   .option('--schedules <n>', 'schedule budget per scenario', int('--schedules', 1))
-  .option('--time <seconds>', 'wall-time budget per scenario (changes how many schedules run, never which)', positive('--time'))
+  .option('--time <seconds>', 'hard wall-time limit per scenario: past it the scenario is stopped and reported as timeout', positive('--time'))
+  .option('--step-time <seconds>', 'how long scenario code may run without reaching a scheduling point before it is reported as hung (default 30)', positive('--step-time'))
   .option('--seed <seed>', 'seed for seeded strategies')
   .option('--preemptions <k>', 'preemption bound (dpor, dfs)', int('--preemptions', 0))
   .option('--depth <d>', "pct's depth; the portfolio runs pct at depths 1 to d (default 3)", int('--depth', 1))
@@ -44,7 +49,7 @@ program
   .option('--junit <file>', 'write JUnit XML for CI')
   .option('--out <dir>', 'record each scenario as it finishes, fsynced: findings.jsonl, scenarios.jsonl, reports/')
   .option('--resume', 'skip scenarios already recorded in --out')
-  .addHelpText('after', '\nExit codes: 0 every scenario met its expected verdict, 1 some did not, 2 bad input.\n\nExample:\n  $ septcheck sweep scenarios/catalogue --strategy dpor --preemptions 2 --out out/ --json out/sweep.json')
+  .addHelpText('after', `\n${EXIT_CODES}\n\nExample:\n  $ septcheck sweep scenarios/catalogue --strategy dpor --preemptions 2 --out out/ --json out/sweep.json`)
   .action(async (paths: string[], o) => {
     const { sweep } = await import('./commands/sweep.ts');
     process.exitCode = await sweep(paths, { ...o, seed: o.seed === undefined ? undefined : /^\d+$/.test(o.seed) ? Number(o.seed) : o.seed });
@@ -52,11 +57,11 @@ program
 
 program
   .command('replay')
-  .argument('<token>', 'a replay token printed by sweep (sc1.…)')
+  .argument('<token>', 'a replay token printed by sweep (sc2.…)')
   .description('re-run a finding from its token: report, interleaving, state difference')
   .option('--html <file>', 'also write a self-contained swimlane page')
   .option('--json', 'print the finding as JSON')
-  .addHelpText('after', '\nExit codes: 1 the finding reproduces, 0 the schedule ran clean, 2 bad or stale token.\n\nExample:\n  $ septcheck replay sc1.q1ZKz… --html finding.html')
+  .addHelpText('after', '\nExit codes: 1 the finding reproduces, 0 the schedule ran clean, 2 bad or stale token.\n\nExample:\n  $ septcheck replay sc2.q1ZKz… --html finding.html')
   .action(async (token: string, o) => {
     const { replay } = await import('./commands/replay.ts');
     process.exitCode = await replay(token, o);
@@ -65,14 +70,14 @@ program
 const regress = program
   .command('regress')
   .description('manage the regression corpus (scenarios/regressions/)')
-  .addHelpText('after', '\nExample:\n  $ septcheck regress add sc1.q1ZKz… --name v5-44-missing-mutex-init');
+  .addHelpText('after', '\nExample:\n  $ septcheck regress add sc2.q1ZKz… --name v5-44-missing-mutex-init');
 regress
   .command('add')
   .argument('<token>', 'the replay token of the finding to pin')
   .requiredOption('--name <name>', 'file name for <dir>/<name>.ts')
   .option('--dir <dir>', 'folder to write the regression in', 'scenarios/regressions')
   .description('pin a finding at its minimal schedule as a regression scenario')
-  .addHelpText('after', '\nExit codes: 0 written, 2 bad token, a schedule that runs clean now, or a name already taken.\n\nExample:\n  $ septcheck regress add sc1.q1ZKz… --name v5-44-missing-mutex-init')
+  .addHelpText('after', '\nExit codes: 0 written, 2 bad token, a schedule that runs clean now, or a name already taken.\n\nExample:\n  $ septcheck regress add sc2.q1ZKz… --name v5-44-missing-mutex-init')
   .action(async (token: string, o: { name: string; dir: string }) => {
     const { regressAdd } = await import('./commands/regress.ts');
     console.log(`wrote ${await regressAdd(token, o)}`);
@@ -82,10 +87,10 @@ program
   .command('list')
   .argument('[paths...]', 'scenario files or folders (default: scenarios/)')
   .description('list scenarios and variants with one-line descriptions')
-  .addHelpText('after', '\nExample:\n  $ septcheck list scenarios/catalogue')
+  .addHelpText('after', '\nExit codes: 0 listed, 2 bad input, 3 a scenario file fails while loading or being checked.\n\nExample:\n  $ septcheck list scenarios/catalogue')
   .action(async (paths: string[]) => {
     const { list } = await import('./commands/list.ts');
-    await list(paths);
+    process.exitCode = await list(paths);
   });
 
 program
@@ -94,12 +99,13 @@ program
   .description('combine sharded sweep outputs into one summary')
   .option('--json <file>', 'write the merged JSON')
   .option('--junit <file>', 'write merged JUnit XML')
-  .addHelpText('after', '\nExit codes: 0 every scenario met its expected verdict, 1 some did not, 2 bad input.\n\nExample:\n  $ septcheck merge out/shard-1 out/shard-2 --json sweep.json')
+  .addHelpText('after', `\n${EXIT_CODES} Merge exits 3 as well when a shard or a scenario of the sweep is missing.\n\nExample:\n  $ septcheck merge out/shard-1 out/shard-2 --json sweep.json`)
   .action(async (dirs: string[], o) => {
     const { merge } = await import('./commands/merge.ts');
     process.exitCode = merge(dirs, o);
   });
 
+process.on('unhandledRejection', exitOnError);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

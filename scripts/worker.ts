@@ -1,9 +1,19 @@
-// Piscina worker: runs one scenario file of a sweep and returns its record.
-import { recordOf } from './lib/record-of.ts';
-import type { ScenarioRecord } from './lib/record.ts';
-import type { SweepTask } from './lib/pool.ts';
-import { loadValidScenario } from './lib/scenario-schema.ts';
+// Piscina worker: checks or explores one scenario file of a sweep. Its progress goes
+// to the task's probe, which the parent reads to stop a scenario that hangs.
+import { Run } from '../src/engine/index.ts';
+import { checkScenario } from './lib/check-scenario.ts';
+import type { SweepTask, TaskResult } from './lib/pool.ts';
+import { ProbeWriter } from './lib/probe.ts';
+import { exploreScenario } from './lib/record-of.ts';
 
-export default async function runTask(task: SweepTask): Promise<ScenarioRecord> {
-  return recordOf(await loadValidScenario(task.file), task.settings);
+export default async function runTask(task: SweepTask & { probe: SharedArrayBuffer }): Promise<TaskResult> {
+  const probe = new ProbeWriter(task.probe);
+  // A task that failed mid-schedule may have left its run live in this worker.
+  Run.live = null;
+  Run.probe = probe;
+  try {
+    return task.kind === 'check' ? await checkScenario(task, probe) : await exploreScenario(task, probe);
+  } finally {
+    Run.probe = null;
+  }
 }

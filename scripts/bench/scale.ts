@@ -26,9 +26,12 @@ export async function sweepThroughput(files: readonly LoadedScenario[], workers:
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await runPool(
-    files.map((l) => ({ file: l.path, settings })),
+    files.map((l) => ({ kind: 'run', file: l.path, hash: l.hash, settings, tokenRoot: '.' })),
     workers,
-    (r) => (schedules += r.schedules),
+    { stepTime: 60 },
+    (_, r) => {
+      if (r.kind === 'record') schedules += r.record.schedules;
+    },
   );
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);

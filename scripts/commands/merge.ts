@@ -6,30 +6,49 @@ import { junit } from '../lib/junit.ts';
 import { readRecords } from '../lib/outdir.ts';
 import type { ScenarioRecord } from '../lib/record.ts';
 import { summary } from '../lib/summary.ts';
+import { readMeta, type SweepMeta } from '../lib/sweep-meta.ts';
+import { errorRecord, exitCode, fileInfo } from '../lib/verdict.ts';
 
 export interface MergeOptions {
   readonly json?: string;
   readonly junit?: string;
 }
 
-/** Combines the --out directories of sharded sweeps into one summary. */
+/** Combines the --out directories of sharded sweeps into one summary. Every shard
+ * i/n must be there and every scenario of the sweep recorded; what is missing is
+ * named, counts as not judged (exit 3), and shows as an error in --json and --junit. */
 export function merge(dirs: readonly string[], opts: MergeOptions): number {
-  // One record per scenario file: a folder resumed under other settings holds the
-  // file twice, and the later record wins.
-  const byFile = new Map<string, { index: number; record: ScenarioRecord }>();
+  const metas: { dir: string; meta: SweepMeta }[] = [];
   for (const dir of dirs) {
     if (!existsSync(join(dir, 'scenarios.jsonl'))) throw new UsageError(`${dir}: not a sweep --out directory (no scenarios.jsonl)`);
-    for (const r of readRecords(dir)) {
-      byFile.delete(r.record.file);
-      byFile.set(r.record.file, r);
-    }
+    metas.push({ dir, meta: readMeta(dir) });
   }
-  // The unsharded sweep's order: each record's place in it, then the file name.
-  const records = [...byFile.values()]
-    .sort((a, b) => a.index - b.index || (a.record.file < b.record.file ? -1 : a.record.file > b.record.file ? 1 : 0))
-    .map((r) => r.record);
+  const first = metas[0]!.meta;
+  const same = JSON.stringify([first.shard.count, first.files, first.settings]);
+  const other = metas.find(({ meta }) => JSON.stringify([meta.shard.count, meta.files, meta.settings]) !== same);
+  if (other !== undefined) throw new UsageError(`${other.dir} holds a shard of another sweep than ${metas[0]!.dir} (other shard count, scenario files or settings)`);
+
+  // One record per scenario file: a folder resumed under other settings holds the
+  // file twice, and the later record wins.
+  const byFile = new Map<string, ScenarioRecord>();
+  for (const { dir } of metas) for (const r of readRecords(dir)) byFile.set(r.record.file, r.record);
+
+  const count = first.shard.count;
+  const present = new Set(metas.map(({ meta }) => meta.shard.index));
+  const missing: string[] = [];
+  for (let i = 1; i <= count; i++) if (!present.has(i)) missing.push(`missing: shard ${i}/${count} (no --out folder of it was given)`);
+  // The unsharded sweep's order.
+  const records = first.files.map((file, index) => {
+    const r = byFile.get(file);
+    if (r !== undefined) return r;
+    const shard = `${(index % count) + 1}/${count}`;
+    const why = present.has((index % count) + 1) ? `shard ${shard} did not record it (killed before it finished?)` : `its shard ${shard} is missing`;
+    missing.push(`missing: ${file}: ${why}`);
+    return errorRecord(fileInfo({ file, hash: '', settings: {} }), 'missing', why);
+  });
   console.log(summary(records));
+  if (missing.length > 0) console.log(['', ...missing].join('\n'));
   if (opts.json !== undefined) writeOutput(opts.json, JSON.stringify(records, null, 2) + '\n');
   if (opts.junit !== undefined) writeOutput(opts.junit, junit(records));
-  return records.every((r) => r.met) ? 0 : 1;
+  return exitCode(records, missing.length === 0);
 }

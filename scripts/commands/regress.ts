@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { replayToken, type Schedule } from '../../src/engine/index.ts';
+import { join, relative, resolve } from 'node:path';
+import { replayToken } from '../../src/engine/index.ts';
 import { UsageError } from '../lib/errors.ts';
+import { regressionSource } from '../lib/regression-source.ts';
+import { schemaProblem } from '../lib/scenario-schema.ts';
 
 export interface RegressOptions {
   readonly name: string;
@@ -17,38 +19,22 @@ export async function regressAdd(token: string, opts: RegressOptions): Promise<s
   const dir = opts.dir ?? join('scenarios', 'regressions');
   const file = join(dir, `${opts.name}.ts`);
   if (existsSync(file)) throw new UsageError(`${file} already exists; choose another --name`);
-  const r = await replayToken(token);
+  const r = await replayToken(token, { check: schemaProblem });
   if (r.finding === null) throw new UsageError(`the token's schedule runs clean now; nothing to pin`);
-  const f = r.finding;
-  let base = relative(dirname(file), r.scenario.path).split('\\').join('/');
+  let base = relative(resolve(dir), resolve(r.scenario.path)).split('\\').join('/');
   if (!base.startsWith('.')) base = `./${base}`;
-  const fields = [
-    `  name: ${JSON.stringify(opts.name)},`,
-    `  kind: ${JSON.stringify(r.data.kind)},`,
-    ...(r.data.params === undefined ? [] : [`  params: ${JSON.stringify(r.data.params)},`]),
-    ...(r.data.maxSteps === undefined ? [] : [`  maxSteps: ${r.data.maxSteps},`]),
-    `  schedule: ${scheduleLiteral(r.data.schedule, '  ')},`,
-    ...(r.data.prelude === undefined ? [] : [`  prelude: [\n${r.data.prelude.map((p) => `    ${scheduleLiteral(p, '    ')},`).join('\n')}\n  ],`]),
-  ];
-  const n = f.schedule.switches.length;
-  const text = `// Regression ${opts.name}: ${f.kind} in ${r.scenario.scenario.name} (variant ${r.data.variant ?? 'none'}).
-// Reproduces: ${f.message.split('\n')[0]}
-// Pinned from ${r.scenario.path} (content hash ${r.data.scenario.hash}) at its minimal
-// schedule: ${f.schedule.steps} steps, ${n} switch${n === 1 ? '' : 'es'}. Written by \`septcheck regress add\`.
-import { defineRegression } from 'septcheck';
-import base from '${base}';
-
-export default defineRegression(base, {
-${fields.join('\n')}
-});
-`;
+  const d = r.data;
+  const text = regressionSource(base, {
+    name: opts.name,
+    kind: d.kind,
+    reproduces: r.finding.message.split('\n')[0]!,
+    from: { path: r.scenario.path, hash: d.scenario.hash },
+    ...(d.params === undefined ? {} : { params: d.params }),
+    ...(d.maxSteps === undefined ? {} : { maxSteps: d.maxSteps }),
+    schedule: d.schedule,
+    ...(d.prelude === undefined ? {} : { prelude: d.prelude }),
+  });
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, text, { flag: 'wx' });
   return file;
-}
-
-/** A schedule as a TypeScript literal, one switch per line. */
-function scheduleLiteral(s: Schedule, indent: string): string {
-  const lines = s.switches.map((x) => `${indent}    { step: ${x.step}, thread: ${JSON.stringify(x.thread)}, op: ${JSON.stringify(x.op)} },`);
-  return `{\n${indent}  steps: ${s.steps},\n${indent}  switches: [\n${lines.join('\n')}\n${indent}  ],\n${indent}}`;
 }

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError } from './errors.ts';
 
 /** Scenario files under the given files or folders, sorted so runs are reproducible.
@@ -24,6 +24,18 @@ export async function discoverScenarios(paths: readonly string[]): Promise<strin
   for (const p of paths) await walk(p);
   // A file named twice (`scenarios scenarios/classic`) runs once.
   return [...new Set(out.map((f) => join(f)))];
+}
+
+/** The folder a scenario's tokens name it relative to: the working directory when
+ * the file is inside it, else the folder (or the file's folder) it was swept from. */
+export function tokenRootOf(file: string, roots: readonly string[]): string {
+  const inside = (dir: string) => {
+    const r = relative(resolve(dir), resolve(file));
+    return !r.startsWith('..') && !isAbsolute(r);
+  };
+  if (inside('.')) return resolve('.');
+  const root = roots.find((r) => inside(r) && existsSync(r) && statSync(r).isDirectory());
+  return resolve(root ?? dirname(file));
 }
 
 /** Writes an output file (--json, --junit, --html), creating its folder as --out does. */

@@ -10,15 +10,19 @@ const esc = (s: string) =>
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;');
 
-/** JUnit XML: one testcase per scenario; a scenario that missed its verdict fails. */
+/** JUnit XML: one testcase per scenario; a scenario that missed its verdict is a
+ * failure, one that could not be judged an error. */
 export function junit(records: readonly ScenarioRecord[]): string {
-  const failures = records.filter((r) => !r.met).length;
+  const errors = records.filter((r) => r.verdict === 'error').length;
+  const failures = records.filter((r) => !r.met).length - errors;
   const cases = records.map((r) => {
     const head = `  <testcase classname="${esc(r.variant)}" name="${esc(r.name)}" file="${esc(r.file)}">`;
     const out = r.findings.map((f) => `${f.kind}: ${f.message}\nreplay: ${replayCommand(f)}`).join('\n\n');
     const body = r.met
       ? ''
-      : `\n    <failure message="${esc(`expected ${r.expected}, found ${r.found}`)}">${esc(out)}</failure>`;
+      : r.verdict === 'error'
+        ? `\n    <error message="${esc(`expected ${r.expected}, could not judge: ${r.found}`)}">${esc(out)}</error>`
+        : `\n    <failure message="${esc(`expected ${r.expected}, found ${r.found}`)}">${esc(out)}</failure>`;
     const sys = out === '' ? '' : `\n    <system-out>${esc(out)}</system-out>`;
     const props = [['verdict', r.verdictClass], ['bound', r.bound === undefined ? undefined : r.bound === null ? 'none' : String(r.bound)], ['claim', r.claim], ['schedules', String(r.schedules)]]
       .filter((p): p is [string, string] => p[1] !== undefined)
@@ -28,8 +32,8 @@ export function junit(records: readonly ScenarioRecord[]): string {
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="septcheck" tests="${records.length}" failures="${failures}">`,
-    `<testsuite name="sweep" tests="${records.length}" failures="${failures}">`,
+    `<testsuites name="septcheck" tests="${records.length}" failures="${failures}" errors="${errors}">`,
+    `<testsuite name="sweep" tests="${records.length}" failures="${failures}" errors="${errors}">`,
     ...cases,
     '</testsuite>',
     '</testsuites>',

@@ -1,35 +1,30 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { UsageError } from './errors.ts';
-import { replayCommand, type ScenarioRecord } from './record.ts';
+import { replayCommand, type FindingRecord, type ScenarioRecord } from './record.ts';
+import { META, type SweepMeta } from './sweep-meta.ts';
 
 const LOGS = ['scenarios.jsonl', 'findings.jsonl'] as const;
 
 /**
  * The --out directory: findings.jsonl (one line per finding), reports/ (one text
- * report per finding) and scenarios.jsonl (one line per finished scenario, read by
- * --resume and merge). Every write is fsynced before the sweep goes on, so a sweep
- * killed with SIGKILL loses nothing it has printed.
+ * report per finding), scenarios.jsonl (one line per finished scenario, read by
+ * --resume and merge) and sweep-meta.json (which shard of which sweep, for merge).
+ * Every write is fsynced before the sweep goes on, so a sweep killed with SIGKILL
+ * loses nothing it has printed; a scenario counts as finished once its line is in
+ * scenarios.jsonl, and findings.jsonl is cut back to the finished scenarios' findings
+ * when a sweep resumes, so a kill between the two appends never duplicates a line.
  */
 export class OutDir {
-  /** Opens `dir` for a sweep. Without `resume` it must not hold a sweep already:
-   * its findings would mix with the new ones (continue it with --resume, or use
-   * another folder). */
+  /** Opens `dir` for a sweep, writing nothing yet. Without `resume` it must not hold
+   * a sweep already: its findings would mix with the new ones (continue it with
+   * --resume, or use another folder). */
   constructor(
     readonly dir: string,
     resume: boolean,
   ) {
     if (!resume && LOGS.some((f) => existsSync(join(dir, f)) && statSync(join(dir, f)).size > 0)) {
       throw new UsageError(`--out ${dir} already holds a sweep; add --resume to continue it, or choose another --out`);
-    }
-    mkdirSync(join(dir, 'reports'), { recursive: true });
-    // A kill can leave a line cut short; end it, so the next record starts a line of
-    // its own (readJsonl skips the torn one and --resume reruns its scenario).
-    for (const f of LOGS) {
-      const path = join(dir, f);
-      if (!existsSync(path)) continue;
-      const text = readFileSync(path, 'utf8');
-      if (text.length > 0 && !text.endsWith('\n')) writeDurably(path, '\n', 'a');
     }
   }
 
@@ -38,17 +33,27 @@ export class OutDir {
     return new Map(readRecords(this.dir).map((r) => [r.key, r.record]));
   }
 
+  /** Makes the folder ready to record into: both logs exist (an empty shard still
+   * leaves its empty records for merge), lines a kill left behind are dropped, and
+   * the sweep's description is written. */
+  begin(meta: SweepMeta): void {
+    mkdirSync(join(this.dir, 'reports'), { recursive: true });
+    for (const f of LOGS) if (!existsSync(join(this.dir, f))) writeDurably(join(this.dir, f), '', 'a');
+    compact(this.dir);
+    replaceDurably(join(this.dir, META), JSON.stringify(meta, null, 2) + '\n');
+  }
+
   /** Writes the scenario's findings, then marks it finished. `index` is the
    * scenario's place in the unsharded sweep, so merge can restore that order. */
   record(key: string, index: number, rec: ScenarioRecord): void {
     rec.findings.forEach((f, i) => {
       // Named after the file: a regression shares its scenario's name.
       const base = `${slug(rec.file.replace(/\.ts$/, ''))}-${i + 1}`;
-      writeDurably(join(this.dir, 'reports', `${base}.txt`), `${f.report ?? f.message}\n\nreplay: ${replayCommand(f)}\n\n${f.trace}\n`, 'w');
+      appendRecordLine(join(this.dir, 'reports', `${base}.txt`), `${f.report ?? f.message}\n\nreplay: ${replayCommand(f)}\n\n${f.trace}\n`, 'w');
       const line = { file: rec.file, name: rec.name, variant: rec.variant, strategy: rec.strategy, ...f, reportFile: `reports/${base}.txt` };
-      writeDurably(join(this.dir, 'findings.jsonl'), JSON.stringify(line) + '\n', 'a');
+      appendRecordLine(join(this.dir, 'findings.jsonl'), JSON.stringify(line) + '\n', 'a');
     });
-    writeDurably(join(this.dir, 'scenarios.jsonl'), JSON.stringify({ key, index, ...rec }) + '\n', 'a');
+    appendRecordLine(join(this.dir, 'scenarios.jsonl'), JSON.stringify({ key, index, ...rec }) + '\n', 'a');
   }
 }
 
@@ -68,19 +73,62 @@ export function readRecords(dir: string): StoredRecord[] {
   }));
 }
 
-/** Reads a JSON-lines file, ignoring a torn last line left by a kill. */
+/** Reads a JSON-lines file, ignoring a torn line left by a kill. */
 export function readJsonl<T>(path: string): T[] {
+  return jsonLines(path).map((l) => l.value as T);
+}
+
+function jsonLines(path: string): { text: string; value: unknown }[] {
   if (!existsSync(path)) return [];
-  const out: T[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
+  const out: { text: string; value: unknown }[] = [];
+  for (const text of readFileSync(path, 'utf8').split('\n')) {
+    if (text.trim() === '') continue;
     try {
-      out.push(JSON.parse(line) as T);
+      out.push({ text, value: JSON.parse(text) });
     } catch {
       // a line cut short by SIGKILL: its scenario reruns on --resume
     }
   }
   return out;
+}
+
+/** Keeps, of findings.jsonl, exactly the findings of the scenarios scenarios.jsonl
+ * holds, in order, and of both logs only whole lines. A scenario killed between its
+ * findings and its own line reruns on --resume and writes its findings again. */
+function compact(dir: string): void {
+  const scenarios = jsonLines(join(dir, 'scenarios.jsonl'));
+  const findings = jsonLines(join(dir, 'findings.jsonl'));
+  const kept: string[] = [];
+  let i = 0;
+  for (const { value } of scenarios) {
+    const rec = value as ScenarioRecord;
+    for (const f of rec.findings ?? []) {
+      while (i < findings.length && !sameFinding(findings[i]!.value, rec.file, f)) i++;
+      if (i < findings.length) kept.push(findings[i++]!.text);
+    }
+  }
+  rewriteIfChanged(join(dir, 'scenarios.jsonl'), scenarios.map((l) => l.text));
+  rewriteIfChanged(join(dir, 'findings.jsonl'), kept);
+}
+
+function sameFinding(line: unknown, file: string, f: FindingRecord): boolean {
+  const l = line as Partial<FindingRecord> & { file?: string };
+  return l.file === file && l.kind === f.kind && l.token === f.token && l.message === f.message;
+}
+
+function rewriteIfChanged(path: string, lines: readonly string[]): void {
+  const text = lines.map((l) => `${l}\n`).join('');
+  if (readFileSync(path, 'utf8') !== text) replaceDurably(path, text);
+}
+
+/** Test hook: SEPTCHECK_KILL_AFTER_WRITES=N kills the sweep with SIGKILL right after
+ * the Nth write of a record, to check that --resume recovers at every boundary. */
+const killAfter = Number(process.env.SEPTCHECK_KILL_AFTER_WRITES ?? 0);
+let writes = 0;
+
+function appendRecordLine(path: string, text: string, flag: 'a' | 'w'): void {
+  writeDurably(path, text, flag);
+  if (killAfter > 0 && ++writes === killAfter) process.kill(process.pid, 'SIGKILL');
 }
 
 function writeDurably(path: string, text: string, flag: 'a' | 'w'): void {
@@ -90,6 +138,18 @@ function writeDurably(path: string, text: string, flag: 'a' | 'w'): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Replaces a file whole: a kill leaves the old content or the new, never a mix. */
+function replaceDurably(path: string, text: string): void {
+  writeDurably(`${path}.tmp`, text, 'w');
+  renameSync(`${path}.tmp`, path);
+  const dir = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
   }
 }
 

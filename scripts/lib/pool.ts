@@ -1,40 +1,183 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { describeThrown } from '../../src/engine/index.ts';
+import { Phase, PROBE_BYTES, ProbeReader, type ProbeState } from './probe.ts';
 import type { ScenarioRecord, SweepSettings } from './record.ts';
+import { errorRecord, fileInfo, type ScenarioInfo } from './verdict.ts';
 
+/** One scenario file for a worker: `check` loads and checks it, `run` explores it. */
 export interface SweepTask {
+  readonly kind: 'check' | 'run';
   readonly file: string;
+  readonly hash: string;
   readonly settings: SweepSettings;
+  /** The folder its tokens name it relative to. */
+  readonly tokenRoot: string;
+  /** What the check found out, for the record of a run that dies. */
+  readonly info?: ScenarioInfo;
 }
+
+/** What a scenario is, as a check reports it. */
+export interface CheckedInfo extends ScenarioInfo {
+  readonly description: string;
+}
+
+export type TaskResult =
+  | { readonly kind: 'ok'; readonly info: CheckedInfo }
+  | { readonly kind: 'input'; readonly message: string }
+  | { readonly kind: 'record'; readonly record: ScenarioRecord };
+
+/** Hard limits on a worker, in seconds. */
+export interface Limits {
+  /** Wall time of one task (--time); none by default. */
+  readonly time?: number;
+  /** How long scenario code may run without a heartbeat (--step-time). */
+  readonly stepTime: number;
+}
+
+/** Importing a file (tsx transforms it, and what it imports) may take longer than a step. */
+const LOAD_TIME = 60;
+/** A worker that never starts its task. */
+const START_TIME = 120;
+const POLL_MS = 50;
 
 const register = fileURLToPath(new URL('../../bin/register.mjs', import.meta.url));
 const worker = new URL('../worker.ts', import.meta.url).href;
 
-/** Runs the tasks on `workers` worker threads, handing each record over as it finishes. */
-export async function runPool(
-  tasks: readonly SweepTask[],
-  workers: number,
-  onRecord: (r: ScenarioRecord) => void,
-): Promise<void> {
-  if (tasks.length === 0) return;
-  const n = Math.max(1, Math.min(workers, tasks.length));
-  const pool = new Piscina<SweepTask, ScenarioRecord>({
-    filename: worker,
-    execArgv: ['--import', register],
-    minThreads: n,
-    maxThreads: n,
-    idleTimeout: 1000,
-  });
-  try {
+/** Worker threads for the tasks of a sweep (or a list). A worker that runs past the
+ * limits is terminated; one that dies (process.exit, an uncaught error) is replaced.
+ * Either way its scenario gets an error record, and the other tasks go on. */
+export class WorkerPool {
+  /** Started on first use: a sweep with nothing to run starts no thread. */
+  private pool: Piscina<SweepTask & { probe: SharedArrayBuffer }, TaskResult> | null = null;
+
+  constructor(
+    private readonly workers: number,
+    private readonly limits: Limits,
+  ) {}
+
+  /** Runs the tasks, handing each result over as it comes. */
+  async run(tasks: readonly SweepTask[], onResult: (task: SweepTask, r: TaskResult) => void): Promise<void> {
     // Hand tasks out ourselves, one per free thread, in the sweep's order: piscina's
     // own queue does not start queued tasks first in, first out, so with one worker
     // the scenarios would not run (or print) in the order given.
+    if (tasks.length === 0) return;
+    const pool = (this.pool ??= new Piscina({
+      filename: worker,
+      execArgv: ['--import', register],
+      minThreads: this.workers,
+      maxThreads: this.workers,
+      idleTimeout: 1000,
+    }));
     let next = 0;
     const lane = async (): Promise<void> => {
-      while (next < tasks.length) onRecord(await pool.run(tasks[next++]!));
+      while (next < tasks.length) {
+        const task = tasks[next++]!;
+        onResult(task, await runWatched(pool, task, this.limits));
+      }
     };
-    await Promise.all(Array.from({ length: n }, lane));
-  } finally {
-    await pool.destroy();
+    await Promise.all(Array.from({ length: Math.min(this.workers, tasks.length) }, lane));
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.destroy();
   }
 }
+
+/** Runs the tasks on a pool of their own, to the end. */
+export async function runPool(
+  tasks: readonly SweepTask[],
+  workers: number,
+  limits: Limits,
+  onResult: (task: SweepTask, r: TaskResult) => void,
+): Promise<void> {
+  const pool = new WorkerPool(Math.max(1, Math.min(workers, tasks.length)), limits);
+  try {
+    await pool.run(tasks, onResult);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function runWatched(pool: Piscina, task: SweepTask, limits: Limits): Promise<TaskResult> {
+  const probe = new SharedArrayBuffer(PROBE_BYTES);
+  const reader = new ProbeReader(probe);
+  const abort = new AbortController();
+  let killed: { kind: string; message: string; state: ProbeState } | null = null;
+  const stop = watch(reader, limits, (kind, message, state) => {
+    killed ??= { kind, message, state };
+    abort.abort();
+  });
+  try {
+    return (await pool.run({ ...task, probe }, { signal: abort.signal })) as TaskResult;
+  } catch (e) {
+    const state = reader.state();
+    const k = killed as { kind: string; message: string; state: ProbeState } | null;
+    if (k !== null) return { kind: 'record', record: errorRecord(infoOf(task), k.kind, k.message, progress(k.state)) };
+    const msg = describeThrown(e);
+    const exit = /worker exited with code: (-?\d+)/.exec(msg);
+    const [kind, message] = exit ? ['process-exit', `scenario code called process.exit(${exit[1]}) ${where(state)}`] : ['scenario-crash', `the worker died ${where(state)}: ${msg}`];
+    return { kind: 'record', record: errorRecord(infoOf(task), kind, message, progress(state)) };
+  } finally {
+    stop();
+  }
+}
+
+/** Polls the task's probe; calls `kill` once a limit is passed. Wall time here is
+ * the parent's: exploration in the worker never reads a clock. */
+function watch(reader: ProbeReader, limits: Limits, kill: (kind: string, message: string, state: ProbeState) => void): () => void {
+  const dispatched = performance.now();
+  let beat = 0;
+  let beatAt = dispatched;
+  let startedAt: number | null = null;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const b = reader.beat();
+    if (b !== beat) {
+      beat = b;
+      beatAt = now;
+      startedAt ??= now;
+    }
+    if (startedAt === null) {
+      if (now - dispatched > START_TIME * 1000) kill('scenario-crash', `the worker did not start the scenario within ${START_TIME}s`, reader.state());
+      return;
+    }
+    const s = reader.state();
+    if (limits.time !== undefined && now - startedAt > limits.time * 1000) {
+      return kill('timeout', `no verdict within --time ${limits.time}s: stopped ${where(s)} after ${s.schedules} schedule${s.schedules === 1 ? '' : 's'}`, s);
+    }
+    const limit = s.phase === Phase.Load ? Math.max(LOAD_TIME, limits.stepTime) : limits.stepTime;
+    if (s.phase !== Phase.Idle && now - beatAt > limit * 1000) kill(...hung(s, limit));
+  }, POLL_MS);
+  return () => clearInterval(timer);
+}
+
+function hung(s: ProbeState, limit: number): [string, string, ProbeState] {
+  if (s.phase === Phase.Step) {
+    return ['hung-thread', `thread ${s.thread} never yielded: it ran ${limit}s past its scheduling point ${s.point} (step ${s.step - 1}) without reaching another`, s];
+  }
+  return ['hung-scenario', `scenario code did not return within ${limit}s: ${where(s)}`, s];
+}
+
+/** Where in the scenario the worker was. */
+function where(s: ProbeState): string {
+  switch (s.phase) {
+    case Phase.Load:
+      return 'while loading the file';
+    case Phase.Setup:
+      return 'in setup';
+    case Phase.Step:
+      return `in thread ${s.thread} after ${s.point} (step ${s.step - 1})`;
+    case Phase.Between:
+      return `in the invariants after step ${s.step - 1}`;
+    case Phase.Hook:
+      return `in ${s.hook}()`;
+    default:
+      return 'between schedules';
+  }
+}
+
+const progress = (s: ProbeState) => ({ schedules: s.schedules, steps: s.phase === Phase.Step || s.phase === Phase.Between ? s.step : 0 });
+
+/** What is known of a task's scenario: what its check found, or its file name. */
+const infoOf = (task: SweepTask): ScenarioInfo => task.info ?? fileInfo(task);

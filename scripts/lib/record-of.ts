@@ -1,13 +1,63 @@
-import { DEFAULT_STRATEGY, describeVerdict, explore, makeToken, renderTrace, type LoadedScenario } from '../../src/engine/index.ts';
+import { resolve } from 'node:path';
+import { DEFAULT_STRATEGY, describeThrown, describeVerdict, explore, makeToken, renderTrace, type LoadedScenario, type Scenario } from '../../src/engine/index.ts';
+import { loadTask } from './check-scenario.ts';
+import type { SweepTask, TaskResult } from './pool.ts';
+import { Phase, type ProbeWriter } from './probe.ts';
 import type { ScenarioRecord, SweepSettings } from './record.ts';
+import { errorRecord, fileInfo, judge } from './verdict.ts';
+
+/** A sweep's `run` task: explores the (checked) scenario file into its record. What
+ * escapes the exploration is the scenario's error, not the worker's. */
+export async function exploreScenario(task: SweepTask, probe: ProbeWriter): Promise<TaskResult> {
+  const loaded = await loadTask(task, probe);
+  if ('error' in loaded) return loaded.error;
+  const l: LoadedScenario = { scenario: watched(loaded.value as Scenario, probe), path: task.file, hash: task.hash };
+  try {
+    return { kind: 'record', record: await recordOf(l, task.settings, task.tokenRoot) };
+  } catch (e) {
+    return { kind: 'record', record: errorRecord(task.info ?? fileInfo(task), 'exploration-exception', `exploring the scenario threw: ${describeThrown(e)}`) };
+  } finally {
+    probe.phase(Phase.Idle);
+  }
+}
+
+/** The scenario, telling the probe when its setup and state hash run (the steps and
+ * the invariants between them the engine tells it itself). */
+function watched(s: Scenario, probe: ProbeWriter): Scenario {
+  const stateHash = s.stateHash;
+  return {
+    ...s,
+    setup(run, params) {
+      probe.phase(Phase.Setup);
+      void run.done.then(() => {
+        probe.scheduleDone();
+        probe.phase(Phase.Idle);
+      });
+      s.setup(run, params);
+      probe.phase(Phase.Idle);
+    },
+    ...(stateHash === undefined
+      ? {}
+      : {
+          stateHash(run) {
+            probe.phase(Phase.Hook, 'stateHash');
+            try {
+              return stateHash.call(s, run);
+            } finally {
+              probe.phase(Phase.Idle);
+            }
+          },
+        }),
+  };
+}
 
 /** Explores one loaded scenario under its bounds and the sweep's overrides. */
-export async function recordOf(l: LoadedScenario, s: SweepSettings): Promise<ScenarioRecord> {
+export async function recordOf(l: LoadedScenario, s: SweepSettings, tokenRoot = '.'): Promise<ScenarioRecord> {
   const b = l.scenario.bounds ?? {};
   const strategy = s.strategy ?? b.strategy ?? DEFAULT_STRATEGY;
   const maxSteps = b.maxSteps;
-  // --time bounds the sweep's wall time; it changes how many schedules run, never which.
-  const deadline = s.time === undefined ? undefined : performance.now() + s.time * 1000;
+  // No wall-time budget here: --time is the parent's hard limit on this worker, so
+  // what a scenario finds never depends on the clock.
   const r = await explore(l.scenario, {
     strategy: strategy as never,
     schedules: s.schedules ?? b.schedules ?? 1000,
@@ -16,14 +66,13 @@ export async function recordOf(l: LoadedScenario, s: SweepSettings): Promise<Sce
     preemptions: s.preemptions ?? b.preemptions,
     depth: s.depth ?? b.depth,
     deepen: b.deepen,
-    ...(deadline === undefined ? {} : { stopWhen: () => performance.now() > deadline }),
   });
   const findings = r.findings.map((f) => ({
     kind: f.kind,
     message: f.message,
     ...(f.report === undefined ? {} : { report: f.report }),
     // Stress findings the shrinker could not turn into a schedule carry no token.
-    token: f.details?.replayable === false ? '' : makeToken(l, f, { maxSteps }),
+    token: f.details?.replayable === false ? '' : tokenOf(l, f, maxSteps, tokenRoot),
     originalSteps: f.originalSteps ?? f.schedule.steps,
     minimalSteps: f.minimalSteps ?? f.schedule.steps,
     trace: renderTrace(f.trace),
@@ -41,14 +90,23 @@ export async function recordOf(l: LoadedScenario, s: SweepSettings): Promise<Sce
     schedules: r.stats.schedules,
     steps: r.stats.steps,
     expected: l.scenario.expect,
-    verdict: found === 'clean' ? 'clean' : 'finding',
+    ...judge(found, l.scenario.expect),
     found,
     verdictClass: r.verdict.class,
     ...(r.verdict.bound === undefined ? {} : { bound: r.verdict.bound }),
     claim: describeVerdict(r.verdict, found) + (proofMissing ? ', but the scenario requires proved' : ''),
-    met: found === l.scenario.expect && !proofMissing,
+    ...(proofMissing ? { met: false } : {}),
     ...(typeof visits === 'number' ? { spteVisits: visits } : {}),
     stats: r.stats,
     findings,
   };
+}
+
+/** A finding's token; none when it cannot have one (parameters that are not JSON). */
+function tokenOf(l: LoadedScenario, f: Parameters<typeof makeToken>[1], maxSteps: number | undefined, root: string): string {
+  try {
+    return makeToken(l, f, { maxSteps, root: resolve(root) });
+  } catch {
+    return '';
+  }
 }

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { loadScenario, Run, strategyNames, type LoadedScenario } from '../../src/engine/index.ts';
+import { strategyNames } from '../../src/engine/index.ts';
 import { KERNEL_CHECKS } from '../../src/kernel/index.ts';
 import { variants } from '../../src/variants/index.ts';
-import { UsageError } from './errors.ts';
 
 const positiveInt = z.number().int().positive();
 const fn = (what: string) => z.custom<(...a: unknown[]) => unknown>((v) => typeof v === 'function', `expected ${what}`);
@@ -52,6 +51,12 @@ export const scenarioSchema = z
     }
   });
 
+/** Null when a loaded scenario fits the schema, else its first problem in one line. */
+export function schemaProblem(s: unknown): string | null {
+  const r = scenarioSchema.safeParse(s);
+  return r.success ? null : `invalid scenario: ${describeIssue(r.error)}`;
+}
+
 /** One-line description of the first schema problem, naming the field. */
 export function describeIssue(err: z.ZodError): string {
   const issue = err.issues[0]!;
@@ -59,42 +64,9 @@ export function describeIssue(err: z.ZodError): string {
   return `field '${field}': ${issue.message.replace(/\s+/g, ' ')}`;
 }
 
-/** Loads a scenario file, checks it against the schema, and checks its parameters
- * with the scenario's own `validate` (GFNs and levels against its layout). */
-export async function loadValidScenario(path: string): Promise<LoadedScenario> {
-  let loaded: LoadedScenario;
-  try {
-    loaded = await loadScenario(path);
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new UsageError(msg.startsWith(path) ? msg : `${path}: ${msg.split('\n')[0]}`);
-  }
-  const r = scenarioSchema.safeParse(loaded.scenario);
-  if (!r.success) throw new UsageError(`${path}: invalid scenario: ${describeIssue(r.error)}`);
-  const s = loaded.scenario;
-  if (s.validate !== undefined && s.params !== undefined) {
-    const problem = s.validate(s.params);
-    if (problem !== null && problem !== undefined) {
-      // `params.end: ...` reads as the schema's own messages do: field '...': ...
-      const line = problem.split('\n')[0]!;
-      const m = /^(params(?:\.[\w$]+)*): (.*)$/.exec(line);
-      throw new UsageError(`${path}: invalid params: ${m ? `field '${m[1]}': ${m[2]}` : line}`);
-    }
-  }
-  return loaded;
-}
-
-/** Runs the scenario's setup once with its default parameters, on a run that never
- * starts: a setup that throws (a leaf over a folio too small, a duplicate thread) is
- * the scenario's error, told in one line before the sweep begins. */
-export function checkSetup(l: LoadedScenario): void {
-  // Parameters only drawn (an arbitrary and no defaults): nothing to try them with.
-  if (l.scenario.params === undefined && l.scenario.paramsArbitrary !== undefined) return;
-  const run = new Run(() => 0, { maxSteps: 1, shared: new Map() });
-  try {
-    l.scenario.setup(run, l.scenario.params);
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new UsageError(`${l.path}: setup failed: ${msg.split('\n')[0]}`);
-  }
+/** `validate`'s problem with the default parameters as the CLI reports it: `params.end:
+ * ...` reads as the schema's own messages do, `field '...': ...`. */
+export function paramsProblemLine(problem: string): string {
+  const m = /^(params(?:\.[\w$]+)*): (.*)$/.exec(problem);
+  return `invalid params: ${m ? `field '${m[1]}': ${m[2]}` : problem}`;
 }

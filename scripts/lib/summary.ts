@@ -4,7 +4,7 @@ import { table } from './table.ts';
 /** The end-of-sweep table: one row per scenario, then the replay token of each finding. */
 export function summary(records: readonly ScenarioRecord[]): string {
   const rows = records.map((r) => [
-    r.met ? 'ok' : 'FAIL',
+    mark(r),
     r.name,
     r.variant,
     r.strategy,
@@ -12,30 +12,35 @@ export function summary(records: readonly ScenarioRecord[]): string {
     r.expected,
     r.found,
     verdictCell(r),
-    r.findings.length > 0 ? `${r.findings[0]!.minimalSteps} (from ${r.findings[0]!.originalSteps})` : '-',
+    r.findings.length > 0 && r.findings[0]!.token !== '' ? `${r.findings[0]!.minimalSteps} (from ${r.findings[0]!.originalSteps})` : '-',
     r.spteVisits === undefined ? '-' : String(r.spteVisits),
   ]);
   const head = ['', 'scenario', 'variant', 'strategy', 'schedules', 'expected', 'found', 'verdict', 'min steps', 'spte visits'];
-  const tokens = records.flatMap((r) => r.findings.map((f) => `  ${r.name}: ${replayCommand(f)}`));
+  const tokens = records.flatMap((r) => r.findings.filter((f) => f.token !== '').map((f) => `  ${r.name}: ${replayCommand(f)}`));
   const met = records.filter((r) => r.met).length;
+  const errors = records.filter((r) => r.verdict === 'error').length;
   return [
     table(head, rows),
     ...(tokens.length > 0 ? ['', 'replay tokens:', ...tokens] : []),
     '',
-    `${met} met, ${records.length - met} failed`,
+    `${met} met, ${records.length - met - errors} failed${errors > 0 ? `, ${errors} not judged` : ''}`,
   ].join('\n');
 }
 
 /** The verdict class in a table cell: `proved <=2`, `proved` (no bound), `sampled`, `found`. */
 function verdictCell(r: ScenarioRecord): string {
   if (r.verdictClass === 'proved') return r.bound === null || r.bound === undefined ? 'proved' : `proved <=${r.bound}`;
-  return r.verdictClass;
+  return r.verdictClass ?? '-';
 }
+
+/** ok: met; FAIL: missed; ERR: could not be judged. */
+const mark = (r: ScenarioRecord) => (r.met ? 'ok' : r.verdict === 'error' ? 'ERR' : 'FAIL');
 
 /** One plain line per finished scenario, for logs and non-TTY output: what was found
  * and what the verdict claims (proved within a bound, or only sampled). */
 export function statusLine(r: ScenarioRecord): string {
   const n = `${r.schedules} schedule${r.schedules === 1 ? '' : 's'}`;
+  if (r.verdict === 'error') return `ERR  ${r.file}: expected ${r.expected}, could not judge: ${r.found} after ${n}`;
   const what = r.found === 'clean' ? r.claim : `found ${r.found} (${r.findings[0]?.minimalSteps ?? '?'} steps) in ${n}`;
   return `${r.met ? 'ok  ' : 'FAIL'} ${r.file}: expected ${r.expected}, ${what}`;
 }

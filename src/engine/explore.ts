@@ -1,10 +1,12 @@
 import type { Arbitrary } from 'fast-check';
+import { stateHashOf } from './guard.ts';
 import type { Program } from './program.ts';
 import { Run, type Chooser } from './run.ts';
 import { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts';
 import { shrinkFinding } from './shrink.ts';
 import type { Driver, RunScheduleOptions, Strategy, StrategyOptions } from './strategy.ts';
 import { createStrategy, DEFAULT_STRATEGY, type StrategyName } from './strategies/index.ts';
+import { describeThrown, safeJson } from './thrown.ts';
 import type { Finding, Schedule } from './types.ts';
 import { Watchdog } from './watchdog.ts';
 
@@ -152,7 +154,8 @@ export class Exploration implements Driver {
     this.preemptions += run.preemptions;
     if (run.preemptions > this.maxPreemptions) this.maxPreemptions = run.preemptions;
     // Every run that reached its end has a terminal state, findings or not.
-    if (this.program.stateHash !== undefined && !run.cutShort) this.states.add(this.program.stateHash(run));
+    const state = run.cutShort ? null : stateHashOf(this.program, run); // may make the run's finding
+    if (state !== null) this.states.add(state);
     for (const [k, v] of run.metrics()) if (!(v <= (this.metricMax.get(k) ?? -Infinity))) this.metricMax.set(k, v);
     if (run.finding !== null) {
       if (this.firstFindingAt === 0) this.firstFindingAt = this.schedules;
@@ -206,8 +209,7 @@ export class Exploration implements Driver {
       this.program.setup(run, params);
     } catch (e) {
       // Parameters the strategy drew can break the set-up: a finding, not a crash.
-      const msg = e instanceof Error ? e.message : String(e);
-      run.report({ kind: 'setup-exception', message: `setup threw for params ${JSON.stringify(params)}: ${msg}` }, true);
+      run.report({ kind: 'setup-exception', message: `setup threw for params ${safeJson(params)}: ${describeThrown(e)}` }, true);
     }
     this.watchdog.arm(run);
     await run.start();

@@ -1,5 +1,6 @@
 export * from './types.ts';
 export { Run, cpuKey, type Chooser, type ChoicePoint, type Invariant, type RunOptions } from './run.ts';
+export type { StepProbe } from './watchdog.ts';
 export { SimThread, START } from './thread.ts';
 export { AsyncRun, NEVER } from './stress/async_run.ts';
 export { StressRun } from './stress/run.ts';
@@ -10,9 +11,14 @@ export { createStrategy, DEFAULT_STRATEGY, strategyNames, type StrategyName } fr
 export { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts';
 export { renderTrace, renderOps, opLabel } from './trace.ts';
 export { canonical, hashText, stableHash } from './hash.ts';
+export { describeThrown, oneLine, safeJson, thrownAt } from './thrown.ts';
 export { defineScenario, loadScenario, scenarioFileHash, type Scenario, type ScenarioInput, type LoadedScenario, type Bounds } from './scenario.ts';
 export { shrinkFinding, type ShrinkOptions, type ShrinkResult } from './shrink.ts';
-export { makeToken, replayToken, encodeToken, decodeToken, TokenError, TOKEN_PREFIX, type TokenData, type Replayed } from './token.ts';
+export { makeToken, encodeToken, decodeToken, TokenError, TOKEN_PREFIX, TOKEN_LIMITS, type TokenData } from './token.ts';
+export { replayToken, type Replayed, type ReplayTokenOptions } from './replay-token.ts';
+export { resolveScenarioFile, scenarioPathProblem, defaultExportsValue } from './token-path.ts';
+export { checkTokenParams, jsonDataProblem, validateParams, PARAMS_LIMITS } from './token-params.ts';
+export { importDefault, describeLoadError, scenarioShapeProblem, LoadError } from './load.ts';
 export { footprintOf, conflicts, ANY_READ, ANY_WRITE } from './dpor/footprint.ts';
 export { Cell, tracked } from './tracked.ts';
 export { describeVerdict, type Verdict } from './explore.ts';

@@ -6,6 +6,10 @@ export interface RegressionPin {
   readonly name: string;
   /** The finding kind the schedule must reproduce. */
   readonly kind: string;
+  /** The finding's message when it was pinned, for the reader. */
+  readonly reproduces?: string;
+  /** The scenario file it was pinned from, and that file's content hash then. */
+  readonly from?: { readonly path: string; readonly hash: string };
   readonly params?: unknown;
   readonly maxSteps?: number;
   readonly schedule: Schedule;

@@ -1,8 +1,11 @@
 import { ANY_READ, conflicts, footprintOf } from './dpor/footprint.ts';
+import { checkInvariant } from './guard.ts';
 import { SimThread, START } from './thread.ts';
+import { describeThrown } from './thrown.ts';
 import { livelockCycle, renderOps } from './trace.ts';
 import { Cell, tracked } from './tracked.ts';
 import type { Finding, FindingInput, Footprint, Op, Schedule, Switch, ThreadState, TraceEvent } from './types.ts';
+import type { StepProbe } from './watchdog.ts';
 
 /** What a strategy sees at a choice point. `enabled` is reused between steps: read
  * it, do not keep it. */
@@ -56,6 +59,8 @@ export class Run {
    * reach its run through (e.g. `rcu_read_lock()`) finds it here. Runs execute one
    * at a time: a whole schedule runs in microtasks. */
   static live: Run | null = null;
+  /** Told of every step, for a watchdog outside the engine (the sweep's worker). */
+  static probe: StepProbe | null = null;
 
   readonly threads: SimThread[] = [];
   /** Thread id chosen at each step. */
@@ -342,13 +347,13 @@ export class Run {
 
   private crash(t: SimThread, e: unknown): void {
     if (this.finished) return;
-    const err = e instanceof Error ? e : new Error(String(e));
+    const error = describeThrown(e); // whatever was thrown: describing it never throws
     const history = this.trace.filter((ev) => ev.thread === t.name);
     this.touch({ key: `@exit:${t.name}`, access: 'write' });
     this.report({
       kind: 'thread-exception',
-      message: `thread ${t.name} threw: ${err.message}`,
-      details: { error: err.message, history: renderOps(history) },
+      message: `thread ${t.name} threw: ${error}`,
+      details: { error, history: renderOps(history) },
     });
     t.state = 'done';
     this.decide();
@@ -366,6 +371,7 @@ export class Run {
   protected decide(): void {
     if (this.finished) return;
     this.sink = null;
+    Run.probe?.between(this);
     if (!this.stopping && this.invariants.length > 0) this.checkInvariants();
     if (this.stopping) {
       this.cutShort = this.threads.some((t) => t.state !== 'done' && this.isEnabled(t));
@@ -426,6 +432,7 @@ export class Run {
     this.step++;
     this.current = t;
     t.state = 'running';
+    Run.probe?.step(this, t);
     // A thread that is choosing itself from inside point() has no resolver yet;
     // point() sees it is current and returns at once.
     const resume = t.resume;
@@ -478,13 +485,13 @@ export class Run {
   protected checkInvariants(): void {
     const fp = this.footprints !== null && this.step > 0 ? this.footprints[this.step - 1]! : null;
     for (const inv of this.invariants) {
-      let r: ReturnType<Invariant['check']>;
-      if (fp === null) r = inv.check();
+      let f: FindingInput | null;
+      if (fp === null) f = checkInvariant(inv); // a check that throws is a finding too
       else {
         const reads: Footprint[] = [];
         this.sink = reads;
         try {
-          r = inv.check();
+          f = checkInvariant(inv);
         } finally {
           this.sink = null;
         }
@@ -495,8 +502,7 @@ export class Run {
           for (const x of reads) fp.push(x.access === 'read' ? x : { ...x, access: 'read' });
         }
       }
-      if (r === null) continue;
-      const f = typeof r === 'string' ? { kind: `invariant:${inv.name}`, message: r } : r;
+      if (f === null) continue;
       this.report({ ...f, message: `${f.message} (after step ${this.step - 1})` });
       if (this.stopping) return;
     }

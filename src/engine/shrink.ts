@@ -2,6 +2,7 @@ import { Exploration } from './explore.ts';
 import type { Program } from './program.ts';
 import type { Run } from './run.ts';
 import { followSchedule } from './schedule.ts';
+import { safeJson } from './thrown.ts';
 import type { Finding, Schedule, Switch } from './types.ts';
 
 export interface ShrinkOptions {
@@ -47,7 +48,7 @@ export async function shrinkFinding(program: Program, original: Finding, opts: S
   /** Replays `switches` leniently; the run, or null when the budget is spent or
    * the same candidate was tried before. */
   const replay = async (switches: readonly Switch[], params: unknown): Promise<{ run: Run; prelude: Schedule[] } | null> => {
-    const key = `${JSON.stringify(params) ?? ''}|${switches.map((s) => `${s.step}:${s.thread}`).join(',')}`;
+    const key = `${safeJson(params)}|${switches.map((s) => `${s.step}:${s.thread}`).join(',')}`;
     if (tried.has(key) || runs >= maxRuns) return null;
     tried.add(key);
     runs++;

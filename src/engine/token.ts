@@ -1,59 +1,104 @@
+import { createHash } from 'node:crypto';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
-import { Exploration } from './explore.ts';
-import type { Run } from './run.ts';
-import { loadScenario, scenarioFileHash, type LoadedScenario } from './scenario.ts';
-import { ScheduleDivergence } from './schedule.ts';
+import type { LoadedScenario } from './scenario.ts';
+import { jsonDataProblem } from './token-params.ts';
+import { oneLine } from './thrown.ts';
 import type { Finding, Schedule } from './types.ts';
 
-/** Replay tokens: `sc1.` then base64url of deflated JSON. The prefix names the format
- * version, so a reader can refuse a token of another version before decoding it. */
-export const TOKEN_PREFIX = 'sc1.';
+/**
+ * Replay tokens: `sc2.` then base64url of the raw-deflated JSON followed by the first
+ * CHECK_BYTES bytes of its SHA-256. The prefix names the format version; the
+ * checksum refuses a token damaged in transit (mistyped, cut short, re-wrapped by a
+ * mail client) rather than replaying what it happens to decode to. It is no
+ * signature: a token is untrusted data, checked field by field when it is replayed.
+ */
+export const TOKEN_PREFIX = 'sc2.';
+const CHECK_BYTES = 6;
+
+/** Bounds on what a token may hold: far above any real finding, low enough that no
+ * token makes replay hang or exhaust memory. */
+export const TOKEN_LIMITS = {
+  /** Characters of the whole token. */
+  token: 64 * 1024,
+  /** Bytes of the inflated JSON. */
+  json: 1024 * 1024,
+  /** Steps of one schedule, and the step bound. */
+  steps: 1_000_000,
+  switches: 10_000,
+  prelude: 16,
+  /** Characters of a path, a kind, a thread or an operation name. */
+  text: 512,
+} as const;
 
 /** A token problem, told in one line. */
 export class TokenError extends Error {
   constructor(message: string) {
-    super(message);
+    super(oneLine(message));
     this.name = 'TokenError';
   }
 }
 
-const scheduleSchema = z.object({
-  switches: z.array(z.object({ step: z.number().int().min(0), thread: z.string().min(1), op: z.string() })),
-  steps: z.number().int().min(0),
-});
+const text = z.string().min(1).max(TOKEN_LIMITS.text);
+const count = (max: number) => z.number().int().min(0).max(max);
 
-const tokenSchema = z.object({
-  v: z.literal(1),
-  /** The scenario file, relative to the working directory, and its content hash. */
-  scenario: z.object({ path: z.string().min(1), hash: z.string().regex(/^[0-9a-f]{16}$/) }),
-  variant: z.string().optional(),
-  params: z.unknown().optional(),
-  kind: z.string().min(1),
-  /** Step bound the finding was made under (a livelock depends on it). */
-  maxSteps: z.number().int().positive().optional(),
-  schedule: scheduleSchema,
-  prelude: z.array(scheduleSchema).optional(),
-});
+const scheduleSchema = z
+  .object({
+    switches: z.array(z.object({ step: count(TOKEN_LIMITS.steps), thread: text, op: text }).strict()).max(TOKEN_LIMITS.switches),
+    steps: count(TOKEN_LIMITS.steps),
+  })
+  .strict()
+  .refine((s) => s.switches.every((x, i) => x.step < s.steps && (i === 0 || x.step > s.switches[i - 1]!.step)), {
+    message: 'switch steps must rise and stay below steps',
+  });
+
+const tokenSchema = z
+  .object({
+    v: z.literal(2),
+    /** The scenario file, relative to the folder the sweep ran in (or, for a file
+     * outside it, to the folder the sweep was given), and its content hash. */
+    scenario: z.object({ path: text, hash: z.string().regex(/^[0-9a-f]{16}$/) }).strict(),
+    params: z.unknown().optional(),
+    kind: text,
+    /** Step bound the finding was made under (a livelock depends on it). */
+    maxSteps: count(TOKEN_LIMITS.steps).min(1).optional(),
+    schedule: scheduleSchema,
+    prelude: z.array(scheduleSchema).max(TOKEN_LIMITS.prelude).optional(),
+  })
+  .strict();
 
 export type TokenData = z.infer<typeof tokenSchema>;
 
+const checksum = (bytes: Buffer) => createHash('sha256').update(bytes).digest().subarray(0, CHECK_BYTES);
+
 export function encodeToken(data: TokenData): string {
-  return TOKEN_PREFIX + deflateRawSync(Buffer.from(JSON.stringify(data), 'utf8')).toString('base64url');
+  const deflated = deflateRawSync(Buffer.from(JSON.stringify(data), 'utf8'));
+  return TOKEN_PREFIX + Buffer.concat([deflated, checksum(deflated)]).toString('base64url');
 }
 
-/** Decodes and validates a token, or throws a one-line TokenError. */
-export function decodeToken(token: string): TokenData {
+/** Decodes and validates a token, or throws a one-line TokenError. Nothing is read
+ * from disk here: this is the token's own consistency. */
+export function decodeToken(token: unknown): TokenData {
   const bad = (why: string) => new TokenError(`malformed replay token: ${why}`);
+  if (typeof token !== 'string') throw bad('not a string');
   const t = token.trim();
+  if (t.length > TOKEN_LIMITS.token) throw bad(`longer than ${TOKEN_LIMITS.token} characters`);
+  if (t.startsWith('sc1.')) throw bad(`'sc1.' is a version 1 token, from a septcheck whose tokens had no checksum; sweep again for a '${TOKEN_PREFIX}' token`);
   if (!t.startsWith(TOKEN_PREFIX)) throw bad(`expected it to start with '${TOKEN_PREFIX}'`);
   const body = t.slice(TOKEN_PREFIX.length);
   if (!/^[A-Za-z0-9_-]+$/.test(body)) throw bad('not base64url after the prefix');
+  const bytes = Buffer.from(body, 'base64url');
+  // Base64 has spare bits in its last character: a changed one can decode to the
+  // same bytes. Only the one canonical spelling is the token.
+  if (bytes.toString('base64url') !== body || bytes.length <= CHECK_BYTES) throw bad('damaged (cut short, or a character changed)');
+  const deflated = bytes.subarray(0, bytes.length - CHECK_BYTES);
+  if (!checksum(deflated).equals(bytes.subarray(bytes.length - CHECK_BYTES))) throw bad('damaged: its checksum does not match (cut short, or a character changed)');
   let json: string;
   try {
-    json = inflateRawSync(Buffer.from(body, 'base64url')).toString('utf8');
+    json = inflateRawSync(deflated, { maxOutputLength: TOKEN_LIMITS.json }).toString('utf8');
   } catch {
-    throw bad('its data does not inflate (truncated or mistyped?)');
+    throw bad(`its data does not inflate to at most ${TOKEN_LIMITS.json} bytes`);
   }
   let value: unknown;
   try {
@@ -64,60 +109,26 @@ export function decodeToken(token: string): TokenData {
   const r = tokenSchema.safeParse(value);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    throw bad(`${issue.path.join('.') || 'token'}: ${issue.message}`.replace(/\s+/g, ' '));
+    throw bad(`${issue.path.join('.') || 'token'}: ${issue.message}`);
   }
   return r.data;
 }
 
-/** The token of a finding made on a loaded scenario. */
-export function makeToken(s: LoadedScenario, f: Finding, opts: { maxSteps?: number } = {}): string {
+/** The token of a finding made on a loaded scenario. Its path is relative to
+ * `root` (default: the working directory), which must hold the file. */
+export function makeToken(s: LoadedScenario, f: Finding, opts: { maxSteps?: number; root?: string } = {}): string {
+  const path = relative(resolve(opts.root ?? '.'), resolve(s.path));
+  if (path === '' || path.startsWith('..') || isAbsolute(path)) throw new TokenError(`cannot make a token: ${s.path} is not inside ${opts.root ?? 'the working directory'}`);
+  const problem = f.params === undefined ? null : jsonDataProblem(f.params, 'params');
+  if (problem !== null) throw new TokenError(`cannot make a token: ${problem}`);
   const plain = (x: Schedule): TokenData['schedule'] => ({ switches: x.switches.map(({ step, thread, op }) => ({ step, thread, op })), steps: x.steps });
   return encodeToken({
-    v: 1,
-    scenario: { path: s.path, hash: s.hash },
-    ...(s.scenario.variant !== undefined ? { variant: s.scenario.variant } : {}),
+    v: 2,
+    scenario: { path: path.split(sep).join('/'), hash: s.hash },
     ...(f.params !== undefined ? { params: f.params } : {}),
     kind: f.kind,
     ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}),
     schedule: plain(f.schedule),
     ...(f.prelude !== undefined && f.prelude.length > 0 ? { prelude: f.prelude.map(plain) } : {}),
   });
-}
-
-export interface Replayed {
-  readonly data: TokenData;
-  readonly scenario: LoadedScenario;
-  readonly run: Run;
-  /** The finding the replay raised; null if the schedule ran clean. */
-  readonly finding: Finding | null;
-}
-
-/** Loads the token's scenario, refuses it if the file changed, and replays the
- * schedule (after its prelude) strictly. A finding of another kind than the token's
- * is an error; a clean run returns a null finding for the caller to report. */
-export async function replayToken(token: string): Promise<Replayed> {
-  const data = decodeToken(token);
-  const path = data.scenario.path;
-  let hash: string;
-  try {
-    hash = await scenarioFileHash(path);
-  } catch {
-    throw new TokenError(`cannot read scenario file ${path} (tokens name it relative to the directory they were made in)`);
-  }
-  if (hash !== data.scenario.hash) {
-    throw new TokenError(`scenario changed: ${path} is not the file this token was made from (hash ${hash}, token ${data.scenario.hash}); explore it again for a new token`);
-  }
-  const scenario = await loadScenario(path);
-  const x = new Exploration(scenario.scenario, { maxSteps: data.maxSteps, params: data.params });
-  let run: Run;
-  try {
-    run = await x.replay(data.schedule, data.prelude ?? [], x.params);
-  } catch (e) {
-    if (e instanceof ScheduleDivergence) throw new TokenError(`replay of ${path} diverged: ${e.message}`);
-    throw e;
-  }
-  const f = run.finding;
-  if (f !== null && f.kind !== data.kind) throw new TokenError(`replay of ${path} raised ${f.kind}, not the token's ${data.kind}`);
-  if (f !== null) f.params = x.params;
-  return { data, scenario, run, finding: f };
 }

@@ -1,4 +1,5 @@
 import type { Run } from './run.ts';
+import type { SimThread } from './thread.ts';
 
 /**
  * Catches threads that await something other than the scheduler. A whole schedule
@@ -20,4 +21,17 @@ export class Watchdog {
       if (r !== null && !r.finished) r.escape();
     });
   }
+}
+
+/**
+ * What a watchdog outside the engine is told of a run's progress. A thread that never
+ * reaches its next point (a synchronous loop, or one of microtasks) starves the event
+ * loop, so nothing in this thread can notice it: the sweep's worker publishes these
+ * calls where the parent thread can read them, and terminates the worker.
+ */
+export interface StepProbe {
+  /** A step ended: the invariants and the chooser run next. */
+  between(run: Run): void;
+  /** `t` was chosen: its step's effect, after its point `t.pending`, runs now. */
+  step(run: Run, t: SimThread): void;
 }

@@ -24,7 +24,7 @@ describe('docs/scenarios.md', () => {
 
   it('shows the regression pinned from the example at its current content hash', async () => {
     const hash = await scenarioFileHash(join(REPO, EXAMPLES[0]!));
-    expect(md).toContain(`Pinned from scenarios/examples/stale-leaf-split.ts (content hash ${hash})`);
+    expect(md).toContain(`  from: {"path":"scenarios/examples/stale-leaf-split.ts","hash":"${hash}"},\n`);
   });
 
   it('the examples meet their expected verdicts in a sweep', async () => {
@@ -60,7 +60,7 @@ describe('command lines in the docs', () => {
       for (const line of b.text.split('\n')) {
         for (const c of commands) {
           const m = new RegExp(`septcheck ${c}( .*)?$`).exec(line);
-          if (m !== null && !line.startsWith('  septcheck replay sc1') && !line.includes(': septcheck replay')) uses.get(c)!.push(m[1] ?? '');
+          if (m !== null && !line.startsWith('  septcheck replay sc2') && !line.includes(': septcheck replay')) uses.get(c)!.push(m[1] ?? '');
         }
       }
     }

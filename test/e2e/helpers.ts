@@ -24,9 +24,9 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Starts `septcheck ARGS` in `cwd` (default: the checkout). */
-export function start(args: readonly string[], cwd = REPO): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `septcheck ARGS` in `cwd` (default: the checkout), with `env` added. */
+export function start(args: readonly string[], cwd = REPO, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { cwd, env: { ...childEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Runs a Node script (e.g. vitest's) with ARGS in `cwd`, to its end. */
@@ -35,9 +35,8 @@ export function node(script: string, args: readonly string[], cwd: string): Prom
 }
 
 /** Runs `septcheck ARGS` to its end. */
-export function septcheck(args: readonly string[], cwd = REPO): Promise<Result> {
-  const child = start(args, cwd);
-  return collect(child);
+export function septcheck(args: readonly string[], cwd = REPO, env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  return collect(start(args, cwd, env));
 }
 
 /** Waits for a child to end and gathers its output. */
@@ -54,12 +53,12 @@ export function collect(child: ChildProcess): Promise<Result> {
 
 /** The replay tokens a sweep printed, in order. */
 export function tokensIn(stdout: string): string[] {
-  return [...stdout.matchAll(/^ {2}septcheck replay (sc1\.[A-Za-z0-9_-]+)$/gm)].map((m) => m[1]!);
+  return [...stdout.matchAll(/^ {2}septcheck replay (sc2\.[A-Za-z0-9_-]+)$/gm)].map((m) => m[1]!);
 }
 
 /** The token printed for the finding in scenario `name`. */
 export function tokenOf(stdout: string, name: string): string {
-  const m = new RegExp(`^finding in ${name}: .*\\n {2}septcheck replay (sc1\\.[A-Za-z0-9_-]+)$`, 'm').exec(stdout);
+  const m = new RegExp(`^finding in ${name}: .*\\n {2}septcheck replay (sc2\\.[A-Za-z0-9_-]+)$`, 'm').exec(stdout);
   if (m === null) throw new Error(`no finding printed for ${name} in:\n${stdout}`);
   return m[1]!;
 }

@@ -1,11 +1,11 @@
 // End to end: bad input is exit 2 and one line on stderr, never a stack trace; help
 // shows examples; list shows scenarios and variants.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vitest';
-import { loadScenario } from '../../src/engine/index.ts';
+import { decodeToken, encodeToken, hashText, loadScenario, type TokenData } from '../../src/engine/index.ts';
 import { variants } from '../../src/variants/index.ts';
-import { removeTempDirs, REPO, septcheck, tempDir, write, type Result } from './helpers.ts';
+import { removeTempDirs, REPO, septcheck, tempDir, tokenOf, write, type Result } from './helpers.ts';
 
 let dir: string;
 /** A scenario file outside the checkout, importing 'septcheck' as a user's would. */
@@ -53,9 +53,9 @@ describe.concurrent('bad input: exit 2, one line, no stack trace', () => {
       scenario('unknown-variant', `import { defineScenario } from 'septcheck';\nexport default defineScenario({ name: 'x', variant: 'v9-nope', expect: 'clean', setup() {} });\n`),
     ], new RegExp(`^.*unknown-variant\\.ts: invalid scenario: field 'variant': unknown variant 'v9-nope' \\(expected one of: ${variants.map((v) => v.name).join(', ')}\\)$`)],
     ['an unknown variant in a catalogue scenario', () => ['sweep', boundary('catalogue-variant', "variant: 'v9-nope',")], /catalogue-variant\.ts: invalid scenario: field 'variant': unknown variant 'v9-nope'/],
-    ['a malformed token (no prefix)', () => ['replay', 'not-a-token'], /^malformed replay token: expected it to start with 'sc1\.'$/],
-    ['a malformed token (bad body)', () => ['replay', 'sc1.AAAA'], /^malformed replay token: /],
-    ['a malformed token (not base64url)', () => ['replay', 'sc1.!!!'], /^malformed replay token: not base64url after the prefix$/],
+    ['a malformed token (no prefix)', () => ['replay', 'not-a-token'], /^malformed replay token: expected it to start with 'sc2\.'$/],
+    ['a malformed token (bad body)', () => ['replay', 'sc2.AAAA'], /^malformed replay token: /],
+    ['a malformed token (not base64url)', () => ['replay', 'sc2.!!!'], /^malformed replay token: not base64url after the prefix$/],
     ['a scenario field of the wrong type', () => [
       'sweep',
       scenario('wrong-type', `import { defineScenario } from 'septcheck';\nexport default defineScenario({ name: 'x', expect: 42, setup() {} });\n`),
@@ -80,10 +80,6 @@ import { catalogue_scenario } from '${join(REPO, 'scenarios/catalogue/_td.ts')}'
 export default catalogue_scenario(cost, { name: 'x', description: 'x', variant: 'head-tail', expect: 'clean', bounds: { schedules: 1 }, params: { start: 2 ** 32 - 0x10, len: 0x20 } });
 `),
     ], /beyond-gmem\.ts: invalid params: field 'params\.end': GFN 0x100000010 is beyond gmem_pages \(0x100000000\)$/],
-    ['a scenario whose setup throws', () => [
-      'sweep',
-      scenario('setup-throws', `import { defineScenario } from 'septcheck';\nexport default defineScenario({ name: 'x', expect: 'clean', setup(run) { run.spawn('a', () => {}); run.spawn('a', () => {}); } });\n`),
-    ], /setup-throws\.ts: setup failed: duplicate thread name 'a'$/],
     ['--schedules -3', () => ['sweep', '--schedules', '-3', 'scenarios/classic'], /--schedules must be an integer >= 1$/],
     ['--schedules 1.5', () => ['sweep', '--schedules', '1.5', 'scenarios/classic'], /--schedules must be an integer >= 1$/],
     ['--shard 3/2', () => ['sweep', '--shard', '3/2', 'scenarios/classic'], /^--shard '3\/2': expected i\/n with 1 <= i <= n, e\.g\. 1\/4$/],
@@ -93,8 +89,8 @@ export default catalogue_scenario(cost, { name: 'x', description: 'x', variant: 
     ['--resume without --out', () => ['sweep', '--resume', 'scenarios/classic'], /^--resume needs --out DIR$/],
     ['an unknown flag', () => ['sweep', '--bogus'], /^unknown option '--bogus'$/],
     ['an unknown command', () => ['bogus'], /^unknown command 'bogus'$/],
-    ['regress add without --name', () => ['regress', 'add', 'sc1.AAAA'], /^required option '--name <name>' not specified$/],
-    ['regress add with a path for a name', () => ['regress', 'add', 'sc1.AAAA', '--name', '../x'], /^--name '\.\.\/x': use letters, digits/],
+    ['regress add without --name', () => ['regress', 'add', 'sc2.AAAA'], /^required option '--name <name>' not specified$/],
+    ['regress add with a path for a name', () => ['regress', 'add', 'sc2.AAAA', '--name', '../x'], /^--name '\.\.\/x': use letters, digits/],
   ];
 
   it.for(cases)('%s', async ([, args, message], { expect }) => {
@@ -104,7 +100,7 @@ export default catalogue_scenario(cost, { name: 'x', description: 'x', variant: 
 
   it('a token whose scenario file is not there (run from another folder)', async ({ expect }) => {
     const sweep = await septcheck(['sweep', 'scenarios/classic/gfp-kernel-under-rwlock.ts', '--workers', '1']);
-    const token = /septcheck replay (sc1\.\S+)/.exec(sweep.stdout)![1]!;
+    const token = /septcheck replay (sc2\.\S+)/.exec(sweep.stdout)![1]!;
     const line = expectOneLine(expect, await septcheck(['replay', token], dir));
     expect(line).toBe('cannot read scenario file scenarios/classic/gfp-kernel-under-rwlock.ts (tokens name it relative to the directory they were made in)');
   });
@@ -162,5 +158,37 @@ describe('list', () => {
       expect(row[0]!.endsWith(v.description.split('\n')[0]!)).toBe(true);
     }
     expect(r.stdout).toMatch(/^Strategies: random, .*dpor.*\(replay: regressions only\)$/m);
+  });
+});
+
+describe.concurrent('hostile tokens: exit 2, one line, nothing imported', () => {
+  let base: TokenData;
+  beforeAll(async () => {
+    const sweep = await septcheck(['sweep', 'scenarios/classic/gfp-kernel-under-rwlock.ts', '--workers', '1']);
+    base = decodeToken(tokenOf(sweep.stdout, 'gfp-kernel-under-rwlock'));
+  });
+  /** The real token, naming another file with that file's own hash. */
+  const naming = (path: string) => {
+    const abs = isAbsolute(path) ? path : join(REPO, path);
+    const hash = existsSync(abs) && statSync(abs).isFile() ? hashText(readFileSync(abs, 'utf8')) : base.scenario.hash;
+    return encodeToken({ ...base, scenario: { path, hash } });
+  };
+  const cases: [string, () => string, string][] = [
+    ['an absolute path', () => naming(join(REPO, 'scripts/bench.ts')), `scenario path '${join(REPO, 'scripts/bench.ts')}' is absolute: a token names its scenario relative to the folder it was made in`],
+    ['/dev/null', () => naming('/dev/null'), "scenario path '/dev/null' is absolute: a token names its scenario relative to the folder it was made in"],
+    ["a path with '..'", () => naming('scenarios/../../etc/x.ts'), "scenario path 'scenarios/../../etc/x.ts' climbs out of the folder with '..'"],
+    ['package.json', () => naming('package.json'), "scenario path 'package.json' does not name a .ts scenario file"],
+    ['bin/septcheck.js', () => naming('bin/septcheck.js'), "scenario path 'bin/septcheck.js' does not name a .ts scenario file"],
+    ['src/index.ts', () => naming('src/index.ts'), "scenario path 'src/index.ts' is septcheck's own code, not a scenario"],
+    ['scripts/bench.ts', () => naming('scripts/bench.ts'), "scenario path 'scripts/bench.ts' is septcheck's own code, not a scenario"],
+    ['a helper', () => naming('scenarios/catalogue/_td.ts'), "scenario path 'scenarios/catalogue/_td.ts' names a helper (a file starting with '_'), not a scenario"],
+    ['params the scenario has none of', () => encodeToken({ ...base, params: { splitters: 262143 } }), 'scenarios/classic/gfp-kernel-under-rwlock.ts: the token\'s params: this scenario takes no parameters'],
+    ['a variant claim', () => encodeToken({ ...base, variant: 'v3' } as TokenData), 'malformed replay token: token: Unrecognized key: "variant"'],
+  ];
+  it.for(cases)('%s', async ([, token, message], { expect }) => {
+    for (const args of [['replay', token()], ['regress', 'add', token(), '--name', 'never-written']]) {
+      expect(expectOneLine(expect, await septcheck(args))).toBe(message);
+    }
+    expect(existsSync(join(REPO, 'scenarios/regressions/never-written.ts'))).toBe(false);
   });
 });

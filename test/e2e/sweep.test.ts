@@ -69,7 +69,7 @@ describe('septcheck sweep', () => {
       for (const f of r.findings) {
         expect(Object.keys(f)).toEqual(expect.arrayContaining(['kind', 'message', 'token', 'originalSteps', 'minimalSteps']));
         expect(f.kind).toBe(r.expected);
-        expect(f.token).toMatch(/^sc1\.[A-Za-z0-9_-]+$/);
+        expect(f.token).toMatch(/^sc2\.[A-Za-z0-9_-]+$/);
         expect(f.minimalSteps).toBeGreaterThan(0);
         expect(f.minimalSteps).toBeLessThanOrEqual(f.originalSteps);
       }
@@ -107,6 +107,14 @@ describe('septcheck replay', () => {
     expect(a.stdout).toMatch(/^1 lock held by vcpu0\/\d+:$/m);
     expect(a.stdout).toContain('kmalloc(4096, GFP_KERNEL)');
     expect(b.stdout).toBe(a.stdout);
+  });
+
+  it('shows the variant the scenario declares (the token names none)', async () => {
+    const token = tokenOf(sweep.stdout, 'topup-under-split-cache-lock');
+    const [text, json] = await Promise.all([septcheck(['replay', token]), septcheck(['replay', token, '--json'])]);
+    expect([text.code, json.code]).toEqual([1, 1]);
+    expect(text.stdout).toMatch(/^scenario scenarios\/catalogue\/topup-under-split-cache-lock\.ts \(v3-cross-boundary\), \d+ steps, /m);
+    expect(JSON.parse(json.stdout)).toMatchObject({ scenario: 'scenarios/catalogue/topup-under-split-cache-lock.ts', variant: 'v3-cross-boundary' });
   });
 
   it('replays a finding with a prelude (lockdep across two schedules) identically too', async () => {
@@ -147,7 +155,7 @@ describe('SIGKILL mid-sweep, then --resume', () => {
     await new Promise<void>((res) => {
       lines.on('line', (line) => {
         seen += `${line}\n`;
-        if (/^ {2}septcheck replay sc1\./.test(line)) {
+        if (/^ {2}septcheck replay sc2\./.test(line)) {
           child.kill('SIGKILL');
           res();
         }

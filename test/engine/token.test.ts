@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,9 +30,9 @@ describe('replay tokens', () => {
     const r = await explore(l.scenario, { strategy: 'pct', seed: 9, schedules: 500 });
     const f = r.findings[0]!;
     const token = makeToken(l, f);
-    expect(token).toMatch(/^sc1\.[A-Za-z0-9_-]+$/);
+    expect(token).toMatch(/^sc2\.[A-Za-z0-9_-]+$/);
     const data = decodeToken(token);
-    expect(data).toMatchObject({ v: 1, scenario: { path: FIXTURE, hash: l.hash }, variant: 'fixture', kind: f.kind, params: f.params });
+    expect(data).toEqual({ v: 2, scenario: { path: FIXTURE, hash: l.hash }, kind: f.kind, params: f.params, schedule: f.schedule });
     expect(encodeToken(data)).toBe(token);
     const back = await replayToken(token);
     expect(back.finding?.kind).toBe(f.kind);
@@ -62,44 +63,78 @@ describe('replay tokens', () => {
     copyFileSync(FIXTURE, file);
     const l = await loadScenario(file);
     const f = (await explore(l.scenario, { strategy: 'dfs' })).findings[0]!;
-    const token = makeToken(l, f);
-    expect((await replayToken(token)).finding?.kind).toBe(f.kind);
+    const token = makeToken(l, f, { root: tmp });
+    expect(decodeToken(token).scenario.path).toBe('edited.scenario.ts');
+    expect((await replayToken(token, { root: tmp })).finding?.kind).toBe(f.kind);
     writeFileSync(file, readFileSync(file, 'utf8').replace("expect: 'invariant:lost-update'", "expect: 'clean'"));
-    const err = await replayToken(token).catch((e: unknown) => e);
+    const err = await replayToken(token, { root: tmp }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TokenError);
     expect((err as Error).message).toMatch(/^scenario changed: .*edited\.scenario\.ts/);
     expect((err as Error).message).not.toContain('\n');
   });
 
   it('give a one-line error for a malformed token', async () => {
-    const good = decodeToken(makeToken(await loadScenario(FIXTURE), (await explore((await loadScenario(FIXTURE)).scenario, { strategy: 'dfs' })).findings[0]!));
-    const pack = (x: unknown) => `sc1.${deflateRawSync(Buffer.from(typeof x === 'string' ? x : JSON.stringify(x))).toString('base64url')}`;
-    const bad: Array<[string, RegExp]> = [
-      ['', /start with 'sc1\.'/],
-      ['sc2.abc', /start with 'sc1\.'/],
-      ['sc1.not*base64', /not base64url/],
-      ['sc1.AAAA', /does not inflate|not JSON/],
-      [pack('{"v":1,'), /not JSON/],
-      [pack({ ...good, v: 2 }), /^malformed replay token: v: /],
+    const l = await loadScenario(FIXTURE);
+    const token = makeToken(l, (await explore(l.scenario, { strategy: 'dfs' })).findings[0]!);
+    const good = decodeToken(token);
+    /** A token of any data, with a valid checksum: what an attacker can write. */
+    const pack = (x: unknown) => {
+      const deflated = deflateRawSync(Buffer.from(typeof x === 'string' ? x : JSON.stringify(x)));
+      const sum = createHash('sha256').update(deflated).digest().subarray(0, 6);
+      return `sc2.${Buffer.concat([deflated, sum]).toString('base64url')}`;
+    };
+    expect(pack(good)).toBe(token);
+    const body = token.slice(4);
+    const last = body.at(-1)!;
+    // A last character whose spare bits differ decodes to the same bytes.
+    const alias = [...'AEIMQUYcgkosw048'].map((c) => body.slice(0, -1) + c).find((b) => b !== body && Buffer.from(b, 'base64url').equals(Buffer.from(body, 'base64url')));
+    const flipped = body.slice(0, 10) + (body[10] === 'A' ? 'B' : 'A') + body.slice(11);
+    const bad: Array<[unknown, RegExp]> = [
+      ['', /start with 'sc2\.'/],
+      [42, /not a string/],
+      ['sc3.abc', /start with 'sc2\.'/],
+      [`sc1.${body}`, /version 1 token/],
+      ['sc2.not*base64', /not base64url/],
+      [`sc2.${'A'.repeat(70_000)}`, /longer than/],
+      ['sc2.AAAA', /damaged/],
+      [`sc2.${flipped}`, /damaged/],
+      [`sc2.${body.slice(0, -3)}`, /damaged/],
+      ...(alias === undefined ? [] : [[`sc2.${alias}`, /damaged/] as [string, RegExp]]),
+      [`sc2.${body}${last}`, /damaged/],
+      [pack('{"v":2,'), /not JSON/],
+      [pack({ ...good, v: 1 }), /^malformed replay token: v: /],
+      [pack({ ...good, variant: 'v3' }), /unrecognized key.*variant/i],
       [pack({ ...good, scenario: { path: 'x.ts', hash: 'nothex' } }), /scenario\.hash/],
+      [pack({ ...good, scenario: { ...good.scenario, extra: 1 } }), /scenario/],
       [pack({ ...good, schedule: { switches: [{ step: -1, thread: 'T0', op: 'start' }], steps: 3 } }), /schedule\.switches\.0\.step/],
+      [pack({ ...good, schedule: { switches: [{ step: 2, thread: 'T0', op: 'start' }, { step: 1, thread: 'T1', op: 'start' }], steps: 3 } }), /switch steps must rise/],
+      [pack({ ...good, schedule: { ...good.schedule, steps: 1e12 } }), /schedule\.steps/],
+      [pack({ ...good, maxSteps: 2 ** 53 }), /maxSteps/],
+      [pack({ ...good, prelude: Array.from({ length: 17 }, () => good.schedule) }), /prelude/],
+      [pack({ ...good, kind: 'k'.repeat(600) }), /kind/],
       [pack({ ...good, kind: undefined } as Partial<TokenData>), /kind/],
     ];
-    for (const [token, why] of bad) {
+    for (const [t, why] of bad) {
       const err = (() => {
         try {
-          decodeToken(token);
+          decodeToken(t);
         } catch (e) {
           return e;
         }
         return null;
       })();
-      expect(err, token).toBeInstanceOf(TokenError);
+      expect(err, String(t).slice(0, 80)).toBeInstanceOf(TokenError);
       const msg = (err as Error).message;
       expect(msg).toMatch(/^malformed replay token: /);
       expect(msg).toMatch(why);
-      expect(msg).not.toContain('\n');
+      expect(msg).not.toMatch(/[\n\r\u2028\u2029]/);
     }
+    // A hostile kind decodes (it is data); the replay refuses it, in one line.
+    const hostile = pack({ ...good, kind: 'a\u2028b\nc' });
+    expect(decodeToken(hostile).kind).toBe('a\u2028b\nc');
+    const err = (await replayToken(hostile).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(TokenError);
+    expect(err.message).toBe(`replay of ${FIXTURE} raised ${good.kind}, not the token's a\\u2028b\\nc`);
     await expect(replayToken('garbage')).rejects.toThrow(TokenError);
   });
 });

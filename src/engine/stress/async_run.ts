@@ -86,6 +86,7 @@ export abstract class AsyncRun extends Run {
    * on a finding or once every thread is done. Choosing is someone else's job. */
   protected override decide(): void {
     if (this.finished) return;
+    Run.probe?.between(this);
     if (this.finding === null) this.checkInvariants();
     if (this.finding !== null || this.threads.every((t) => t.state === 'done')) this.finish();
   }
@@ -112,6 +113,7 @@ export abstract class AsyncRun extends Run {
     this.step++;
     this.current = t;
     t.state = 'running';
+    Run.probe?.step(this, t);
     return true;
   }
 
