@@ -111,6 +111,8 @@ export class Run {
   /** Where `touch()` records now: the running step's footprint, an invariant's
    * reads, or nowhere. */
   private sink: Footprint[] | null = null;
+  /** Each CPU's read of its key, made once (every recorded step adds one). */
+  private readonly cpuReads: Footprint[] = [];
   /** The thread just resumed, until its continuation runs (see decide()). */
   private handoff: SimThread | null = null;
   /** The thread that made the last scheduling point. */
@@ -422,7 +424,7 @@ export class Run {
       // Whether a thread may run depends on its CPU (handlers, masking): every step
       // reads the CPU's key, and whatever changes that writes it (see cpuKey()).
       const fp = footprintOf(op).slice();
-      fp.push({ key: cpuKey(t.cpu), access: 'read' });
+      fp.push((this.cpuReads[t.cpu] ??= { key: cpuKey(t.cpu), access: 'read' }));
       this.footprints.push(fp);
       this.sink = fp;
     }
