@@ -56,6 +56,7 @@ const arbitrary: fc.Arbitrary<boundary_params> = fc
   });
 
 export const boundary: family<boundary_params> = {
+  tracked: true,
   story:
     'An accepted private 2M leaf at GFN 0x40000; kvm_gmem_set_attributes() makes [+0x10, +0x12) shared while vcpu0 writes a page of the leaf outside it.',
   params: { leaf_level: PG_LEVEL_2M, op: 'set_attributes', start: 0x10, end: 0x12, vcpu: true },

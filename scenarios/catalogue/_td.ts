@@ -123,6 +123,9 @@ export interface catalogue_spec<P> extends td_variant {
 export interface family<P> {
   /** One sentence: the layout and the threads. */
   readonly story: string;
+  /** The threads and checks share only state whose accesses are recorded (the KVM
+   * model, kernel primitives, run.cell/run.state): dpor may reduce. */
+  readonly tracked?: boolean;
   readonly params: P;
   readonly paramsArbitrary?: Arbitrary<P>;
   /** Checks parameters against the layout; see Scenario.validate. */
@@ -138,6 +141,7 @@ export function catalogue_scenario<P>(f: family<P>, s: catalogue_spec<P>): Scena
     expect: s.expect,
     bounds: s.bounds,
     params: s.params ?? f.params,
+    ...(f.tracked === true ? { tracked: true } : {}),
     ...(f.paramsArbitrary === undefined ? {} : { paramsArbitrary: f.paramsArbitrary }),
     ...(f.validate === undefined ? {} : { validate: f.validate }),
     setup: (run, params) => f.setup(run, s, params),

@@ -1,5 +1,5 @@
 export * from './types.ts';
-export { Run, cpuKey, type Chooser, type ChoicePoint, type Invariant, type RunOptions } from './run.ts';
+export { Run, cpuKey, exitKey, type Chooser, type ChoicePoint, type Invariant, type RunOptions } from './run.ts';
 export { SimThread, START } from './thread.ts';
 export { AsyncRun, NEVER } from './stress/async_run.ts';
 export { StressRun } from './stress/run.ts';

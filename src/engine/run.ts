@@ -42,6 +42,12 @@ export function cpuKey(cpu: number): string {
   return `cpu:${cpu}`;
 }
 
+/** The footprint key of a thread's exit: written when it finishes, read by whatever
+ * asks whether it has (isDone(), allDone(), a wait on it). */
+export function exitKey(thread: string): string {
+  return `@exit:${thread}`;
+}
+
 const NEVER: Promise<void> = new Promise(() => {});
 const RESOLVED: Promise<void> = Promise.resolve();
 const NO_METRICS: ReadonlyMap<string, number> = new Map();
@@ -219,7 +225,7 @@ export class Run {
 
   /** Whether thread `name` has finished; a read of its exit, for dependency. */
   isDone(name: string): boolean {
-    this.touch({ key: `@exit:${name}`, access: 'read' });
+    this.touch({ key: exitKey(name), access: 'read' });
     return this.threads.some((t) => t.name === name && t.state === 'done');
   }
 
@@ -227,7 +233,7 @@ export class Run {
   allDone(): boolean {
     let all = true;
     for (const t of this.threads) {
-      this.touch({ key: `@exit:${t.name}`, access: 'read' });
+      this.touch({ key: exitKey(t.name), access: 'read' });
       if (t.state !== 'done') all = false;
     }
     return all;
@@ -317,7 +323,7 @@ export class Run {
 
   private exit(t: SimThread): void {
     if (this.finished) return;
-    this.touch({ key: `@exit:${t.name}`, access: 'write' });
+    this.touch({ key: exitKey(t.name), access: 'write' });
     t.state = 'done';
     t.resume = null;
     if (t.level > 0 && t.started) {
@@ -333,7 +339,7 @@ export class Run {
     if (this.finished) return;
     const err = e instanceof Error ? e : new Error(String(e));
     const history = this.trace.filter((ev) => ev.thread === t.name);
-    this.touch({ key: `@exit:${t.name}`, access: 'write' });
+    this.touch({ key: exitKey(t.name), access: 'write' });
     this.report({
       kind: 'thread-exception',
       message: `thread ${t.name} threw: ${err.message}`,

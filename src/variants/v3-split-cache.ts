@@ -12,7 +12,7 @@ const prealloc = new WeakMap<kvm, tdx_pamt_cache>();
 /** kvm_tdx->prealloc_split_cache (struct kvm_tdx in the model predates it). */
 export function prealloc_split_cache(kvm: kvm): tdx_pamt_cache {
   let cache = prealloc.get(kvm);
-  if (cache === undefined) prealloc.set(kvm, (cache = new tdx_pamt_cache('kvm_tdx->prealloc_split_cache')));
+  if (cache === undefined) prealloc.set(kvm, (cache = new tdx_pamt_cache('kvm_tdx->prealloc_split_cache', kvm.run)));
   return cache;
 }
 
