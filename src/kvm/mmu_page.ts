@@ -5,7 +5,7 @@
 // entries is recorded here (footprint.ts: `spte:<m|d><level>`, by GFN range), the
 // runs of non-present entries a walk jumps over included.
 import type { Run } from '../engine/index.ts';
-import { model_key, touch_range } from './footprint.ts';
+import { model_key } from './footprint.ts';
 import { KVM_PAGES_PER_HPAGE, SPTE_ENT_PER_PAGE, type gfn_t, type kvm_pfn_t } from './levels.ts';
 import { FROZEN_SPTE, SHADOW_NONPRESENT_VALUE, type u64 } from './spte.ts';
 
@@ -94,9 +94,10 @@ export class kvm_mmu_page {
 
   /** Records an access of entries [lo, hi). */
   private touch(lo: number, hi: number, access: 'read' | 'write'): void {
-    if (this.run === null) return;
+    const run = this.run;
+    if (run === null || !run.recording) return;
     const n = this.entry_pages;
-    touch_range(this.run, this.key, access, this.gfn + lo * n, this.gfn + hi * n);
+    run.touch({ key: this.key, access, range: [this.gfn + lo * n, this.gfn + hi * n] });
   }
 
   /** GFNs one entry of this table maps. */
@@ -150,14 +151,16 @@ export class kvm_mmu_page {
   /** Stored entries at or after `from`, in index order (model-internal, uncounted):
    * a read of the entries passed so far, all to the end once exhausted. */
   *entries(from = 0): IterableIterator<[number, u64]> {
+    // A walk runs within one step: whether it records does not change under it.
+    const recording = this.run !== null && this.run.recording;
     let read = from;
     for (let k = this.lower_bound(from); k < this.stored.length; k++) {
       const i = this.stored[k]!;
-      this.touch(read, i + 1, 'read');
+      if (recording) this.touch(read, i + 1, 'read');
       read = i + 1;
       yield [i, this.spt.get(i)!];
     }
-    this.touch(read, SPTE_ENT_PER_PAGE, 'read');
+    if (recording) this.touch(read, SPTE_ENT_PER_PAGE, 'read');
   }
 
   private lower_bound(index: number): number {

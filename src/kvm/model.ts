@@ -10,7 +10,7 @@
 // comparing its value as a write, so that bumps are independent of each other and
 // ordered with everything that looks at the value. Which operations are in flight on
 // a thread, and what they retired, only that thread touches.
-import type { Run } from '../engine/index.ts';
+import { exitKey, type Run } from '../engine/index.ts';
 import { model_key, touch_range } from './footprint.ts';
 import { range_subtract } from './interval_map.ts';
 import { fmt_range, type gfn_t } from './levels.ts';
@@ -177,8 +177,13 @@ export class kvm_model {
 
   /** Threads other than `me` that have not finished (each a recorded read of its exit). */
   others(me: string): string[] {
+    const run = this.run;
     const out: string[] = [];
-    for (const t of this.run.threads) if (t.name !== me && !this.run.isDone(t.name)) out.push(t.name);
+    for (const t of run.threads) {
+      if (t.name === me) continue;
+      if (run.recording) run.touch({ key: exitKey(t.name), access: 'read' });
+      if (t.state !== 'done') out.push(t.name);
+    }
     return out;
   }
 

@@ -31,7 +31,7 @@ function root_count(root: kvm_mmu_page): refcount_t {
 /** Current references on a root (a recorded read of the count). */
 export function tdp_mmu_root_refs(kvm: kvm, root: kvm_mmu_page): number {
   const count = root_count(root);
-  kvm.run.touch({ key: count.fp_write[0]!.key, access: 'read' });
+  if (kvm.run.recording) kvm.run.touch({ key: count.fp_write[0]!.key, access: 'read' });
   return refcount_read(count);
 }
 

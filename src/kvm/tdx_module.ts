@@ -52,13 +52,12 @@ export class tdx_vp {
     epoch: number,
   ) {
     this.key = new model_key(`td:vp${id}`);
+    this.fp = [this.key.write];
     this.entered = epoch;
   }
 
   /** A write of this vCPU's state, as a point declares it. */
-  get fp(): Footprint[] {
-    return [this.key.write];
-  }
+  readonly fp: readonly Footprint[];
 
   get in_guest(): boolean {
     this.run.touch(this.key.read);
@@ -105,10 +104,11 @@ export class tdx_td {
   /** Non-leaf S-EPT entries (tables added by TDH.MEM.SEPT.ADD or DEMOTE), by level then base GFN. */
   private readonly sept_tables: Array<Map<gfn_t, kvm_pfn_t>> = [];
   private readonly keys: string[] = [];
+  private readonly level_keys: model_key[] = [];
   private the_epoch = 0;
   readonly vp = new Map<number, tdx_vp>();
   /** A write of every vCPU's state, as a point that kicks them all declares it. */
-  all_vps_fp: Footprint[] = [];
+  all_vps_fp: readonly Footprint[] = [];
   /** Content version of private pages, by PFN: what the guest last wrote or accepted. */
   readonly content: interval_map<string>;
   /** Per thread ('' at set-up), the versions it gave out: each thread draws from its
@@ -128,6 +128,7 @@ export class tdx_td {
       this.sept.push(new Map());
       this.sept_tables.push(new Map());
       this.keys.push(`sept:${l}`);
+      this.level_keys.push(new model_key(`sept:${l}`));
     }
     this.content = new interval_map<string>({ run, key: 'td:content' });
   }
@@ -138,7 +139,7 @@ export class tdx_td {
   }
 
   private touch_entry(gfn: gfn_t, level: number, access: 'read' | 'write'): void {
-    this.touch(level, gfn, gfn + KVM_PAGES_PER_HPAGE(level), access);
+    if (this.run.recording) this.touch(level, gfn, gfn + KVM_PAGES_PER_HPAGE(level), access);
   }
 
   /** The TLB-tracking epoch, bumped by TDH.MEM.TRACK. */
@@ -260,7 +261,7 @@ export class tdx_td {
   get nr_leaves(): number {
     let n = 0;
     for (let l = 0; l < this.sept.length; l++) {
-      this.run.touch({ key: this.keys[l]!, access: 'read' });
+      this.run.touch(this.level_keys[l]!.read);
       n += this.sept[l]!.size;
     }
     return n;
