@@ -22,7 +22,10 @@ export const INVALID_GPA = -1;
 // KVM_MEMORY_ATTRIBUTE_PRIVATE in include/uapi/linux/kvm.h
 export const KVM_MEMORY_ATTRIBUTE_PRIVATE = 1 << 3;
 
-// struct kvm_vm_stat, plus what the model counts.
+// struct kvm_vm_stat, plus what the model counts. Nothing the model does reads them;
+// run metrics read them once the schedule ended, and sums are the same in every
+// order: they are not recorded (footprint.ts). A check that needs a count keeps its
+// own, tracked (e.g. a run.cell a tracepoint probe updates).
 export interface kvm_vm_stat {
   /** Page-table entries examined by tdp_iter walks, as the kernel's iterator would. */
   spte_visits: number;
