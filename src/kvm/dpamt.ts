@@ -7,7 +7,7 @@
 // lock-free fast path on an atomic_t), so "installed iff refcount > 0" holds at every
 // step boundary and the DPAMT invariant can check it exactly.
 import { Run } from '../engine/index.ts';
-import { model_key, touch_range } from './footprint.ts';
+import { model_key, record_fields, touch_range } from './footprint.ts';
 import { GFP_KERNEL, in_atomic, kmalloc, Kernel, might_sleep, spin_lock_bh, spin_lock_init, spin_unlock_bh, spinlock_t } from './kernel.ts';
 import { EIO, ENOMEM } from './errno.ts';
 import type { kvm_pfn_t } from './levels.ts';
@@ -96,25 +96,15 @@ export function tdx_dpamt_entry_pages(host: tdx_host): number {
 
 // struct tdx_pamt_cache in arch/x86/include/asm/tdx.h
 export class tdx_pamt_cache {
-  private pages = 0;
-  private readonly key: model_key;
+  /** Pages on the list. */
+  cnt = 0;
 
   constructor(
     readonly name: string,
     /** The run that records its accesses; null for a cache only its thread sees. */
-    private readonly run: Run | null,
+    run: Run | null,
   ) {
-    this.key = new model_key(`pamt_cache:${name}`);
-  }
-
-  /** Pages on the list. */
-  get cnt(): number {
-    this.run?.touch(this.key.read);
-    return this.pages;
-  }
-  set cnt(n: number) {
-    this.run?.touch(this.key.write);
-    this.pages = n;
+    record_fields<tdx_pamt_cache>(this, run, new model_key(`pamt_cache:${name}`), ['cnt']);
   }
 }
 

@@ -48,6 +48,26 @@ export class model_key {
   }
 }
 
+/** Turns the fields `names` of `obj` into accessors that record a read or a write of
+ * `key` on `run` (null: nothing is recorded), keeping their values: plain fields
+ * the model reads and writes as the kernel does, each access recorded. */
+export function record_fields<T extends object>(obj: T, run: Run | null, key: model_key, names: readonly (keyof T & string)[]): void {
+  for (const name of names) {
+    let value: unknown = obj[name];
+    Object.defineProperty(obj, name, {
+      get() {
+        run?.touch(key.read);
+        return value;
+      },
+      set(v: unknown) {
+        run?.touch(key.write);
+        value = v;
+      },
+      enumerable: true,
+    });
+  }
+}
+
 /** A write of `key` over [lo, hi), as a point declares it. */
 export function range_write(key: string, lo: number, hi: number): Footprint {
   return { key, access: 'write', range: [lo, hi] };

@@ -5,7 +5,7 @@
 // entries is recorded here (footprint.ts: `spte:<m|d><level>`, by GFN range), the
 // runs of non-present entries a walk jumps over included.
 import type { Run } from '../engine/index.ts';
-import { model_key } from './footprint.ts';
+import { model_key, record_fields } from './footprint.ts';
 import { KVM_PAGES_PER_HPAGE, SPTE_ENT_PER_PAGE, type gfn_t, type kvm_pfn_t } from './levels.ts';
 import { FROZEN_SPTE, SHADOW_NONPRESENT_VALUE, type u64 } from './spte.ts';
 
@@ -39,7 +39,8 @@ export class kvm_mmu_page {
   /** For mirror tables: sp->external_spt, the host page of the S-EPT table. Set
    * before the table is linked, never changed after. */
   external_spt: kvm_pfn_t | null = null;
-  private has_pamt = false;
+  /** The external_spt page holds a DPAMT reference (tdx_pamt_get() succeeded). */
+  external_spt_pamt = false;
   nx_huge_page_disallowed = false;
   /** The parent entry, null for a root. */
   ptep: tdp_ptep_t | null = null;
@@ -48,8 +49,6 @@ export class kvm_mmu_page {
   private the_role: kvm_mmu_page_role = { level: 0, is_mirror: false, invalid: false };
   /** Footprint key of the entries: root type and level. */
   private key = 'spte:d0';
-  /** Footprints of external_spt_pamt. */
-  private readonly pamt_fp: model_key;
 
   constructor(
     /** Unique within the VM, for names in traces: a number for tables made at set-up,
@@ -58,7 +57,7 @@ export class kvm_mmu_page {
     /** The run whose accesses are recorded; null for a table outside any run. */
     private readonly run: Run | null = null,
   ) {
-    this.pamt_fp = new model_key(`sp:${this.name}:pamt`);
+    record_fields<kvm_mmu_page>(this, run, new model_key(`sp:${this.name}:pamt`), ['external_spt_pamt']);
   }
 
   /** Set by tdp_mmu_init_sp(), before the table is linked. */
@@ -68,16 +67,6 @@ export class kvm_mmu_page {
   set role(role: kvm_mmu_page_role) {
     this.the_role = role;
     this.key = `spte:${role.is_mirror ? 'm' : 'd'}${role.level}`;
-  }
-
-  /** The external_spt page holds a DPAMT reference (tdx_pamt_get() succeeded). */
-  get external_spt_pamt(): boolean {
-    this.run?.touch(this.pamt_fp.read);
-    return this.has_pamt;
-  }
-  set external_spt_pamt(v: boolean) {
-    this.run?.touch(this.pamt_fp.write);
-    this.has_pamt = v;
   }
 
   /** Whether handle_removed_pt() froze the table: a read of all its entries. */

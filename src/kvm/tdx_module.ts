@@ -5,7 +5,7 @@
 // Every SEAMCALL is one scheduling point; it checks its preconditions and returns
 // the module's status, as the module does, rather than throwing.
 import type { Footprint, Run } from '../engine/index.ts';
-import { model_key, range_write, touch_range } from './footprint.ts';
+import { model_key, range_write, record_fields, touch_range } from './footprint.ts';
 import { interval_map } from './interval_map.ts';
 import { fmt_gfn, gfn_round_for_level, KVM_PAGES_PER_HPAGE, level_name, PG_LEVEL_4K, SPTE_ENT_PER_PAGE, type gfn_t, type kvm_pfn_t } from './levels.ts';
 import { tracepoint } from './tracepoint.ts';
@@ -42,39 +42,17 @@ export class sept_entry {
 /** Per-vCPU state the module keeps (TDVPS): in the guest or not, and the epoch it
  * entered at; each access recorded (`td:vp<id>`). */
 export class tdx_vp {
-  private inside = false;
-  private entered: number;
-  private readonly key: model_key;
-
-  constructor(
-    private readonly run: Run,
-    id: number,
-    epoch: number,
-  ) {
-    this.key = new model_key(`td:vp${id}`);
-    this.fp = [this.key.write];
-    this.entered = epoch;
-  }
-
+  in_guest = false;
+  /** The TD epoch it entered at. */
+  epoch: number;
   /** A write of this vCPU's state, as a point declares it. */
   readonly fp: readonly Footprint[];
 
-  get in_guest(): boolean {
-    this.run.touch(this.key.read);
-    return this.inside;
-  }
-  set in_guest(v: boolean) {
-    this.run.touch(this.key.write);
-    this.inside = v;
-  }
-
-  get epoch(): number {
-    this.run.touch(this.key.read);
-    return this.entered;
-  }
-  set epoch(v: number) {
-    this.run.touch(this.key.write);
-    this.entered = v;
+  constructor(run: Run, id: number, epoch: number) {
+    const key = new model_key(`td:vp${id}`);
+    this.fp = [key.write];
+    this.epoch = epoch;
+    record_fields<tdx_vp>(this, run, key, ['in_guest', 'epoch']);
   }
 }
 
@@ -105,7 +83,8 @@ export class tdx_td {
   private readonly sept_tables: Array<Map<gfn_t, kvm_pfn_t>> = [];
   private readonly keys: string[] = [];
   private readonly level_keys: model_key[] = [];
-  private the_epoch = 0;
+  /** The TLB-tracking epoch, bumped by TDH.MEM.TRACK. */
+  epoch = 0;
   readonly vp = new Map<number, tdx_vp>();
   /** A write of every vCPU's state, as a point that kicks them all declares it. */
   all_vps_fp: readonly Footprint[] = [];
@@ -131,6 +110,7 @@ export class tdx_td {
       this.level_keys.push(new model_key(`sept:${l}`));
     }
     this.content = new interval_map<string>({ run, key: 'td:content' });
+    record_fields<tdx_td>(this, run, EPOCH, ['epoch']);
   }
 
   /** Records an access of the level-`level` entries over [lo, hi). */
@@ -142,19 +122,9 @@ export class tdx_td {
     if (this.run.recording) this.touch(level, gfn, gfn + KVM_PAGES_PER_HPAGE(level), access);
   }
 
-  /** The TLB-tracking epoch, bumped by TDH.MEM.TRACK. */
-  get epoch(): number {
-    this.run.touch(EPOCH.read);
-    return this.the_epoch;
-  }
-  set epoch(v: number) {
-    this.run.touch(EPOCH.write);
-    this.the_epoch = v;
-  }
-
   /** TDH.VP.CREATE/INIT for vCPU `id`, at set-up. */
   add_vp(id: number): void {
-    const vp = new tdx_vp(this.run, id, this.the_epoch);
+    const vp = new tdx_vp(this.run, id, this.epoch);
     this.vp.set(id, vp);
     this.all_vps_fp = [...this.all_vps_fp, ...vp.fp];
   }

@@ -7,7 +7,7 @@ import { tdx_host_of, tdx_pamt_cache, type tdx_host_opts } from './dpamt.ts';
 import { tdx_guest } from './guest.ts';
 import { kvm_gmem, type gmem_backing } from './guest_memfd.ts';
 import type { kvm_tdx_hooks } from './hooks.ts';
-import { model_key } from './footprint.ts';
+import { model_key, record_fields } from './footprint.ts';
 import { interval_map } from './interval_map.ts';
 import { Kernel, mutex, mutex_init, rwlock_init, rwlock_t, spinlock_t } from './kernel.ts';
 import { INVALID_GPA, KVM_MEMORY_ATTRIBUTE_PRIVATE, type kvm, type kvm_memory_slot, type kvm_vm_stat } from './kvm.ts';
@@ -53,54 +53,16 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts): kvm {
   const slots_lock = new mutex(k, '&kvm->slots_lock');
   mutex_init(slots_lock);
   const hooks: kvm_tdx_hooks = { ...default_kvm_tdx_hooks(), ...opts.hooks };
-  const invalidate = { in_progress: 0, seq: 0, range_start: INVALID_GPA, range_end: INVALID_GPA };
-  let bugged = false;
   const vm = {
     run,
     k,
     mmu_lock,
     slots_lock,
-    // The invalidation's fields share a key: only write mmu_lock holders change them.
-    get mmu_invalidate_in_progress() {
-      run.touch(MMU_INVALIDATE.read);
-      return invalidate.in_progress;
-    },
-    set mmu_invalidate_in_progress(v: number) {
-      run.touch(MMU_INVALIDATE.write);
-      invalidate.in_progress = v;
-    },
-    get mmu_invalidate_seq() {
-      run.touch(MMU_INVALIDATE.read);
-      return invalidate.seq;
-    },
-    set mmu_invalidate_seq(v: number) {
-      run.touch(MMU_INVALIDATE.write);
-      invalidate.seq = v;
-    },
-    get mmu_invalidate_range_start() {
-      run.touch(MMU_INVALIDATE.read);
-      return invalidate.range_start;
-    },
-    set mmu_invalidate_range_start(v: number) {
-      run.touch(MMU_INVALIDATE.write);
-      invalidate.range_start = v;
-    },
-    get mmu_invalidate_range_end() {
-      run.touch(MMU_INVALIDATE.read);
-      return invalidate.range_end;
-    },
-    set mmu_invalidate_range_end(v: number) {
-      run.touch(MMU_INVALIDATE.write);
-      invalidate.range_end = v;
-    },
-    get vm_bugged() {
-      run.touch(VM_BUGGED.read);
-      return bugged;
-    },
-    set vm_bugged(v: boolean) {
-      run.touch(VM_BUGGED.write);
-      bugged = v;
-    },
+    mmu_invalidate_in_progress: 0,
+    mmu_invalidate_seq: 0,
+    mmu_invalidate_range_start: INVALID_GPA,
+    mmu_invalidate_range_end: INVALID_GPA,
+    vm_bugged: false,
     stat: new_stat(),
     arch: { tdp_mmu_roots: [], root_level },
     tdx: {
@@ -121,6 +83,9 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts): kvm {
   } satisfies kvm as kvm;
   const gmem = new kvm_gmem(vm, opts.gmem_pages, opts.backing ?? 'hugetlb', opts.huge_order ?? 9);
   Object.assign(vm, { memslot: { base_gfn: 0, npages: opts.gmem_pages, gmem: { file: gmem, pgoff: 0 } }, guest: new tdx_guest(vm) });
+  // The invalidation's fields share a key: only write mmu_lock holders change them.
+  record_fields(vm, run, MMU_INVALIDATE, ['mmu_invalidate_in_progress', 'mmu_invalidate_seq', 'mmu_invalidate_range_start', 'mmu_invalidate_range_end']);
+  record_fields(vm, run, VM_BUGGED, ['vm_bugged']);
   kvm_tdp_mmu_alloc_root(vm, true);
   kvm_tdp_mmu_alloc_root(vm, false);
   hooks.tdx_vm_init(vm);

@@ -16,7 +16,8 @@ interface piece {
 
 type snapshot = Map<string, piece>;
 
-// The model's private fields, read without recording.
+// The model's private fields (reads through accessors are recorded as the audit's
+// own, which is harmless).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const raw = (o: object): any => o;
 
@@ -93,7 +94,7 @@ export class model_audit {
         out.set(`${sp.name}#${i}`, { key, lo: sp.gfn + i * n, hi: sp.gfn + (i + 1) * n, value: spte_value(spte) });
       }
       if (raw(sp).is_removed) out.set(`${sp.name}#removed`, { key, lo: sp.gfn, hi: sp.gfn + SPTE_ENT_PER_PAGE * n, value: 'removed' });
-      out.set(`${sp.name}#pamt`, { key: `sp:${sp.name}:pamt`, lo: -Infinity, hi: Infinity, value: String(raw(sp).has_pamt) });
+      out.set(`${sp.name}#pamt`, { key: `sp:${sp.name}:pamt`, lo: -Infinity, hi: Infinity, value: String(sp.external_spt_pamt) });
     }
     const td = vm.tdx.td;
     (raw(td).sept as Array<Map<number, { gfn: number; level: number; pfn: number; accepted: boolean; blocked: boolean; blocked_epoch: number }>>).forEach((m, l) => {
@@ -105,8 +106,8 @@ export class model_audit {
       for (const [gfn, pfn] of m) out.set(`septT|${l}|${gfn}`, { key: `sept:${l}`, lo: gfn, hi: gfn + KVM_PAGES_PER_HPAGE(l), value: String(pfn) });
     });
     const whole = (key: string, value: unknown): piece => ({ key, lo: -Infinity, hi: Infinity, value: String(value) });
-    out.set('td:epoch', whole('td:epoch', raw(td).the_epoch));
-    for (const [id, vp] of td.vp) out.set(`td:vp${id}`, whole(`td:vp${id}`, `${raw(vp).inside}:${raw(vp).entered}`));
+    out.set('td:epoch', whole('td:epoch', td.epoch));
+    for (const [id, vp] of td.vp) out.set(`td:vp${id}`, whole(`td:vp${id}`, `${vp.in_guest}:${vp.epoch}`));
     runs_of(out, 'content', 'td:content', td.content, this.prev_or_null());
     runs_of(out, 'attr', 'attr', vm.mem_attr_array, this.prev_or_null());
     runs_of(out, 'accepted', 'guest:accepted', vm.guest.accepted, this.prev_or_null());
@@ -121,9 +122,9 @@ export class model_audit {
       for (const [k, e] of v.tlb) {
         out.set(`tlb|${v.name}|${k}`, { key: e.is_private ? v.tlb_key.private.key : v.tlb_key.shared.key, lo: e.gfn, hi: e.gfn + KVM_PAGES_PER_HPAGE(e.level), value: String(id_of(e)) });
       }
-      out.set(`cache|${v.pamt_cache.name}`, whole(`pamt_cache:${v.pamt_cache.name}`, raw(v.pamt_cache).pages));
+      out.set(`cache|${v.pamt_cache.name}`, whole(`pamt_cache:${v.pamt_cache.name}`, v.pamt_cache.cnt));
     }
-    for (const c of new Set([vm.tdx.pamt_cache, per_vm_split_cache(vm)])) out.set(`cache|${c.name}`, whole(`pamt_cache:${c.name}`, raw(c).pages));
+    for (const c of new Set([vm.tdx.pamt_cache, per_vm_split_cache(vm)])) out.set(`cache|${c.name}`, whole(`pamt_cache:${c.name}`, c.cnt));
     out.set('mmu_invalidate', whole('mmu_invalidate', [vm.mmu_invalidate_in_progress, vm.mmu_invalidate_seq, vm.mmu_invalidate_range_start, vm.mmu_invalidate_range_end].join(':')));
     out.set('roots', whole('roots', vm.arch.tdp_mmu_roots.map((r) => `${r.name}:${r.role.invalid}`).join(',')));
     out.set('vm_bugged', whole('vm_bugged', vm.vm_bugged));
