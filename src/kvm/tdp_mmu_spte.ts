@@ -96,7 +96,7 @@ export function handle_changed_spte(kvm: kvm, sptep: tdp_ptep_t, gfn: gfn_t, old
 }
 
 // handle_removed_pt() in arch/x86/kvm/mmu/tdp_mmu.c: a table was unlinked; freeze
-// every entry (the model marks the table, see kvm_mmu_page.removed), process the
+// every entry (the model marks the table, see kvm_mmu_page.mark_removed()), process the
 // present ones, and free the table after a grace period.
 export function handle_removed_pt(kvm: kvm, pt: kvm_mmu_page, shared: boolean): void {
   pt.mark_removed();
