@@ -23,11 +23,13 @@
 //   destroying           GFN ranges of in-flight operations that may destroy memory
 //   inv:<name>           an invariant's queue of what changed
 //
-// Not recorded: state fixed at set-up (the memslot, hooks, geometry, a table's role
-// and GFN once it is linked), state only its own thread touches (a vCPU's caches, a
-// thread's operations and content-version counter), statistics (kvm.stat: only
-// metrics read them, once the schedule ended, and they are sums, the same in every
-// order), and what only a message quotes.
+// Not recorded: state fixed at set-up (the memslot, hooks, geometry), what a table
+// gets before it is linked and keeps after (role, GFN, external_spt: other threads
+// reach the table only through the recorded write that links it), state only its
+// own thread touches (a vCPU's memory caches, a thread's operations, its table-id and
+// content-version sequences), statistics (kvm.stat: only metrics read them, once the
+// schedule ended, and they are sums, the same in every order), and what only a
+// message quotes.
 import type { Footprint, Run } from '../engine/index.ts';
 
 type access = 'read' | 'write';
