@@ -26,7 +26,7 @@
 // Not recorded: state fixed at set-up (the memslot, hooks, geometry), what a table
 // gets before it is linked and keeps after (role, GFN, external_spt: other threads
 // reach the table only through the recorded write that links it), state only its
-// own thread touches (a vCPU's memory caches, a thread's operations, its table-id and
+// own thread touches (a thread's operations in flight, its table-id and
 // content-version sequences), statistics (kvm.stat: only metrics read them, once the
 // schedule ended, and they are sums, the same in every order), and what only a
 // message quotes.
