@@ -12,9 +12,10 @@ export interface shared_to_private_params {
 }
 
 export const shared_to_private: family<shared_to_private_params> = {
+  tracked: true,
   story: 'Shared 4K pages in the 2M block at GFN 0x40000, mapped in the normal root; vcpu0 reads 0x40010 while the block is converted to private.',
   params: { read: 0x10 },
-  paramsArbitrary: fc.record({ read: fc.integer({ min: 0, max: 0x1ff }) }),
+  paramsArbitrary: () => fc.record({ read: fc.integer({ min: 0, max: 0x1ff }) }),
   validate: (p) => check_in_leaf('read', p.read, P1G, PG_LEVEL_2M),
   setup(run, v, p) {
     const vm = td_create(run, v, { private: false });

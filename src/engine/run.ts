@@ -45,6 +45,12 @@ export function cpuKey(cpu: number): string {
   return `cpu:${cpu}`;
 }
 
+/** The footprint key of a thread's exit: written when it finishes, read by whatever
+ * asks whether it has (isDone(), allDone(), a wait on it). */
+export function exitKey(thread: string): string {
+  return `@exit:${thread}`;
+}
+
 const NEVER: Promise<void> = new Promise(() => {});
 const RESOLVED: Promise<void> = Promise.resolve();
 const NO_METRICS: ReadonlyMap<string, number> = new Map();
@@ -233,7 +239,7 @@ export class Run {
 
   /** Whether thread `name` has finished; a read of its exit, for dependency. */
   isDone(name: string): boolean {
-    this.touch({ key: `@exit:${name}`, access: 'read' });
+    this.touch({ key: exitKey(name), access: 'read' });
     return this.threads.some((t) => t.name === name && t.state === 'done');
   }
 
@@ -241,7 +247,7 @@ export class Run {
   allDone(): boolean {
     let all = true;
     for (const t of this.threads) {
-      this.touch({ key: `@exit:${t.name}`, access: 'read' });
+      this.touch({ key: exitKey(t.name), access: 'read' });
       if (t.state !== 'done') all = false;
     }
     return all;
@@ -335,7 +341,7 @@ export class Run {
 
   private exit(t: SimThread): void {
     if (this.finished) return;
-    this.touch({ key: `@exit:${t.name}`, access: 'write' });
+    this.touch({ key: exitKey(t.name), access: 'write' });
     t.state = 'done';
     t.resume = null;
     if (t.level > 0 && t.started) {
@@ -351,7 +357,7 @@ export class Run {
     if (this.finished) return;
     const error = describeThrown(e); // whatever was thrown: describing it never throws
     const history = this.trace.filter((ev) => ev.thread === t.name);
-    this.touch({ key: `@exit:${t.name}`, access: 'write' });
+    this.touch({ key: exitKey(t.name), access: 'write' });
     this.report({
       kind: 'thread-exception',
       message: `thread ${t.name} threw: ${error}`,

@@ -24,5 +24,5 @@ export function kvm_range_has_memory_attributes(kvm: kvm, start: gfn_t, end: gfn
  * kvm_vm_set_mem_attributes()); callers hold what the kernel holds around it. */
 export function kvm_vm_set_mem_attributes(kvm: kvm, start: gfn_t, end: gfn_t, attributes: number): void {
   kvm.mem_attr_array.set(start, end, attributes === 0 ? undefined : attributes);
-  kvm.model.gen++;
+  kvm.model.bump();
 }

@@ -18,7 +18,7 @@ export function kvm_mmu_invalidate_begin(kvm: kvm): void {
     kvm.mmu_invalidate_range_start = INVALID_GPA;
     kvm.mmu_invalidate_range_end = INVALID_GPA;
   }
-  kvm.model.gen++;
+  kvm.model.bump();
 }
 
 // kvm_mmu_invalidate_range_add() in virt/kvm/kvm_main.c
@@ -32,7 +32,7 @@ export function kvm_mmu_invalidate_range_add(kvm: kvm, start: gfn_t, end: gfn_t)
     kvm.mmu_invalidate_range_start = Math.min(kvm.mmu_invalidate_range_start, start);
     kvm.mmu_invalidate_range_end = Math.max(kvm.mmu_invalidate_range_end, end);
   }
-  kvm.model.gen++;
+  kvm.model.bump();
 }
 
 // kvm_mmu_invalidate_end() in virt/kvm/kvm_main.c
@@ -45,7 +45,7 @@ export function kvm_mmu_invalidate_end(kvm: kvm): void {
   KVM_BUG_ON(kvm.mmu_invalidate_in_progress < 0, kvm, 'mmu_invalidate_in_progress < 0');
   // Assert that at least one range was added between start() and end().
   WARN_ON(kvm.mmu_invalidate_range_start === INVALID_GPA, 'kvm_mmu_invalidate_end() without a range');
-  kvm.model.gen++;
+  kvm.model.bump();
 }
 
 /** An invalidation in progress covers `gfn`. */
