@@ -25,4 +25,5 @@ export { footprintOf, conflicts, ANY_READ, ANY_WRITE } from './dpor/footprint.ts
 export { Cell, tracked } from './tracked.ts';
 export { describeVerdict, type Verdict } from './explore.ts';
 export { checksOf, setChecks, type Checks } from './checks.ts';
+export { faultClassName, faultEnabled, faultKey, faultsInjected, nameFaultClass, setFaults, shouldFail, spawnInjectors, type Faults } from './faults.ts';
 export { defineRegression, type RegressionPin } from './regression.ts';
