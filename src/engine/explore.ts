@@ -27,6 +27,9 @@ export interface ExploreOptions {
   readonly params?: unknown;
   /** Stop at the first finding (default) or keep exploring. */
   readonly stopOnFirst?: boolean;
+  /** With `stopOnFirst: false`: keep only the first finding of each kind, so that
+   * only those are shrunk and reported. */
+  readonly firstOfEachKind?: boolean;
   /** fast-check's replay path, with `seed` (strategy `fastcheck`). */
   readonly path?: string;
   /** Minimise every finding before reporting it (default true). */
@@ -99,6 +102,7 @@ export class Exploration implements Driver {
    * (null: no bound); undefined while nothing is proved. */
   provedBound: number | null | undefined = undefined;
   private readonly stopOnFirst: boolean;
+  private readonly firstOfEachKind: boolean;
   private readonly watchdog = new Watchdog();
   private readonly states = new Set<string>();
   private schedules = 0;
@@ -122,6 +126,7 @@ export class Exploration implements Driver {
     if (opts.params === undefined) this.paramsArbitrary = program.paramsArbitrary;
     this.stopOnFirst = opts.stopOnFirst ?? true;
     this.keepGoing = !this.stopOnFirst;
+    this.firstOfEachKind = opts.firstOfEachKind === true;
     this.tracked = program.tracked === true;
     this.stopWhen = opts.stopWhen;
   }
@@ -161,13 +166,14 @@ export class Exploration implements Driver {
       if (this.firstFindingAt === 0) this.firstFindingAt = this.schedules;
       for (const f of run.findings) {
         f.params = params;
-        if (opts.record !== false) this.findings.push(f);
+        if (opts.record !== false) this.report(f);
       }
     }
     return run;
   }
 
   report(finding: Finding): void {
+    if (this.firstOfEachKind && this.findings.some((f) => f.kind === finding.kind)) return;
     this.findings.push(finding);
   }
 

@@ -175,6 +175,12 @@ export class Run {
     this.invariants.push({ name, check });
   }
 
+  /** Names of the invariants registered so far (a scenario's `expect` is checked
+   * against them after a set-up that is never started). */
+  invariantNames(): string[] {
+    return this.invariants.map((i) => i.name);
+  }
+
   /** Registers an extra condition a thread must meet to be scheduled (e.g. the
    * kernel's preemption and interrupt masking). It may depend only on the state of
    * the thread's CPU, and whatever changes that state must write `cpuKey(cpu)`. */
