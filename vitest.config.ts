@@ -1,9 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // Scenario files import the public API as 'septcheck', as a user's would.
-  resolve: { alias: { septcheck: fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
+  // Scenario files and tests import 'septcheck' and 'septcheck/vitest' by name, as a
+  // user's project does; the package's "exports" resolve them (no alias).
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
