@@ -1,8 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // Scenario files and tests import 'septcheck' and 'septcheck/vitest' by name, as a
-  // user's project does; the package's "exports" resolve them (no alias).
+  // Inside this project 'septcheck' and 'septcheck/vitest' resolve through the
+  // package's "exports", as they do in a project that installs it (test/package
+  // checks that one needs no alias). Only the scenario files some tests write to a
+  // temporary folder, outside any project, need 'septcheck' mapped here.
+  resolve: { alias: [{ find: /^septcheck$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) }] },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
