@@ -30,6 +30,9 @@ export interface ExploreOptions {
   /** With `stopOnFirst: false`: keep only the first finding of each kind, so that
    * only those are shrunk and reported. */
   readonly firstOfEachKind?: boolean;
+  /** Every run goes on past findings of other kinds and stops at this kind (see
+   * RunOptions.stopAt): how a finding collected behind another is replayed. */
+  readonly stopAt?: string;
   /** fast-check's replay path, with `seed` (strategy `fastcheck`). */
   readonly path?: string;
   /** Minimise every finding before reporting it (default true). */
@@ -103,6 +106,7 @@ export class Exploration implements Driver {
   provedBound: number | null | undefined = undefined;
   private readonly stopOnFirst: boolean;
   private readonly firstOfEachKind: boolean;
+  private readonly stopAt: string | undefined;
   private readonly watchdog = new Watchdog();
   private readonly states = new Set<string>();
   private schedules = 0;
@@ -127,6 +131,7 @@ export class Exploration implements Driver {
     this.stopOnFirst = opts.stopOnFirst ?? true;
     this.keepGoing = !this.stopOnFirst;
     this.firstOfEachKind = opts.firstOfEachKind === true;
+    this.stopAt = opts.stopAt;
     this.tracked = program.tracked === true;
     this.stopWhen = opts.stopWhen;
   }
@@ -209,7 +214,7 @@ export class Exploration implements Driver {
 
   /** Sets up and runs one schedule to its end. */
   private async execute(chooser: Chooser, params: unknown, backend: RunScheduleOptions['backend'], record: boolean): Promise<Run> {
-    const ro = { maxSteps: this.maxSteps, shared: this.shared, record, keepGoing: this.keepGoing };
+    const ro = { maxSteps: this.maxSteps, shared: this.shared, record, keepGoing: this.keepGoing, stopAt: this.stopAt };
     const run = backend === undefined ? new Run(chooser, ro) : backend(ro);
     try {
       this.program.setup(run, params);
@@ -248,7 +253,9 @@ export async function explore(program: Program, opts: ExploreOptions = {}): Prom
   if (opts.shrink !== false && strategy.name !== 'replay' && d.findings.length > 0) {
     let runs = 0;
     for (let i = 0; i < d.findings.length; i++) {
-      const r = await shrinkFinding(program, d.findings[i]!, { maxSteps: d.maxSteps, maxRuns: opts.shrinkRuns });
+      // A finding kept going past is shrunk as it is replayed: past findings of other kinds.
+      const f = d.findings[i]!;
+      const r = await shrinkFinding(program, f, { maxSteps: d.maxSteps, maxRuns: opts.shrinkRuns, ...(d.keepGoing ? { stopAt: f.kind } : {}) });
       d.findings[i] = r.finding;
       runs += r.runs;
     }
