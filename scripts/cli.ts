@@ -35,7 +35,10 @@ const program = new Command('septcheck')
   .version(version, '-V, --version', 'print the version')
   .showSuggestionAfterError()
   .exitOverride()
-  .configureOutput({ outputError: (s, write) => write(`septcheck: ${s.replace(/^error: /, '').trim()}\n`) });
+  // Bad input is one line: commander's suggestion goes on the same line.
+  .configureOutput({
+    outputError: (s, write) => write(`septcheck: ${s.replace(/^error: /, '').replace(/\s*\(Did you mean (.+)\?\)/, " (did you mean '$1'?)").trim()}\n`),
+  });
 
 program
   .command('sweep')

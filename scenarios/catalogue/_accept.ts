@@ -3,8 +3,7 @@
 // neighbouring leaf. The ACCEPT is smaller than the mapping, so the TDX module exits
 // with the accept level and KVM must split the mirror leaf down to 4K
 // (tdx_handle_mismatched_accept()).
-import fc from 'fast-check';
-import { guest_access, kvm_install_invariants, kvm_vcpu_thread, PG_LEVEL_2M, PG_LEVEL_4K, tdx_premap_private, try_accept_one } from 'septcheck';
+import { fc, guest_access, kvm_install_invariants, kvm_vcpu_thread, PG_LEVEL_2M, PG_LEVEL_4K, tdx_premap_private, try_accept_one } from 'septcheck';
 import { check_in_leaf, first_problem, P1G, P2M, td_create, type family } from './_td.ts';
 
 export interface accept_params {

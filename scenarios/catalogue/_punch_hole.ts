@@ -3,8 +3,7 @@
 // accepts only holes aligned to the huge page on hugetlb/THP backing (Vishal
 // Annapurve on v3 11/24, Tue, 20 Jan 2026), so PUNCH_HOLE never needs a split: the
 // scenario checks that an unaligned hole is rejected with -EINVAL, not split.
-import fc from 'fast-check';
-import { EINVAL, fmt_range, guest_access, IS_ALIGNED, kvm_gmem_of, kvm_gmem_punch_hole, kvm_install_invariants, kvm_vcpu_thread, PG_LEVEL_2M, tdx_premap_private } from 'septcheck';
+import { fc, EINVAL, fmt_range, guest_access, IS_ALIGNED, kvm_gmem_of, kvm_gmem_punch_hole, kvm_install_invariants, kvm_vcpu_thread, PG_LEVEL_2M, tdx_premap_private } from 'septcheck';
 import { check_in_leaf, check_int, first_problem, P1G, P2M, td_create, type family } from './_td.ts';
 
 export interface punch_hole_params {

@@ -3,8 +3,7 @@
 // kvm_flush_remote_tlbs() must follow the zap before the conversion returns.
 // (Private zaps need no separate flush: REMOVE is preceded by BLOCK, TRACK and a
 // kick, which flushes.)
-import fc from 'fast-check';
-import { guest_access, KVM_MEMORY_ATTRIBUTE_PRIVATE, kvm_gmem_of, kvm_gmem_set_attributes, kvm_install_invariants, kvm_premap_shared, kvm_vcpu_thread, PG_LEVEL_2M } from 'septcheck';
+import { fc, guest_access, KVM_MEMORY_ATTRIBUTE_PRIVATE, kvm_gmem_of, kvm_gmem_set_attributes, kvm_install_invariants, kvm_premap_shared, kvm_vcpu_thread, PG_LEVEL_2M } from 'septcheck';
 import { check_in_leaf, P1G, P2M, td_create, type family } from './_td.ts';
 
 export interface shared_to_private_params {

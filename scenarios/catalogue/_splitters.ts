@@ -3,8 +3,8 @@
 // under shared mmu_lock ("KVM: x86: Reject splitting huge pages under shared
 // mmu_lock in TDX"), so concurrent splitters meet on the normal root. The leaf must
 // end up split exactly once, whoever wins: the split_once invariant.
-import fc from 'fast-check';
 import {
+  fc,
   fmt_gfn,
   fmt_range,
   kvm_direct_root,

@@ -127,7 +127,7 @@ export async function sweep(paths: readonly string[], opts: SweepOptions): Promi
     // carries on with the rest.
     const done = files.map(({ item }) => records.get(item.file)).filter((r) => r !== undefined);
     say(`\ninterrupted (${interrupt.signal}): ${done.length} of ${files.length} scenarios finished${opts.out === undefined ? '' : `; continue with --resume --out ${opts.out}`}`);
-    if (done.length > 0) say(summary(done));
+    if (done.length > 0) say(`\n${summary(done)}`);
     return interrupt.exitCode;
   }
   const ordered = files.map(({ item }) => records.get(item.file)!);

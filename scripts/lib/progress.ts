@@ -42,6 +42,8 @@ export function makeProgress(o: ProgressOptions): Progress {
     noTTYOutput: true,
     notTTYSchedule: PLAIN_EVERY_MS,
     hideCursor: true,
+    // The summary follows: the bar has said all it had to.
+    clearOnComplete: true,
     format: (options, params) => {
       const width = options.barsize ?? 20;
       const full = Math.round(params.progress * width);
@@ -67,6 +69,10 @@ export function makeProgress(o: ProgressOptions): Progress {
       bar.increment(1);
     },
     log,
-    stop: () => multi.stop(),
+    stop() {
+      // Lines logged since the last redraw are written by a redraw.
+      multi.update();
+      multi.stop();
+    },
   };
 }

@@ -113,6 +113,7 @@ export interface SweepRecord {
   readonly schedules: number;
   readonly expected: string;
   readonly verdict: 'clean' | 'finding';
+  readonly found: string;
   readonly verdictClass: 'proved' | 'sampled' | 'found';
   readonly claim: string;
   readonly met: boolean;
