@@ -40,30 +40,32 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): { path: stri
   return { problem: `no Chromium found (looked for ${NAMES.join(', ')} on PATH): ${HOW}` };
 }
 
-/** `apt-get` with what it takes to run it as root here, or null. */
-function apt(env: NodeJS.ProcessEnv): string[] | null {
+/** `apt-get` with what it takes to run it as root, or null when this user cannot. */
+function apt(env: NodeJS.ProcessEnv, root: boolean): string[] | null {
   const aptGet = which('apt-get', env);
   if (aptGet === null) return null;
-  if (process.getuid?.() === 0) return [aptGet];
+  if (root) return [aptGet];
   const sudo = which('sudo', env);
   return sudo !== null && spawnSync(sudo, ['-n', 'true']).status === 0 ? [sudo, '-n', aptGet] : null;
 }
 
-/** Finds a Chromium, installing Debian's if need be; exits 1 with one line if it cannot. */
-function main(): void {
-  const found = findChromium();
-  if ('path' in found) return;
-  // A browser named outright is the one wanted: nothing to install.
-  const named = ['CHROMIUM', 'CHROME_PATH'].some((v) => (process.env[v] ?? '') !== '');
-  const cmd = named ? null : apt(process.env);
-  if (cmd !== null) {
-    process.stderr.write("pretest: no Chromium for the browser test; installing Debian's chromium with apt-get\n");
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const run = (args: string[]) => spawnSync(cmd[0]!, [...cmd.slice(1), ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] }).status === 0;
-    if (run(['update', '-qq']) && run(['install', '-y', '-qq', 'chromium']) && 'path' in findChromium()) return;
-  }
-  process.stderr.write(`septcheck tests: ${found.problem}\n`);
-  process.exit(1);
+/** Finds a Chromium, installing Debian's with apt-get when none is found and none
+ * was named (CHROMIUM, CHROME_PATH). */
+export function ensureChromium(env: NodeJS.ProcessEnv = process.env, root = process.getuid?.() === 0): { path: string } | { problem: string } {
+  const found = findChromium(env);
+  if ('path' in found || ['CHROMIUM', 'CHROME_PATH'].some((v) => (env[v] ?? '') !== '')) return found;
+  const cmd = apt(env, root);
+  if (cmd === null) return found;
+  process.stderr.write("pretest: no Chromium for the browser test; installing Debian's chromium with apt-get\n");
+  const run = (args: string[]) => spawnSync(cmd[0]!, [...cmd.slice(1), ...args], { env: { ...env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: ['ignore', 'ignore', 'inherit'] }).status === 0;
+  if (!run(['update', '-qq']) || !run(['install', '-y', '-qq', 'chromium'])) return { problem: `apt-get could not install chromium: ${HOW}` };
+  return findChromium(env);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const r = ensureChromium();
+  if ('problem' in r) {
+    process.stderr.write(`septcheck tests: ${r.problem}\n`);
+    process.exit(1);
+  }
+}
