@@ -209,27 +209,11 @@ describe('JUnit names', () => {
 
 describe('--keep-going', () => {
   it('collects every finding kind of a scenario, each with a token that replays it', async () => {
-    const file = scenario(
-      'two-kinds.ts',
-      `import { defineScenario, DEFINE_SPINLOCK, Kernel, spin_lock } from 'septcheck';
-export default defineScenario({
-  name: 'two-kinds',
-  expect: 'invariant:odd',
-  bounds: { strategy: 'dfs', schedules: 50 },
-  setup(run) {
-    const k = new Kernel(run);
-    const l = DEFINE_SPINLOCK(k, 'l');
-    let n = 0;
-    k.kthread('t', async () => { n++; await spin_lock(l); });
-    run.invariant('odd', () => (n === 1 ? 'n is odd' : null));
-  },
-});
-`,
-    );
+    const file = 'test/e2e/fixtures/keep-going/two-kinds.ts';
     const json = join(dir, 'keep-going.json');
     const [first, all] = await Promise.all([
-      septcheck(['sweep', file, '--workers', '1', '--json', '-'], dir),
-      septcheck(['sweep', file, '--workers', '1', '--keep-going', '--json', json], dir),
+      septcheck(['sweep', file, '--workers', '1', '--json', '-']),
+      septcheck(['sweep', file, '--workers', '1', '--keep-going', '--json', json]),
     ]);
     expect([first.code, all.code]).toEqual([0, 0]);
     const one = (JSON.parse(first.stdout) as SweepRecord[])[0]!;
@@ -239,7 +223,7 @@ export default defineScenario({
     // The verdict is the first finding's, as without --keep-going.
     expect([every.found, every.met]).toEqual(['invariant:odd', true]);
     for (const f of every.findings) {
-      const r = await septcheck(['replay', f.token], dir);
+      const r = await septcheck(['replay', f.token]);
       expect(r.code, r.stderr).toBe(1);
       expect(decodeToken(f.token).kind).toBe(f.kind);
     }
