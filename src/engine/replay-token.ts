@@ -44,7 +44,8 @@ export async function replayToken(token: unknown, opts: ReplayTokenOptions = {})
   const bound = scenario.bounds?.maxSteps;
   if (data.maxSteps !== bound) throw new TokenError(`${path}: the token's step bound ${data.maxSteps ?? 'default'} is not the scenario's (${bound ?? 'default'})`);
 
-  const x = new Exploration(scenario, { maxSteps: bound, params: p.params });
+  // Past findings of other kinds, as --keep-going found it; the token's kind ends the run.
+  const x = new Exploration(scenario, { maxSteps: bound, params: p.params, stopAt: data.kind });
   let run: Run;
   try {
     run = await x.replay(data.schedule, data.prelude ?? [], p.params);
@@ -52,7 +53,7 @@ export async function replayToken(token: unknown, opts: ReplayTokenOptions = {})
     if (e instanceof ScheduleDivergence) throw new TokenError(`replay of ${path} diverged: ${e.message.replace(/^replay diverged: /, '')}`);
     throw new TokenError(`replay of ${path} failed: ${describeThrown(e)}`);
   }
-  const f = run.finding;
+  const f = run.findings.find((x) => x.kind === data.kind) ?? run.finding;
   if (f !== null && f.kind !== data.kind) throw new TokenError(`replay of ${path} raised ${f.kind}, not the token's ${data.kind}`);
   if (f !== null) f.params = p.params;
   return { data, scenario: { scenario, path, hash: data.scenario.hash }, run, finding: f };
