@@ -15,6 +15,8 @@ export class SimThread {
   started = false;
   /** Slot for upper layers (the kernel keeps its per-task state here). */
   local: unknown = undefined;
+  /** In a traced run, the stack that made its pending scheduling point. */
+  at: Error | null = null;
 
   constructor(
     readonly id: number,

@@ -21,15 +21,30 @@ export function renderTrace(events: readonly TraceEvent[]): string {
     .join('\n');
 }
 
+/** The cycle a livelocked trace ends in: its operations (`thread:op`), the step
+ * where the repetition starts and how many times the cycle runs from there. */
+export interface Cycle {
+  readonly ops: string[];
+  readonly from: number;
+  readonly times: number;
+}
+
 /** The shortest sequence of operations that the tail of `trace` keeps repeating,
- * or the last few operations when there is no clean cycle. */
-export function livelockCycle(trace: readonly TraceEvent[]): string[] {
+ * with where the repetition starts; or the last few operations (`times` 1) when
+ * there is no clean cycle. */
+export function livelockCycle(trace: readonly TraceEvent[]): Cycle {
   const key = (ev: TraceEvent) => `${ev.thread}:${opLabel(ev)}`;
   const n = trace.length;
   for (let p = 1; p <= Math.min(64, Math.floor(n / 3)); p++) {
     let ok = true;
     for (let i = n - 2 * p; i < n && ok; i++) ok = key(trace[i]!) === key(trace[i - p]!);
-    if (ok) return trace.slice(n - p).map(key);
+    if (!ok) continue;
+    // Back to where the repetition starts: trace[i] equals trace[i + p] from there on.
+    let start = n - 2 * p;
+    while (start > 0 && key(trace[start - 1]!) === key(trace[start - 1 + p]!)) start--;
+    // Whole cycles from there; a part of one may follow.
+    return { ops: trace.slice(start, start + p).map(key), from: trace[start]!.step, times: Math.floor((n - start) / p) };
   }
-  return trace.slice(Math.max(0, n - 8)).map(key);
+  const from = Math.max(0, n - 8);
+  return { ops: trace.slice(from).map(key), from: trace[from]?.step ?? 0, times: 1 };
 }
