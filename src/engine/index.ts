@@ -24,3 +24,8 @@ export { Cell, tracked } from './tracked.ts';
 export { describeVerdict, type Verdict } from './explore.ts';
 export { checksOf, setChecks, type Checks } from './checks.ts';
 export { defineRegression, type RegressionPin } from './regression.ts';
+export { captureStack, displayPath, frameLabel, isInternalFrame, parseStack, stackOf, thrownFrames, type StackFrame } from './stack.ts';
+export { describeState, footprintLabel, uniqueFootprints, type Describer } from './state.ts';
+export { followBlocks, scheduleDifference } from './schedule.ts';
+export { followTraced, retrace, type Followed } from './traced.ts';
+export type { ReportContext, Reporter, StuckThread } from './run.ts';

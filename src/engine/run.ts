@@ -1,7 +1,7 @@
 import { ANY_READ, conflicts, footprintOf } from './dpor/footprint.ts';
 import { checkInvariant } from './guard.ts';
 import { captureStack, stackOf, thrownReport } from './stack.ts';
-import { describeState, uniqueFootprints, type Describer } from './state.ts';
+import { accessOf, describeState, footprintLabel, uniqueFootprints, type Describer } from './state.ts';
 import { SimThread, START } from './thread.ts';
 import { describeThrown } from './thrown.ts';
 import { livelockCycle, renderOps } from './trace.ts';
@@ -158,7 +158,8 @@ export class Run {
     this.chooser = chooser;
     this.maxSteps = opts.maxSteps;
     this.shared = opts.shared;
-    this.footprints = opts.record === true ? [] : null;
+    // A traced run records footprints too, for the reader (what a step touched).
+    this.footprints = opts.record === true || opts.trace === true ? [] : null;
     this.keepGoing = opts.keepGoing === true;
     this.tracing = opts.trace === true;
     this.stacks = this.tracing ? [] : null;
@@ -183,6 +184,8 @@ export class Run {
       if (res !== undefined) ev.result = res;
       const evs = this.events?.get(i);
       if (evs !== undefined) ev.events = evs.slice();
+      const fp = this.tracing ? this.footprints?.[i] : undefined;
+      if (fp !== undefined) ev.footprint = uniqueFootprints(fp).map((x) => `${accessOf(fp, x)} ${footprintLabel(x)}`);
       out[i] = ev;
     }
     return (this.traceCache = out);

@@ -28,14 +28,20 @@ export function uniqueFootprints(fps: readonly Footprint[]): Footprint[] {
   return out;
 }
 
-/** `label = value` for each footprint some describer knows; unknown keys are named
- * without a value. */
+/** The value of each footprint, as the first describer that knows its key says;
+ * `?` when none does. */
 export function describeState(describers: readonly Describer[], fps: readonly Footprint[]): string[] {
   return fps.map((fp) => {
     for (const d of describers) {
       const v = d(fp);
-      if (v !== null) return `${footprintLabel(fp)} = ${v}`;
+      if (v !== null) return v;
     }
-    return `${footprintLabel(fp)} (no describer)`;
+    return '?';
   });
+}
+
+/** `w` when some access of `fps` to the key and range of `x` writes, else `r`. */
+export function accessOf(fps: readonly Footprint[], x: Footprint): 'r' | 'w' {
+  const label = footprintLabel(x);
+  return fps.some((f) => f.access !== 'read' && footprintLabel(f) === label) ? 'w' : 'r';
 }

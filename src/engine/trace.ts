@@ -9,16 +9,25 @@ export function renderOps(events: readonly TraceEvent[]): string[] {
   return events.map((ev) => `#${ev.step} ${opLabel(ev)}${ev.result === undefined ? '' : ` = ${ev.result}`}`);
 }
 
-/** Renders a trace as aligned text: step, CPU, thread, operation, result. */
-export function renderTrace(events: readonly TraceEvent[]): string {
+/** Renders a trace as aligned text: step, CPU, thread, operation, result, and
+ * under each step the events the model told of it. A `fold` (a livelock's cycle)
+ * shows the cycle once, then how many times it ran again. */
+export function renderTrace(events: readonly TraceEvent[], fold?: Cycle): string {
   const w = Math.max(6, ...events.map((e) => e.thread.length));
   const sw = String(Math.max(0, events.length - 1)).length;
-  return events
-    .map((ev) => {
-      const res = ev.result === undefined ? '' : ` = ${ev.result}`;
-      return `${String(ev.step).padStart(sw)}  cpu${ev.cpu}  ${ev.thread.padEnd(w)}  ${opLabel(ev)}${res}`;
-    })
-    .join('\n');
+  const pad = ' '.repeat(sw + 2 + 5 + w + 2);
+  const out: string[] = [];
+  const folded = fold === undefined || fold.times < 2 ? null : { from: fold.from + fold.ops.length, to: fold.from + fold.times * fold.ops.length };
+  for (const ev of events) {
+    if (folded !== null && ev.step >= folded.from && ev.step < folded.to) {
+      if (ev.step === folded.from) out.push(`${' '.repeat(sw)}  ...   steps ${folded.from}-${folded.to - 1}: the ${fold!.ops.length} steps above, ${fold!.times - 1} times more`);
+      continue;
+    }
+    const res = ev.result === undefined ? '' : ` = ${ev.result}`;
+    out.push(`${String(ev.step).padStart(sw)}  cpu${ev.cpu}  ${ev.thread.padEnd(w)}  ${opLabel(ev)}${res}`);
+    for (const e of ev.events ?? []) out.push(`${pad}  · ${e}`);
+  }
+  return out.join('\n');
 }
 
 /** The cycle a livelocked trace ends in: its operations (`thread:op`), the step

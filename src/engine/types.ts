@@ -36,6 +36,8 @@ export interface TraceEvent {
   /** What the step's effect did, as the model tells it (traced runs only), e.g.
    * `attributes [0x40010, 0x40012) -> shared`. */
   events?: readonly string[];
+  /** What the step touched, e.g. `w lock:mmu_lock` (traced runs only). */
+  footprint?: readonly string[];
 }
 
 /** A switch to `thread` at `step`, whose next operation was `op`. */
