@@ -30,8 +30,9 @@ export function divergedLine(diverged: string): string {
 export function stateDifference(f: Finding): string[] {
   const st = f.state;
   if (st === undefined) return [];
-  const head = `state difference (what ${f.kind} read, before step ${f.step} and after it):`;
-  if (st.reads.length === 0) return [head, '  (the check read no state the model records)'];
+  const what = st.source === 'check' ? `what ${f.kind} read` : `what step ${f.step} touched (${f.kind} records no reads)`;
+  const head = `state difference (${what}, before step ${f.step} and after it):`;
+  if (st.reads.length === 0) return [head, '  (nothing a describer knows)'];
   const labels = st.reads.map(footprintLabel);
   const w = Math.max(...labels.map((l) => l.length));
   return [

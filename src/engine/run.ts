@@ -1,7 +1,7 @@
 import { ANY_READ, conflicts, footprintOf } from './dpor/footprint.ts';
 import { checkInvariant } from './guard.ts';
 import { captureStack, stackOf, thrownReport } from './stack.ts';
-import { accessOf, describeState, footprintLabel, uniqueFootprints, type Describer } from './state.ts';
+import { accessOf, describeState, footprintLabel, uniqueFootprints, UNKNOWN, type Describer } from './state.ts';
 import { SimThread, START } from './thread.ts';
 import { describeThrown } from './thrown.ts';
 import { livelockCycle, renderOps } from './trace.ts';
@@ -636,10 +636,17 @@ export class Run {
     }
   }
 
-  /** What a check read (each key once), and its value now. */
+  /** What a check read (each key once), and its value now; when it recorded no read
+   * (an untracked model), what the step touched that some describer knows. */
   private readState(reads: readonly Footprint[]): NonNullable<FindingInput['state']> {
-    const keys = uniqueFootprints(reads);
-    return { reads: keys, after: this.describe(keys) };
+    if (reads.length > 0) {
+      const keys = uniqueFootprints(reads);
+      return { source: 'check', reads: keys, after: this.describe(keys) };
+    }
+    const touched = uniqueFootprints(this.footprints?.[this.step - 1] ?? []).filter((x) => !x.key.startsWith('@') && !x.key.startsWith('cpu:'));
+    const values = this.describe(touched);
+    const known = touched.map((x, i) => ({ x, v: values[i]! })).filter((e) => e.v !== UNKNOWN);
+    return { source: 'step', reads: known.map((e) => e.x), after: known.map((e) => e.v) };
   }
 
   protected deadlock(): void {

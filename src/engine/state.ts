@@ -28,15 +28,18 @@ export function uniqueFootprints(fps: readonly Footprint[]): Footprint[] {
   return out;
 }
 
+/** What describeState() says of a key no describer knows. */
+export const UNKNOWN = '?';
+
 /** The value of each footprint, as the first describer that knows its key says;
- * `?` when none does. */
+ * UNKNOWN when none does. */
 export function describeState(describers: readonly Describer[], fps: readonly Footprint[]): string[] {
   return fps.map((fp) => {
     for (const d of describers) {
       const v = d(fp);
       if (v !== null) return v;
     }
-    return '?';
+    return UNKNOWN;
   });
 }
 

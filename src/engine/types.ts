@@ -84,6 +84,9 @@ export interface Finding {
 /** What a failed invariant read: the keys, and their values, one line each, after
  * the step that broke it and (filled in by a second replay) before it. */
 export interface FindingState {
+  /** `check`: the keys the check read; `step`: the check recorded no read (an
+   * untracked model), so the keys the step touched that a describer knows. */
+  readonly source: 'check' | 'step';
   readonly reads: readonly Footprint[];
   readonly after: readonly string[];
   before?: readonly string[];
