@@ -3,7 +3,7 @@ import { schemaProblem } from '../lib/scenario-schema.ts';
 import { writeOutput } from '../lib/discover.ts';
 import { htmlReport } from '../lib/html.ts';
 import { interleavingTable } from '../lib/interleaving.ts';
-import { divergedLine, fullTrace, stateDifference, whereLine } from '../lib/report-text.ts';
+import { divergedLine, fullTrace, headline, stateDifference, whereLine } from '../lib/report-text.ts';
 
 export interface ReplayOptions {
   readonly html?: string;
@@ -38,7 +38,7 @@ export async function replay(token: string, opts: ReplayOptions): Promise<number
   const diff = stateDifference(f);
   console.log(
     [
-      f.report ?? `${f.kind}: ${f.message}`,
+      headline(f),
       '',
       where,
       ...diverged,

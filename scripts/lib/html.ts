@@ -1,7 +1,7 @@
 import { opLabel, type Finding, type TraceEvent } from '../../src/engine/index.ts';
 import { brokeAt, cycleOf, violatingStep } from './interleaving.ts';
 import { heldAt, lockSpans, type Span } from './locks.ts';
-import { fullTrace, stateDifference } from './report-text.ts';
+import { fullTrace, headline, stateDifference } from './report-text.ts';
 
 export { lockSpans } from './locks.ts';
 export { violatingStep } from './interleaving.ts';
@@ -168,7 +168,7 @@ pre.report{border-left:4px solid #c62828;white-space:pre-wrap;word-break:break-w
 </style></head><body>
 <h1>${esc(title)}</h1>
 ${meta === '' ? '' : `<p class="meta">${esc(meta)}</p>`}
-<pre class="report">${esc(f.report ?? `${f.kind}: ${f.message}`)}</pre>
+<pre class="report">${esc(headline(f))}</pre>
 <p class="legend">Time runs down; one lane per thread; bars are holds: ${legend === '' ? '(no locks held)' : legend} &middot; hover a step for its locks, footprint and events</p>
 <div class="swim">
 <div class="head">step</div>${threads.map((t) => `<div class="head">${esc(t)} <small>cpu${cpu.get(t)}</small></div>`).join('')}

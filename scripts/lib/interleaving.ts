@@ -67,7 +67,7 @@ export function interleavingTable(f: Finding): string {
     const gap = ev.step - prev - 1;
     if (gap > 0) rows.push(inColumn(f.trace[prev + 1]!.thread, `  ... ${gap === 1 ? '1 step' : `${gap} steps`}`));
     const indent = '  '.repeat(lockDepth(spans, ev));
-    const mark = ev.step === hot && call === undefined ? `  <-- ${f.kind}` : '';
+    const mark = ev.step === hot && call === undefined && ev.result !== f.kind ? `  <-- ${f.kind}` : '';
     const cell = `${indent}${opLabel(ev)}${ev.result === undefined ? '' : ` = ${ev.result}`}${mark}`;
     rows.push([String(ev.step), ...threads.map((t) => (t === ev.thread ? cell : ''))]);
     for (const e of ev.events ?? []) rows.push(inColumn(ev.thread, `${indent}  · ${e}`));

@@ -3,6 +3,8 @@
 // the state a failed check read before and after the step that broke it, and the
 // full trace (a livelock's cycle once).
 import { footprintLabel, renderTrace, type Finding, type Schedule } from '../../src/engine/index.ts';
+
+export { headline } from '../../src/engine/index.ts';
 import { cycleOf } from './interleaving.ts';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -6,7 +6,7 @@ import { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts'
 import { shrinkFinding } from './shrink.ts';
 import type { Driver, RunScheduleOptions, Strategy, StrategyOptions } from './strategy.ts';
 import { createStrategy, DEFAULT_STRATEGY, type StrategyName } from './strategies/index.ts';
-import { thrownReport } from './stack.ts';
+import { thrownFrames } from './stack.ts';
 import type { Bounds } from './scenario.ts';
 import { describeThrown, safeJson } from './thrown.ts';
 import type { Finding, Schedule } from './types.ts';
@@ -215,8 +215,7 @@ export class Exploration implements Driver {
     } catch (e) {
       // Parameters the strategy drew can break the set-up: a finding, not a crash.
       const message = `setup threw for params ${safeJson(params)}: ${describeThrown(e)}`;
-      const { report, stack } = thrownReport(message, e);
-      run.report({ kind: 'setup-exception', message, report, details: { stack } }, true);
+      run.report({ kind: 'setup-exception', message, details: { stack: thrownFrames(e) } }, true);
     }
     this.watchdog.arm(run);
     await run.start();

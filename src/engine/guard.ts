@@ -3,7 +3,7 @@
 // the exploration.
 import type { Program } from './program.ts';
 import type { Invariant, Run } from './run.ts';
-import { thrownReport } from './stack.ts';
+import { thrownFrames } from './stack.ts';
 import { describeThrown, safeJson } from './thrown.ts';
 import type { FindingInput } from './types.ts';
 
@@ -13,9 +13,7 @@ export function checkInvariant(inv: Invariant): FindingInput | null {
   try {
     r = inv.check();
   } catch (e) {
-    const message = `invariant ${inv.name} threw: ${describeThrown(e)}`;
-    const { report, stack } = thrownReport(message, e);
-    return { kind: 'invariant-exception', message, report, details: { stack } };
+    return { kind: 'invariant-exception', message: `invariant ${inv.name} threw: ${describeThrown(e)}`, details: { stack: thrownFrames(e) } };
   }
   if (r === null || r === undefined) return null;
   if (typeof r === 'string') return { kind: `invariant:${inv.name}`, message: r };
@@ -47,8 +45,7 @@ export function stateHashOf(program: Program, run: Run): string | null {
 
 function fail(run: Run, message: string, thrown?: unknown): null {
   // The run is over, so report() would ignore it: the finding is made here.
-  const at = thrown === undefined ? null : thrownReport(message, thrown);
-  const where = at === null ? {} : { report: at.report, details: { stack: at.stack } };
+  const where = thrown === undefined ? {} : { details: { stack: thrownFrames(thrown) } };
   const f = { kind: 'invariant-exception', message, ...where, step: run.step - 1, trace: run.trace, schedule: run.schedule() };
   run.finding ??= f;
   run.findings.push(f);

@@ -9,7 +9,7 @@ export type { Driver, RunScheduleOptions, Strategy, StrategyOptions } from './st
 export { explore, Exploration, type ExploreOptions, type ExploreResult, type ExploreStats } from './explore.ts';
 export { createStrategy, DEFAULT_STRATEGY, strategyNames, type StrategyName } from './strategies/index.ts';
 export { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts';
-export { renderTrace, renderOps, opLabel } from './trace.ts';
+export { renderTrace, renderOps, opLabel, headline } from './trace.ts';
 export { canonical, hashText, stableHash } from './hash.ts';
 export { describeThrown, oneLine, safeJson, thrownAt } from './thrown.ts';
 export { defineScenario, loadScenario, scenarioFileHash, type Scenario, type ScenarioInput, type LoadedScenario, type Bounds } from './scenario.ts';
@@ -24,7 +24,7 @@ export { Cell, tracked } from './tracked.ts';
 export { describeVerdict, type Verdict } from './explore.ts';
 export { checksOf, setChecks, type Checks } from './checks.ts';
 export { defineRegression, type RegressionPin } from './regression.ts';
-export { captureStack, displayPath, frameLabel, isInternalFrame, parseStack, stackOf, thrownFrames, type StackFrame } from './stack.ts';
+export { captureStack, displayPath, isInternalFrame, parseStack, stackOf, thrownFrames, type StackFrame } from './stack.ts';
 export { describeState, footprintLabel, uniqueFootprints, type Describer } from './state.ts';
 export { followBlocks, scheduleDifference } from './schedule.ts';
 export { followTraced, retrace, type Followed } from './traced.ts';

@@ -1,6 +1,6 @@
 import { ANY_READ, conflicts, footprintOf } from './dpor/footprint.ts';
 import { checkInvariant } from './guard.ts';
-import { captureStack, stackOf, thrownReport } from './stack.ts';
+import { captureStack, stackOf, thrownFrames } from './stack.ts';
 import { accessOf, describeState, footprintLabel, uniqueFootprints, UNKNOWN, type Describer } from './state.ts';
 import { SimThread, START } from './thread.ts';
 import { describeThrown } from './thrown.ts';
@@ -458,12 +458,12 @@ export class Run {
    * the error, where it was thrown and what the thread had done. */
   private threw(t: SimThread, kind: string, what: string, e: unknown, fatal = false): void {
     const error = describeThrown(e); // whatever was thrown: describing it never throws
-    const { report, stack } = thrownReport(`${what}: ${error}`, e);
+    const stack = thrownFrames(e);
     const history = this.trace.filter((ev) => ev.thread === t.name);
     const prev = this.current;
     this.current = t; // charged to `t`, whichever thread ran last
     this.origin = 'run';
-    this.report({ kind, message: `${what}: ${error}`, report, details: { thread: t.name, error, stack, history: renderOps(history) } }, fatal);
+    this.report({ kind, message: `${what}: ${error}`, details: { thread: t.name, error, stack, history: renderOps(history) } }, fatal);
     this.origin = 'step';
     this.current = prev;
   }

@@ -81,22 +81,13 @@ export function displayPath(file: string, cwd = process.cwd()): string {
   return file.startsWith(base) ? file.slice(base.length) : file;
 }
 
-/** `fn (path:line:col)`, or `path:line:col` for an anonymous function. */
-export function frameLabel(f: StackFrame): string {
-  const at = `${displayPath(f.file)}:${f.line}:${f.col}`;
-  return f.fn === null ? at : `${f.fn} (${at})`;
-}
-
-/** Where a thrown value came from, outside the engine: one line per frame, the
- * innermost first; empty when it carries no stack. */
+/** Where a thrown value came from, outside the engine: `path:line:col` per frame,
+ * the innermost first; empty when it carries no stack. Function names are left out:
+ * a source map names an anonymous function after whatever identifier is near it. */
 export function thrownFrames(e: unknown): string[] {
   const text = stackOf(e);
   if (text === null) return [];
-  return parseStack(text).filter((f) => !isInternalFrame(f)).map(frameLabel);
-}
-
-/** A finding's report for a thrown value: the headline, then where it was thrown. */
-export function thrownReport(headline: string, e: unknown): { report: string; stack: string[] } {
-  const stack = thrownFrames(e);
-  return { report: [headline, ...stack.map((l) => `    at ${l}`)].join('\n'), stack };
+  return parseStack(text)
+    .filter((f) => !isInternalFrame(f))
+    .map((f) => `${displayPath(f.file)}:${f.line}:${f.col}`);
 }

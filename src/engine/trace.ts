@@ -1,4 +1,4 @@
-import type { TraceEvent } from './types.ts';
+import type { FindingInput, TraceEvent } from './types.ts';
 
 /** `op(obj)` or `op`. */
 export function opLabel(ev: Pick<TraceEvent, 'op' | 'obj'>): string {
@@ -56,4 +56,13 @@ export function livelockCycle(trace: readonly TraceEvent[]): Cycle {
   }
   const from = Math.max(0, n - 8);
   return { ops: trace.slice(from).map(key), from: trace[from]?.step ?? 0, times: 1 };
+}
+
+/** A finding as text when no layer worded it: `kind: message` (the kind once), and
+ * for an exception where it was thrown, one `at` line per frame. */
+export function headline(f: FindingInput): string {
+  if (f.report !== undefined) return f.report;
+  const head = f.message.startsWith(`${f.kind}: `) ? f.message : `${f.kind}: ${f.message}`;
+  const stack = f.details?.stack;
+  return Array.isArray(stack) ? [head, ...stack.map((l) => `    at ${String(l)}`)].join('\n') : head;
 }

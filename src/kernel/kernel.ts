@@ -114,7 +114,8 @@ export class Kernel {
   /** Spawns a thread of the given level with its task_struct in place. */
   spawn(name: string, fn: body, level: number, cpu: number | undefined, start?: Op): task_struct {
     const opts = start === undefined ? { cpu, level } : { cpu, level, start };
-    const t = this.run.spawn(name, async () => void (await fn()), opts);
+    // fn itself, not a wrapper: an exception's stack then ends in the scenario's code.
+    const t = this.run.spawn(name, fn, opts);
     return this.task(t);
   }
 

@@ -4,7 +4,7 @@
 // lockdep and might_sleep() splats with the call trace they print; a deadlock as the
 // hung-task and soft-lockup detectors would see it. Call traces come from the stack
 // of the step (a traced run) or of the report itself (see backtrace.ts).
-import { captureStack, stackOf, type FindingInput, type ReportContext, type Reporter, type SimThread, type StuckThread } from '../engine/index.ts';
+import { captureStack, headline, stackOf, type FindingInput, type ReportContext, type Reporter, type SimThread, type StuckThread } from '../engine/index.ts';
 import { call_trace, caller_frame, kernel_frames, type kframe } from './backtrace.ts';
 import type { Kernel } from './kernel.ts';
 import { held_locks, KERNEL_IDENT } from './lockdep/reports.ts';
@@ -86,7 +86,7 @@ function with_backtrace(k: Kernel, f: FindingInput, ctx: ReportContext): Finding
 /** A thread that threw: what every task held then. */
 function with_all_locks(k: Kernel, f: FindingInput): FindingInput {
   if (!k.tasks.some((t) => t.held_locks.length > 0)) return f;
-  return { ...f, report: [f.report ?? `${f.kind}: ${f.message}`, '', ...all_locks(k)].join('\n') };
+  return { ...f, report: [headline(f), '', ...all_locks(k)].join('\n') };
 }
 
 /** No task can run: each as the hung-task detector (a sleeping wait) or the

@@ -10,6 +10,7 @@ import {
   followBlocks,
   followSchedule,
   followTraced,
+  headline,
   loadScenario,
   scheduleDifference,
   shrinkFinding,
@@ -75,7 +76,7 @@ describe('exceptions have a location', () => {
     // The innermost frame is the line of this file that threw; no engine frame shows.
     expect(stack[0]).toMatch(/test\/engine\/traced\.test\.ts:\d+:\d+\)?$/);
     expect(stack.join('\n')).not.toMatch(/src\/engine\//);
-    expect(f.report).toMatch(/\n {4}at .*test\/engine\/traced\.test\.ts:\d+:\d+/);
+    expect(headline(f)).toMatch(new RegExp(`^${f.kind}: .*\\n {4}at test/engine/traced\\.test\\.ts:\\d+:\\d+`));
   });
 
   it("a wait condition that throws is its own thread's exception, not the running thread's", async () => {
