@@ -9,14 +9,16 @@ export class ScheduleDivergence extends Error {
 }
 
 /**
- * Follows a recorded schedule. Strict: any mismatch (a thread missing, a different
- * operation) throws ScheduleDivergence. Lenient (for shrinking and fast-check):
- * switches that cannot be taken are skipped, and when the current thread cannot go
- * on the lowest-numbered enabled thread runs.
+ * Follows a recorded schedule. Strict: any mismatch within its steps (a thread
+ * missing, a different operation) throws ScheduleDivergence; past its end (code that
+ * no longer stops there) it goes on leniently, and the caller compares lengths.
+ * Lenient (for shrinking and fast-check): switches that cannot be taken are skipped,
+ * and when the current thread cannot go on the lowest-numbered enabled thread runs.
  */
-export function followSchedule(s: Schedule, strict: boolean): Chooser {
+export function followSchedule(s: Schedule, strictly: boolean): Chooser {
   let k = 0;
   return (cp: ChoicePoint) => {
+    const strict = strictly && cp.step < s.steps;
     const sw = s.switches;
     while (k < sw.length && sw[k]!.step < cp.step) k++;
     const next = sw[k];
@@ -79,6 +81,13 @@ export function followBlocks(s: Schedule): Chooser {
     const cur = cp.current === null ? -1 : cp.enabled.indexOf(cp.current);
     return cur >= 0 ? cur : 0;
   };
+}
+
+/** Where a run's schedule `got` first differs from the recorded `want` within the
+ * steps `want` has, in words; null when `got` starts with `want` (it may go on). */
+export function prefixDifference(got: Schedule, want: Schedule): string | null {
+  if (got.steps < want.steps) return scheduleDifference(got, want);
+  return scheduleDifference({ switches: got.switches.filter((s) => s.step < want.steps), steps: want.steps }, want);
 }
 
 /** Where a run's schedule `got` first differs from the recorded `want`, in words. */

@@ -5,7 +5,7 @@
 import { Exploration } from './explore.ts';
 import type { Program } from './program.ts';
 import type { Chooser, Run } from './run.ts';
-import { followBlocks, followSchedule, sameSchedule, scheduleDifference, ScheduleDivergence } from './schedule.ts';
+import { followBlocks, followSchedule, prefixDifference, sameSchedule, scheduleDifference, ScheduleDivergence } from './schedule.ts';
 import type { Schedule } from './types.ts';
 
 export interface TracedOptions {
@@ -42,10 +42,13 @@ export function retrace(program: Program, opts: TracedOptions, schedule: Schedul
   return traced(program, opts, prelude, false, () => followSchedule(schedule, false));
 }
 
+/** The schedule followed exactly within its steps. A run that goes on past them
+ * (changed code that no longer stops where the finding stopped it) still followed
+ * it: what it does then is the news, not a divergence. */
 async function exactly(program: Program, opts: TracedOptions, schedule: Schedule, prelude: readonly Schedule[]): Promise<Run> {
   const run = await traced(program, opts, prelude, true, () => followSchedule(schedule, true));
-  const diff = scheduleDifference(run.schedule(), schedule);
-  if (diff !== null || !sameSchedule(run.schedule(), schedule)) throw new ScheduleDivergence(diff ?? 'the run differs from the schedule');
+  const diff = prefixDifference(run.schedule(), schedule);
+  if (diff !== null) throw new ScheduleDivergence(diff);
   return run;
 }
 
