@@ -15,7 +15,7 @@ import {
   PG_LEVEL_2M,
   tdx_premap_private,
 } from 'septcheck';
-import { check_in_leaf, check_level, first_problem, P1G, P2M, td_create, type family } from './_td.ts';
+import { check_in_leaf, check_level, first_problem, P1G, P2M, td_create, td_max_private_level, type family } from './_td.ts';
 
 export interface boundary_params {
   /** Level of the leaf mapped at GFN P1G (2M or 1G). */
@@ -36,11 +36,16 @@ function outside(p: boundary_params): number | null {
   return end < pages ? end : null;
 }
 
-const arbitrary: fc.Arbitrary<boundary_params> = fc
+/** The leaf levels the family maps. */
+const LEVELS = [PG_LEVEL_2M, PG_LEVEL_1G];
+
+/** Parameters with leaves up to `max_level` (what the variant maps), each accepted
+ * by `validate`. */
+const arbitrary = (max_level: number): fc.Arbitrary<boundary_params> => fc
   .record({
-    leaf_level: fc.constantFrom(PG_LEVEL_2M, PG_LEVEL_1G),
+    leaf_level: fc.constantFrom(...LEVELS.filter((l) => l <= max_level)),
     op: fc.constantFrom('set_attributes' as const, 'error_folio' as const),
-    // Ranges 4K- or 2M-aligned, a few units long, anywhere in the leaf.
+    // Ranges 4K- or 2M-aligned, a few units long, anywhere in the leaf (up to its end).
     unit: fc.constantFrom(1, P2M),
     at: fc.nat(),
     len: fc.integer({ min: 1, max: 3 }),
@@ -52,17 +57,19 @@ const arbitrary: fc.Arbitrary<boundary_params> = fc
     const leaf_level = op === 'error_folio' ? PG_LEVEL_2M : drawn;
     const units = KVM_PAGES_PER_HPAGE(leaf_level) / unit;
     const start = (at % units) * unit;
-    return { leaf_level, op, start, end: start + len * unit, vcpu };
+    return { leaf_level, op, start, end: Math.min(start + len * unit, KVM_PAGES_PER_HPAGE(leaf_level)), vcpu };
   });
 
 export const boundary: family<boundary_params> = {
+  tracked: true,
   story:
     'An accepted private 2M leaf at GFN 0x40000; kvm_gmem_set_attributes() makes [+0x10, +0x12) shared while vcpu0 writes a page of the leaf outside it.',
   params: { leaf_level: PG_LEVEL_2M, op: 'set_attributes', start: 0x10, end: 0x12, vcpu: true },
-  paramsArbitrary: arbitrary,
-  validate: (p) =>
+  paramsArbitrary: (v) => arbitrary(td_max_private_level(v)),
+  validate: (p, v) =>
     first_problem(
-      check_level('leaf_level', p.leaf_level, [PG_LEVEL_2M, PG_LEVEL_1G]),
+      // A leaf larger than the variant maps is a state it never creates (v3: 2M).
+      check_level('leaf_level', p.leaf_level, LEVELS.filter((l) => l <= td_max_private_level(v))),
       p.op === 'set_attributes' || p.op === 'error_folio' ? null : `params.op: '${String(p.op)}' is not 'set_attributes' or 'error_folio'`,
       check_in_leaf('start', p.start, P1G, p.leaf_level),
       p.op === 'error_folio' ? null : check_in_leaf('end', p.end, P1G, p.leaf_level, true),

@@ -3,8 +3,9 @@
 // under shared mmu_lock ("KVM: x86: Reject splitting huge pages under shared
 // mmu_lock in TDX"), so concurrent splitters meet on the normal root. The leaf must
 // end up split exactly once, whoever wins: the split_once invariant.
-import fc from 'fast-check';
 import {
+  change_queue,
+  fc,
   fmt_gfn,
   fmt_range,
   kvm_direct_root,
@@ -29,22 +30,24 @@ import { check_int, P1G, P2M, td_create, type family } from './_td.ts';
  * first table, with every SPTE below it). No lost split: once every thread is done,
  * [start, end) is mapped by 4K leaves only. */
 export function install_split_once_invariant(vm: kvm, start: gfn_t, end: gfn_t): void {
-  const linked_by = new Map<number, string>();
-  const bad: string[] = [];
+  // Who linked each table, by table name; tracked, as every splitter writes it.
+  const linked_by = vm.run.state<Record<string, string>>('linked_by', {});
+  const bad = new change_queue<string>(vm.run, 'split_once');
   vm.model.tp_spte_write.register((ev) => {
     const table = spte_to_child_sp(ev.new_spte);
     const me = vm.run.current?.name ?? '?';
-    if (table !== null) linked_by.set(table.id, me);
+    if (table !== null) linked_by[table.name] = me;
     const old = spte_to_child_sp(ev.old_spte);
     if (table === null || old === null || old === table) return;
     bad.push(
-      `${me} stored table ${table.name} over table ${old.name}, which ${linked_by.get(old.id) ?? '?'} had linked, at the ${level_name(ev.level)} ` +
+      `${me} stored table ${table.name} over table ${old.name}, which ${linked_by[old.name] ?? '?'} had linked, at the ${level_name(ev.level)} ` +
         `entry for GFN ${fmt_gfn(ev.gfn)}: the huge leaf was split twice and ${old.name} is lost`,
     );
   });
   vm.run.invariant('split_once', () => {
-    if (bad.length > 0) return bad.shift()!;
-    if (!vm.run.threads.every((t) => t.state === 'done')) return null;
+    const msg = bad.drain()[0];
+    if (msg !== undefined) return msg;
+    if (!vm.run.allDone()) return null;
     for (const l of tdp_mmu_leaves(kvm_direct_root(vm), start, end)) {
       if (l.level !== PG_LEVEL_4K) return `every splitter returned, yet a ${level_name(l.level)} leaf still maps GFN ${fmt_gfn(l.gfn)} in ${fmt_range(start, end)}`;
     }
@@ -67,10 +70,11 @@ async function kvm_mmu_slot_try_split_huge_pages(vm: kvm, start: gfn_t, end: gfn
 }
 
 export const splitters: family<splitters_params> = {
+  tracked: true,
   story: 'A shared 2M leaf at GFN 0x40000 in the normal root; split0 and split1 each split [0x40000, 0x40200) to 4K under read_lock(mmu_lock).',
   params: { splitters: 2 },
   // Three splitters cost dfs minutes under two preemptions: drawn up to two here.
-  paramsArbitrary: fc.record({ splitters: fc.integer({ min: 1, max: 2 }) }),
+  paramsArbitrary: () => fc.record({ splitters: fc.integer({ min: 1, max: 2 }) }),
   validate: (p) => check_int('splitters', p.splitters, 1, 8),
   setup(run, v, p) {
     const vm = td_create(run, v, { private: false });

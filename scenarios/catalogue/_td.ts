@@ -47,6 +47,12 @@ export interface td_layout {
   readonly private?: boolean;
 }
 
+/** The largest private leaf `v` maps (a scenario's fixtures keep to it). An
+ * unregistered variant is left for the scenario check to name. */
+export function td_max_private_level(v: td_variant): number {
+  return variants.find((x) => x.name === v.variant)?.max_private_level ?? PG_LEVEL_1G;
+}
+
 /** The extension points of `v`. */
 export function td_hooks(v: td_variant): Partial<kvm_tdx_hooks> {
   return variant_hooks(withKnobs(variant_by_name(v.variant), v.knobs ?? {}));
@@ -61,6 +67,11 @@ export function td_create(run: Run, v: td_variant, layout: td_layout = {}, hooks
 
 /** The VM each run created, for its terminal-state hash. */
 const vms = new WeakMap<Run, kvm>();
+
+/** The VM `run` created (for checks that look at the model from outside, e.g. tests). */
+export function td_of(run: Run): kvm | undefined {
+  return vms.get(run);
+}
 
 /** `variant knob=value ...`, the knobs the scenario sets on top of the variant. An
  * unregistered variant is left for the scenario check to name (`septcheck` reports
@@ -123,10 +134,15 @@ export interface catalogue_spec<P> extends td_variant {
 export interface family<P> {
   /** One sentence: the layout and the threads. */
   readonly story: string;
+  /** The threads and checks share only state whose accesses are recorded (the KVM
+   * model, kernel primitives, run.cell/run.state): dpor may reduce. */
+  readonly tracked?: boolean;
   readonly params: P;
-  readonly paramsArbitrary?: Arbitrary<P>;
-  /** Checks parameters against the layout; see Scenario.validate. */
-  validate?(params: P): string | null;
+  /** The parameters a member may draw: what its variant supports. */
+  paramsArbitrary?(v: td_variant): Arbitrary<P>;
+  /** Checks parameters against the layout and what the variant supports; see
+   * Scenario.validate. */
+  validate?(params: P, v: td_variant): string | null;
   setup(run: Run, v: td_variant, params: P): void;
 }
 
@@ -138,8 +154,9 @@ export function catalogue_scenario<P>(f: family<P>, s: catalogue_spec<P>): Scena
     expect: s.expect,
     bounds: s.bounds,
     params: s.params ?? f.params,
-    ...(f.paramsArbitrary === undefined ? {} : { paramsArbitrary: f.paramsArbitrary }),
-    ...(f.validate === undefined ? {} : { validate: f.validate }),
+    ...(f.tracked === true ? { tracked: true } : {}),
+    ...(f.paramsArbitrary === undefined ? {} : { paramsArbitrary: f.paramsArbitrary(s) }),
+    ...(f.validate === undefined ? {} : { validate: (p: P) => f.validate!(p, s) }),
     setup: (run, params) => f.setup(run, s, params),
     // Distinct terminal states: coverage figures, and dpor checked against dfs.
     stateHash: (run) => {

@@ -67,9 +67,63 @@ export async function benchFcScheduler(schedules: number): Promise<Throughput> {
   return figures(schedules, steps, seconds);
 }
 
+/**
+ * The floor: the same workload under the least a callback-driven scheduler can do.
+ * Each step awaits a promise; when a thread parks, a seeded xorshift picks the next
+ * one and resolves its promise. No traces, checks, footprints or findings: what
+ * septcheck costs on top of this is the engine's own overhead (issue 15).
+ */
+export async function benchBareHandoff(schedules: number): Promise<Throughput> {
+  let steps = 0;
+  let x = 1;
+  const next = (n: number) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+  const t0 = performance.now();
+  for (let r = 0; r < schedules; r++) {
+    const waiting: Array<() => void> = [];
+    let live = THREADS;
+    let done!: () => void;
+    const over = new Promise<void>((res) => (done = res));
+    const pick = () => {
+      if (waiting.length === 0) return;
+      const i = next(waiting.length);
+      const go = waiting[i]!;
+      waiting[i] = waiting[waiting.length - 1]!;
+      waiting.pop();
+      go();
+    };
+    const point = () => new Promise<void>((res) => waiting.push(res));
+    const shared = { counter: 0 };
+    for (let t = 0; t < THREADS; t++) {
+      void (async () => {
+        for (let s = 0; s < STEPS; s++) {
+          const p = point();
+          if (waiting.length === live) pick();
+          await p;
+          shared.counter++;
+          steps++;
+        }
+        live--;
+        if (live === 0) done();
+        else if (waiting.length === live) pick();
+      })();
+    }
+    await over;
+  }
+  return figures(schedules, steps, (performance.now() - t0) / 1000);
+}
+
 export interface EngineFigures {
   readonly septcheck: Throughput;
   readonly fcScheduler: Throughput;
+  /** The floor: a bare callback-driven hand-off of the same workload. */
+  readonly bare?: Throughput;
+  /** septcheck's schedules/s over the floor's. */
+  readonly ofFloor?: number;
   /** The same workload as stress runs (event-loop turns, no scheduler): for scale. */
   readonly stress: Throughput;
   readonly ratio: number;
@@ -82,12 +136,15 @@ const faster = (a: Throughput | undefined, b: Throughput) => (a === undefined ||
 export async function benchEngine(rounds = 3): Promise<EngineFigures> {
   await benchSeptcheck(2_000);
   await benchFcScheduler(2_000);
+  await benchBareHandoff(2_000);
   let ours: Throughput | undefined;
   let theirs: Throughput | undefined;
+  let bare: Throughput | undefined;
   for (let i = 0; i < rounds; i++) {
     ours = faster(ours, await benchSeptcheck(100_000));
     theirs = faster(theirs, await benchFcScheduler(20_000));
+    bare = faster(bare, await benchBareHandoff(100_000));
   }
   const stress = await benchSeptcheck(2_000, 'stress');
-  return { septcheck: ours!, fcScheduler: theirs!, stress, ratio: ours!.schedulesPerSec / theirs!.schedulesPerSec };
+  return { septcheck: ours!, fcScheduler: theirs!, bare, ofFloor: ours!.schedulesPerSec / bare!.schedulesPerSec, stress, ratio: ours!.schedulesPerSec / theirs!.schedulesPerSec };
 }

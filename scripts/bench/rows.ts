@@ -18,6 +18,10 @@ export function rows(r: Results): string[][] {
   out.push(['engine', load, 'septcheck (random)', `${si(e.septcheck.schedulesPerSec)} schedules/s, ${si(e.septcheck.stepsPerSec)} steps/s`, '']);
   out.push(['engine', load, 'fc.scheduler (waitAll)', `${si(e.fcScheduler.schedulesPerSec)} schedules/s, ${si(e.fcScheduler.stepsPerSec)} steps/s`, '']);
   out.push(['engine', load, 'ratio', `${e.ratio.toFixed(2)}x`, `>= 5x: ${e.ratio >= 5 ? 'met' : 'MISSED'}`]);
+  if (e.bare !== undefined && e.ofFloor !== undefined) {
+    out.push(['engine', load, 'bare hand-off (the floor)', `${si(e.bare.schedulesPerSec)} schedules/s, ${si(e.bare.stepsPerSec)} steps/s`, '']);
+    out.push(['engine', load, 'septcheck / floor', `${(e.ofFloor * 100).toFixed(0)}%`, `>= 90%: ${e.ofFloor >= 0.9 ? 'met' : 'MISSED'}`]);
+  }
   out.push(['engine', load, 'stress (no scheduler)', `${si(e.stress.schedulesPerSec)} runs/s, ${si(e.stress.stepsPerSec)} steps/s`, '']);
 
   for (const b of r.finding) {

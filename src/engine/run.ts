@@ -68,6 +68,12 @@ export function cpuKey(cpu: number): string {
   return `cpu:${cpu}`;
 }
 
+/** The footprint key of a thread's exit: written when it finishes, read by whatever
+ * asks whether it has (isDone(), allDone(), a wait on it). */
+export function exitKey(thread: string): string {
+  return `@exit:${thread}`;
+}
+
 const NEVER: Promise<void> = new Promise(() => {});
 const RESOLVED: Promise<void> = Promise.resolve();
 const NO_METRICS: ReadonlyMap<string, number> = new Map();
@@ -146,6 +152,8 @@ export class Run {
   /** Where `touch()` records now: the running step's footprint, an invariant's
    * reads, or nowhere. */
   private sink: Footprint[] | null = null;
+  /** Each CPU's read of its key, made once (every recorded step adds one). */
+  private readonly cpuReads: Footprint[] = [];
   /** The thread just resumed, until its continuation runs (see decide()). */
   private handoff: SimThread | null = null;
   /** The thread that made the last scheduling point. */
@@ -318,7 +326,7 @@ export class Run {
 
   /** Whether thread `name` has finished; a read of its exit, for dependency. */
   isDone(name: string): boolean {
-    this.touch({ key: `@exit:${name}`, access: 'read' });
+    this.touch({ key: exitKey(name), access: 'read' });
     return this.threads.some((t) => t.name === name && t.state === 'done');
   }
 
@@ -326,7 +334,7 @@ export class Run {
   allDone(): boolean {
     let all = true;
     for (const t of this.threads) {
-      this.touch({ key: `@exit:${t.name}`, access: 'read' });
+      this.touch({ key: exitKey(t.name), access: 'read' });
       if (t.state !== 'done') all = false;
     }
     return all;
@@ -434,7 +442,7 @@ export class Run {
 
   private exit(t: SimThread): void {
     if (this.finished) return;
-    this.touch({ key: `@exit:${t.name}`, access: 'write' });
+    this.touch({ key: exitKey(t.name), access: 'write' });
     t.state = 'done';
     t.resume = null;
     if (t.level > 0 && t.started) {
@@ -448,7 +456,7 @@ export class Run {
 
   private crash(t: SimThread, e: unknown): void {
     if (this.finished) return;
-    this.touch({ key: `@exit:${t.name}`, access: 'write' });
+    this.touch({ key: exitKey(t.name), access: 'write' });
     this.threw(t, 'thread-exception', `thread ${t.name} threw`, e);
     t.state = 'done';
     this.decide();
@@ -543,7 +551,7 @@ export class Run {
       // Whether a thread may run depends on its CPU (handlers, masking): every step
       // reads the CPU's key, and whatever changes that writes it (see cpuKey()).
       const fp = footprintOf(op).slice();
-      fp.push({ key: cpuKey(t.cpu), access: 'read' });
+      fp.push((this.cpuReads[t.cpu] ??= { key: cpuKey(t.cpu), access: 'read' }));
       this.footprints.push(fp);
       this.sink = fp;
     }
@@ -636,17 +644,19 @@ export class Run {
     }
   }
 
-  /** What a check read (each key once), and its value now; when it recorded no read
-   * (an untracked model), what the step touched that some describer knows. */
+  /** What a check read (each key once) that some describer knows, and its value
+   * now; when it read nothing known (its own queue of changes, an untracked model),
+   * what the step touched that some describer knows. */
   private readState(reads: readonly Footprint[]): NonNullable<FindingInput['state']> {
-    if (reads.length > 0) {
-      const keys = uniqueFootprints(reads);
-      return { source: 'check', reads: keys, after: this.describe(keys) };
-    }
-    const touched = uniqueFootprints(this.footprints?.[this.step - 1] ?? []).filter((x) => !x.key.startsWith('@') && !x.key.startsWith('cpu:'));
-    const values = this.describe(touched);
-    const known = touched.map((x, i) => ({ x, v: values[i]! })).filter((e) => e.v !== UNKNOWN);
-    return { source: 'step', reads: known.map((e) => e.x), after: known.map((e) => e.v) };
+    const known = (fps: readonly Footprint[]) => {
+      const keys = uniqueFootprints(fps).filter((x) => !x.key.startsWith('@') && !x.key.startsWith('cpu:'));
+      const values = this.describe(keys);
+      const kept = keys.map((x, i) => ({ x, v: values[i]! })).filter((e) => e.v !== UNKNOWN);
+      return { reads: kept.map((e) => e.x), after: kept.map((e) => e.v) };
+    };
+    const checked = known(reads);
+    if (checked.reads.length > 0) return { source: 'check', ...checked };
+    return { source: 'step', ...known(this.footprints?.[this.step - 1] ?? []) };
   }
 
   protected deadlock(): void {

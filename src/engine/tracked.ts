@@ -5,34 +5,38 @@
 // `tracked: true`.
 import type { Run } from './run.ts';
 import { safeJson } from './thrown.ts';
+import type { Footprint } from './types.ts';
 
 /** One shared variable. */
 export class Cell<T> {
-  private readonly key: string;
+  /** Its two accesses, made once: a recorded step keeps a reference. */
+  private readonly read: Footprint;
+  private readonly write: Footprint;
 
   constructor(
     private readonly run: Run,
     readonly name: string,
     private value: T,
   ) {
-    this.key = `cell:${name}`;
+    this.read = { key: `cell:${name}`, access: 'read' };
+    this.write = { key: `cell:${name}`, access: 'write' };
     // A traced run's report shows the values a failed check read.
-    if (run.tracing) run.describeWith((fp) => (fp.key === this.key ? safeJson(this.value) : null));
+    if (run.tracing) run.describeWith((fp) => (fp.key === this.read.key ? safeJson(this.value) : null));
   }
 
   get(): T {
-    this.run.touch({ key: this.key, access: 'read' });
+    this.run.touch(this.read);
     return this.value;
   }
 
   set(v: T): void {
-    this.run.touch({ key: this.key, access: 'write' });
+    this.run.touch(this.write);
     this.value = v;
   }
 
   /** A read-modify-write in one step. */
   update(fn: (v: T) => T): T {
-    this.run.touch({ key: this.key, access: 'write' });
+    this.run.touch(this.write);
     return (this.value = fn(this.value));
   }
 

@@ -56,9 +56,12 @@ export abstract class lock_base implements lockdep_map {
   private readonly fp_read: Footprint[];
   private readonly fp_write: Footprint[];
   /** The waiter count changes in the step before an acquire's point, which does not
-   * name the lock: it is recorded under a key of its own. */
-  private readonly waiters_read: Footprint;
-  private readonly waiters_write: Footprint;
+   * name the lock: it is recorded under a key of its own. Adding and removing a
+   * waiter commute with each other (the count ends the same), so they record a *read*
+   * of the key; looking at the count (contended()) records a *write*, which orders
+   * it with every change. Nothing else reads `waiters`. */
+  private readonly waiters_change: Footprint;
+  private readonly waiters_look: Footprint;
   /** The scheduling points of each operation, made once (per CPU for _bh/_irq). */
   private readonly points = new Map<lock_op, lock_point | lock_point[]>();
   private readonly wait_shared = () => this.blockers(true);
@@ -71,19 +74,19 @@ export abstract class lock_base implements lockdep_map {
     const key = k.unique(`lock:${name}`);
     this.fp_read = [{ key, access: 'read' }];
     this.fp_write = [{ key, access: 'write' }];
-    this.waiters_read = { key: `${key}:waiters`, access: 'read' };
-    this.waiters_write = { key: `${key}:waiters`, access: 'write' };
+    this.waiters_change = { key: `${key}:waiters`, access: 'read' };
+    this.waiters_look = { key: `${key}:waiters`, access: 'write' };
   }
 
   /** Whether a task waits to take it (records the read). */
   contended(): boolean {
-    this.k.run.touch(this.waiters_read);
+    this.k.run.touch(this.waiters_look);
     return this.waiters > 0;
   }
 
   /** A task starts (+1) or stops (-1) waiting at an acquire. */
   add_waiter(n: 1 | -1): void {
-    this.k.run.touch(this.waiters_write);
+    this.k.run.touch(this.waiters_change);
     this.waiters += n;
   }
 

@@ -26,5 +26,5 @@ export function kvm_range_has_memory_attributes(kvm: kvm, start: gfn_t, end: gfn
 export function kvm_vm_set_mem_attributes(kvm: kvm, start: gfn_t, end: gfn_t, attributes: number): void {
   kvm.mem_attr_array.set(start, end, attributes === 0 ? undefined : attributes);
   if (kvm.run.tracing) kvm.run.event(`attributes ${fmt_range(start, end)} -> ${(attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0 ? 'private' : 'shared'}`);
-  kvm.model.gen++;
+  kvm.model.bump();
 }

@@ -1,11 +1,11 @@
 // Harness instrumentation, not a kernel structure: the model's state under a footprint
 // key, in words, for a report's state difference (what a failed check read, or what
 // the step that broke it touched, before that step and after). Only traced runs
-// (replays) register it. Keys as the model's points declare them (`sept`,
-// `spte:mirror`, ...) and as a tracked model records them (`sept:<level>`,
-// `spte:<m|d><level>`, `attr`, ...; see footprint.ts).
+// (replays) register it. Keys as the model records them (`sept:<level>`,
+// `spte:<m|d><level>`, `attr`, ...; see footprint.ts), and as some points declare
+// them (`sept`, `spte:mirror`, ...).
 import type { Describer, Footprint } from '../engine/index.ts';
-import { kvm_direct_root, kvm_mirror_root, type kvm } from './kvm.ts';
+import { INVALID_GPA, kvm_direct_root, kvm_mirror_root, type kvm } from './kvm.ts';
 import type { interval_map } from './interval_map.ts';
 import { fmt_gfn, fmt_range, KVM_PAGES_PER_HPAGE, level_name } from './levels.ts';
 import { tdp_mmu_leaves } from './tdp_mmu_lookup.ts';
@@ -82,8 +82,28 @@ export function kvm_describer(kvm: kvm): Describer {
     if (k === 'td:content') return runs(kvm.tdx.td.content, lo, hi, (v) => (v === undefined ? '-' : `v${v}`));
     if (k === 'td-epoch' || k === 'td:epoch') return `epoch ${kvm.tdx.td.epoch}`;
     if (k === 'vcpus') return kvm.vcpus.map((v) => `${v.name} ${v.in_guest ? 'in the guest' : 'out of the guest'}`).join(', ');
+    if (/^td:vp\d+$/.test(k)) {
+      const v = kvm.vcpus.find((x) => x.vcpu_id === Number(k.slice(5)));
+      return v === undefined ? null : `${v.name} ${v.in_guest ? 'in the guest' : 'out of the guest'}, entered at epoch ${v.vp.epoch}`;
+    }
+    if (k.startsWith('pamt_cache:')) {
+      const name = k.slice('pamt_cache:'.length);
+      const c = [kvm.tdx.pamt_cache, ...kvm.vcpus.map((v) => v.pamt_cache)].find((x) => x.name === name);
+      return c === undefined ? null : `${c.cnt} page${c.cnt === 1 ? '' : 's'}`;
+    }
+    if (k === 'vm_bugged') return String(kvm.vm_bugged);
+    const tlb = /^tlb:(.+):([ps])$/.exec(k);
+    if (tlb !== null) {
+      const v = kvm.vcpus.find((x) => x.name === tlb[1]);
+      if (v === undefined) return null;
+      const out: leaf[] = [];
+      for (const e of v.tlb.values()) if (e.is_private === (tlb[2] === 'p') && e.gfn < hi && e.gfn + KVM_PAGES_PER_HPAGE(e.level) > lo) out.push({ gfn: e.gfn, level: e.level, pfn: e.pfn, state: '' });
+      out.sort((a, b) => a.gfn - b.gfn);
+      return out.length === 0 ? 'no cached translation' : `cached ${leaves(out)}`;
+    }
     if (k === 'mmu_invalidate') {
-      return `in_progress ${kvm.mmu_invalidate_in_progress}, seq ${kvm.mmu_invalidate_seq}, range ${fmt_range(kvm.mmu_invalidate_range_start, kvm.mmu_invalidate_range_end)}`;
+      const range = kvm.mmu_invalidate_range_start === INVALID_GPA ? 'none' : fmt_range(kvm.mmu_invalidate_range_start, kvm.mmu_invalidate_range_end);
+      return `in_progress ${kvm.mmu_invalidate_in_progress}, seq ${kvm.mmu_invalidate_seq}, range ${range}`;
     }
     return null;
   };

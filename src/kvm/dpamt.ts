@@ -7,6 +7,7 @@
 // lock-free fast path on an atomic_t), so "installed iff refcount > 0" holds at every
 // step boundary and the DPAMT invariant can check it exactly.
 import { Run } from '../engine/index.ts';
+import { model_key, record_fields, touch_range } from './footprint.ts';
 import { GFP_KERNEL, in_atomic, kmalloc, Kernel, might_sleep, spin_lock_bh, spin_lock_init, spin_unlock_bh, spinlock_t } from './kernel.ts';
 import { EIO, ENOMEM } from './errno.ts';
 import type { kvm_pfn_t } from './levels.ts';
@@ -22,26 +23,32 @@ export interface tdx_host_opts {
   readonly dpamt_entry_pages?: number;
 }
 
-/** The host: its TDX module's PAMT, pamt_lock, the refcounts, and host page frames. */
+const REFCOUNT = 'pamt:refcount';
+/** The allocator hands out frames in order: two allocations do not commute. */
+const ALLOC = new model_key('host:alloc');
+
+/** The host: its TDX module's PAMT, pamt_lock, the refcounts, and host page frames.
+ * Refcounts are recorded by region, allocations as writes of the allocator. */
 export class tdx_host {
   readonly pamt: tdx_pamt;
   // static DEFINE_SPINLOCK(pamt_lock) in arch/x86/virt/vmx/tdx/tdx.c
   readonly pamt_lock: spinlock_t;
   /** Per 2 MiB region: 4K pages using its PAMT (pamt_refcounts[]). Sparse. */
-  readonly pamt_refcount = new Map<number, number>();
+  private readonly pamt_refcount = new Map<number, number>();
   private next_pfn = 0x100000;
 
   constructor(
     readonly run: Run,
     opts: tdx_host_opts,
   ) {
-    this.pamt = new tdx_pamt(opts.dynamic_pamt ?? true, opts.dpamt_entry_pages ?? 2);
+    this.pamt = new tdx_pamt(run, opts.dynamic_pamt ?? true, opts.dpamt_entry_pages ?? 2);
     this.pamt_lock = new spinlock_t(Kernel.of(run), 'pamt_lock');
     spin_lock_init(this.pamt_lock);
   }
 
   /** alloc_pages(order): host frames, naturally aligned. Deterministic. */
   alloc_pages(order: number): kvm_pfn_t {
+    this.run.touch(ALLOC.write);
     const n = 2 ** order;
     const pfn = Math.ceil(this.next_pfn / n) * n;
     this.next_pfn = pfn + n;
@@ -49,15 +56,27 @@ export class tdx_host {
   }
 
   refcount(pfn: kvm_pfn_t): number {
-    return this.pamt_refcount.get(pamt_region(pfn)) ?? 0;
+    return this.region_refcount(pamt_region(pfn));
+  }
+
+  /** The refcount of a 2 MiB region. */
+  region_refcount(region: number): number {
+    touch_range(this.run, REFCOUNT, 'read', region, region + 1);
+    return this.pamt_refcount.get(region) ?? 0;
   }
 
   /** Sets the refcount of `pfn`'s region; `gfn` is the guest page it is for. */
   set_refcount(pfn: kvm_pfn_t, n: number, gfn: number): void {
     const r = pamt_region(pfn);
+    touch_range(this.run, REFCOUNT, 'write', r, r + 1);
     if (n === 0) this.pamt_refcount.delete(r);
     else this.pamt_refcount.set(r, n);
     this.pamt.tp_changed.trace({ region: r, gfn });
+  }
+
+  /** Every nonzero refcount by region, sorted (for state hashes and tests; not recorded). */
+  refcounts(): Array<[number, number]> {
+    return [...this.pamt_refcount].sort((a, b) => a[0] - b[0]);
   }
 }
 
@@ -79,7 +98,14 @@ export function tdx_dpamt_entry_pages(host: tdx_host): number {
 export class tdx_pamt_cache {
   /** Pages on the list. */
   cnt = 0;
-  constructor(readonly name: string) {}
+
+  constructor(
+    readonly name: string,
+    /** The run that records its accesses; null for a cache only its thread sees. */
+    run: Run | null,
+  ) {
+    record_fields<tdx_pamt_cache>(this, run, new model_key(`pamt_cache:${name}`), ['cnt']);
+  }
 }
 
 // tdx_init_pamt_cache()

@@ -9,8 +9,8 @@ import { IS_ALIGNED } from './levels.ts';
 // truncate_inode_pages_range() in mm/truncate.c: folios wholly inside go; a huge
 // folio only partly inside stays (its pages in the hole are zeroed).
 function truncate_inode_pages_range(gmem: kvm_gmem, start: number, end: number): void {
-  for (const f of [...gmem.folios.values()]) {
-    if (f.index >= start && f.index + 2 ** f.order <= end) gmem.remove_folio(f);
+  for (const f of gmem.folios_in(start, end)) {
+    if (f.index + 2 ** f.order <= end) gmem.remove_folio(f);
   }
 }
 

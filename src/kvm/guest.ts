@@ -8,16 +8,17 @@ import { kvm_direct_root, type kvm } from './kvm.ts';
 import { fmt_gfn, gfn_round_for_level, KVM_PAGES_PER_HPAGE, PG_LEVEL_4K, type gfn_t } from './levels.ts';
 import { tdp_mmu_walk_gfn } from './tdp_mmu_lookup.ts';
 import { tdx_handle_ept_violation, tdx_handle_mismatched_accept } from './tdx_exit.ts';
+import { range_write } from './footprint.ts';
 import { tdg_mem_page_accept, type tdx_status } from './tdx_module.ts';
 import { kvm_vcpu_retry, tdx_vcpu_exit, tlb_fill, tlb_lookup, vcpu_enter_guest, type kvm_vcpu } from './vcpu.ts';
-import { kvm_footprint } from './footprint.ts';
 
 /** The guest kernel's record of the private memory it accepted. */
 export class tdx_guest {
   /** GFN -> content version the guest expects; present means accepted. Runs, not pages. */
-  readonly accepted = new interval_map<number>();
+  readonly accepted: interval_map<string>;
 
   constructor(readonly kvm: kvm) {
+    this.accepted = new interval_map<string>({ run: kvm.run, key: 'guest:accepted' });
     // When the host discards private memory on behalf of an operation that may do
     // so (conversion, punch hole, memory failure), the guest asked for it or was
     // told; it forgets those pages. Memory removed outside such an operation stays
@@ -52,7 +53,7 @@ export async function try_accept_one(vcpu: kvm_vcpu, gfn: gfn_t, level: number):
   const pages = KVM_PAGES_PER_HPAGE(level);
   for (;;) {
     await guest_mode(vcpu);
-    const since = kvm.model.gen;
+    const since = kvm.model.since();
     const r = await tdg_mem_page_accept(td, start, level);
     if (r.status === 'TDX_SUCCESS') {
       const e = td.lookup(start)!;
@@ -80,12 +81,13 @@ export async function guest_access(vcpu: kvm_vcpu, gfn: gfn_t, is_private: boole
   const td = kvm.tdx.td;
   for (;;) {
     await guest_mode(vcpu);
+    // What the hardware walk may touch: this vCPU's TLB for the GFN (the rest is recorded).
     await kvm.run.point({
       kind: write ? 'guest_write' : 'guest_read',
       obj: `${is_private ? 'private' : 'shared'} ${fmt_gfn(gfn)}`,
-      footprint: kvm_footprint({ key: `tlb:${vcpu.name}`, access: 'write' }, { key: is_private ? 'sept' : 'spte:direct', access: 'read', range: [gfn, gfn + 1] }),
+      footprint: [range_write((is_private ? vcpu.tlb_key.private : vcpu.tlb_key.shared).key, gfn, gfn + 1)],
     });
-    const since = kvm.model.gen;
+    const since = kvm.model.since();
     let hit = tlb_lookup(vcpu, gfn, is_private) !== null;
     if (!hit && is_private) {
       const e = td.lookup(gfn);
@@ -120,7 +122,7 @@ function guest_write_content(kvm: kvm, gfn: gfn_t): void {
   const e = td.lookup(gfn);
   if (e === null) return;
   const pfn = e.pfn + (gfn - e.gfn);
-  const v = ++td.content_seq;
+  const v = td.new_content_version();
   td.content.set(pfn, pfn + 1, v);
   kvm.guest.accepted.set(gfn, gfn + 1, v);
   td.changed(gfn, 1, 'write');

@@ -6,6 +6,7 @@ import type { kvm_gfn_range } from './gfn_range.ts';
 import { kvm_mmu_invalidate_begin, kvm_mmu_invalidate_end, kvm_mmu_invalidate_range_add, kvm_mmu_unmap_gfn_range } from './invalidate.ts';
 import { down_read, down_write, GFP_KERNEL, init_rwsem, kmalloc, rw_semaphore, up_read, up_write, write_lock, write_unlock } from './kernel.ts';
 import type { kvm, kvm_memory_slot } from './kvm.ts';
+import { touch_range } from './footprint.ts';
 import { ALIGN_DOWN, type gfn_t, type kvm_pfn_t } from './levels.ts';
 import { kvm_flush_remote_tlbs } from './tlb_flush.ts';
 
@@ -24,10 +25,13 @@ export interface address_space {
   readonly invalidate_lock: rw_semaphore;
 }
 
-// struct gmem_file / the guest_memfd inode.
+const FOLIOS = 'gmem:folios';
+
+// struct gmem_file / the guest_memfd inode. Folios are recorded by file index, a
+// huge block at a time (a lookup looks at the block's huge folio and its small ones).
 export class kvm_gmem {
-  /** Folios by first index. Sparse. */
-  readonly folios = new Map<number, folio>();
+  /** Folios by first index. Sparse. Through the methods below, which record. */
+  private readonly folios = new Map<number, folio>();
   /** Order-0 folios per huge block, so a block that was split never gets a huge folio. */
   private readonly small = new Map<number, number>();
   readonly mapping: address_space;
@@ -48,8 +52,15 @@ export class kvm_gmem {
     return 2 ** this.huge_order;
   }
 
+  /** Records an access of the huge block holding `index`. */
+  private touch(index: number, access: 'read' | 'write'): void {
+    const base = ALIGN_DOWN(index, this.huge_pages);
+    touch_range(this.kvm.run, FOLIOS, access, base, base + this.huge_pages);
+  }
+
   /** filemap_get_folio(): the folio holding `index`, if any. */
   filemap_get_folio(index: number): folio | null {
+    this.touch(index, 'read');
     if (this.backing !== 'none') {
       const f = this.folios.get(ALIGN_DOWN(index, this.huge_pages));
       if (f !== undefined && f.order === this.huge_order) return f;
@@ -59,6 +70,7 @@ export class kvm_gmem {
 
   /** The order a new folio at `index` gets. */
   order_for(index: number): number {
+    this.touch(index, 'read');
     if (this.backing === 'none') return 0;
     const base = ALIGN_DOWN(index, this.huge_pages);
     if (base + this.huge_pages > this.size || (this.small.get(base) ?? 0) > 0) return 0;
@@ -66,15 +78,17 @@ export class kvm_gmem {
   }
 
   add_folio(f: folio): void {
+    this.touch(f.index, 'write');
     this.folios.set(f.index, f);
     if (f.order === 0 && this.backing !== 'none') {
       const base = ALIGN_DOWN(f.index, this.huge_pages);
       this.small.set(base, (this.small.get(base) ?? 0) + 1);
     }
-    this.kvm.model.gen++;
+    this.kvm.model.bump();
   }
 
   remove_folio(f: folio): void {
+    this.touch(f.index, 'write');
     this.folios.delete(f.index);
     if (f.order === 0 && this.backing !== 'none') {
       const base = ALIGN_DOWN(f.index, this.huge_pages);
@@ -82,7 +96,13 @@ export class kvm_gmem {
       if (n === 0) this.small.delete(base);
       else this.small.set(base, n);
     }
-    this.kvm.model.gen++;
+    this.kvm.model.bump();
+  }
+
+  /** The folios that start in [start, end), in index order (a read of that range). */
+  folios_in(start: number, end: number): folio[] {
+    touch_range(this.kvm.run, FOLIOS, 'read', start, end);
+    return [...this.folios.values()].filter((f) => f.index >= start && f.index < end).sort((a, b) => a.index - b.index);
   }
 }
 

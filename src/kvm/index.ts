@@ -39,4 +39,5 @@ export { kvm_gmem_punch_hole } from './gmem_punch_hole.ts';
 export { kvm_gmem_set_attributes } from './gmem_convert.ts';
 export { kvm_gmem_error_folio } from './gmem_error.ts';
 // Invariants
+export { change_queue } from './invariants/queue.ts';
 export { kvm_install_invariants, kvm_invariant_names, type kvm_invariant_name, type kvm_invariant_opts, private_memory_lost, mirror_sept_disagreement, stale_tlb_entry } from './invariants/index.ts';

@@ -1,7 +1,10 @@
 // A sparse map from half-open GFN (or PFN) ranges to values, in the spirit of the
 // xarray ranges KVM keeps memory attributes in (virt/kvm/kvm_main.c,
 // kvm->mem_attr_array). Memory is proportional to the number of distinct runs,
-// never to the size of the address space.
+// never to the size of the address space. A map shared between threads is built with
+// the run and a footprint key: its accesses are then recorded by range.
+import type { Run as EngineRun } from '../engine/index.ts';
+import { touch_range } from './footprint.ts';
 
 interface Run<V> {
   lo: number;
@@ -20,7 +23,16 @@ export class interval_map<V> {
   /** Disjoint runs sorted by `lo`; adjacent runs with equal values are merged. */
   private runs: Run<V>[] = [];
 
+  constructor(private readonly tracked?: { readonly run: EngineRun; readonly key: string }) {}
+
+  /** Records an access of [lo, hi) (or of everything). */
+  private touch(access: 'read' | 'write', lo = -Infinity, hi = Infinity): void {
+    if (this.tracked !== undefined) touch_range(this.tracked.run, this.tracked.key, access, lo, hi);
+  }
+
+  /** Number of runs: a read of the whole map. */
   get size(): number {
+    this.touch('read');
     return this.runs.length;
   }
 
@@ -37,6 +49,7 @@ export class interval_map<V> {
   }
 
   get(x: number): V | undefined {
+    this.touch('read', x, x + 1);
     const r = this.runs[this.first_above(x)];
     return r !== undefined && r.lo <= x ? r.value : undefined;
   }
@@ -44,6 +57,8 @@ export class interval_map<V> {
   /** Stores `value` over [lo, hi); `undefined` erases. */
   set(lo: number, hi: number, value: V | undefined): void {
     if (hi <= lo) return;
+    // Merging with the neighbours changes how runs are cut, not a value outside [lo, hi).
+    this.touch('write', lo, hi);
     const i = this.first_above(lo);
     let j = i;
     const keep: Run<V>[] = [];
@@ -73,6 +88,7 @@ export class interval_map<V> {
 
   /** The runs and gaps covering [lo, hi), in order. */
   *pieces(lo: number, hi: number): IterableIterator<Piece<V>> {
+    this.touch('read', lo, hi);
     let x = lo;
     for (let i = this.first_above(lo); i < this.runs.length && x < hi; i++) {
       const r = this.runs[i]!;
@@ -92,8 +108,9 @@ export class interval_map<V> {
     return true;
   }
 
-  /** The stored runs, for tests and state hashes. */
+  /** The stored runs, for tests and state hashes: a read of everything. */
   entries(): Array<[number, number, V]> {
+    this.touch('read');
     return this.runs.map((r) => [r.lo, r.hi, r.value]);
   }
 }

@@ -20,7 +20,7 @@ export function kvm_mmu_invalidate_begin(kvm: kvm): void {
     kvm.mmu_invalidate_range_start = INVALID_GPA;
     kvm.mmu_invalidate_range_end = INVALID_GPA;
   }
-  kvm.model.gen++;
+  kvm.model.bump();
 }
 
 // kvm_mmu_invalidate_range_add() in virt/kvm/kvm_main.c
@@ -35,7 +35,7 @@ export function kvm_mmu_invalidate_range_add(kvm: kvm, start: gfn_t, end: gfn_t)
     kvm.mmu_invalidate_range_end = Math.max(kvm.mmu_invalidate_range_end, end);
   }
   if (kvm.run.tracing) kvm.run.event(`mmu_invalidate_range_add ${fmt_range(start, end)}: invalidating ${fmt_range(kvm.mmu_invalidate_range_start, kvm.mmu_invalidate_range_end)}`);
-  kvm.model.gen++;
+  kvm.model.bump();
 }
 
 // kvm_mmu_invalidate_end() in virt/kvm/kvm_main.c
@@ -49,7 +49,7 @@ export function kvm_mmu_invalidate_end(kvm: kvm): void {
   KVM_BUG_ON(kvm.mmu_invalidate_in_progress < 0, kvm, 'mmu_invalidate_in_progress < 0');
   // Assert that at least one range was added between start() and end().
   WARN_ON(kvm.mmu_invalidate_range_start === INVALID_GPA, 'kvm_mmu_invalidate_end() without a range');
-  kvm.model.gen++;
+  kvm.model.bump();
 }
 
 /** An invalidation in progress covers `gfn`. */

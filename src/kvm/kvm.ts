@@ -2,6 +2,7 @@
 // arch/x86/kvm/vmx/tdx.h: struct kvm_tdx). Plain state; kvm_create_vm() in vm.ts
 // builds one.
 import type { Run } from '../engine/index.ts';
+import { model_key } from './footprint.ts';
 import type { tdx_host } from './dpamt.ts';
 import type { tdx_pamt_cache } from './dpamt.ts';
 import type { tdx_guest } from './guest.ts';
@@ -21,7 +22,10 @@ export const INVALID_GPA = -1;
 // KVM_MEMORY_ATTRIBUTE_PRIVATE in include/uapi/linux/kvm.h
 export const KVM_MEMORY_ATTRIBUTE_PRIVATE = 1 << 3;
 
-// struct kvm_vm_stat, plus what the model counts.
+// struct kvm_vm_stat, plus what the model counts. Nothing the model does reads them;
+// run metrics read them once the schedule ended, and sums are the same in every
+// order: they are not recorded (footprint.ts). A check that needs a count keeps its
+// own, tracked (e.g. a run.cell a tracepoint probe updates).
 export interface kvm_vm_stat {
   /** Page-table entries examined by tdp_iter walks, as the kernel's iterator would. */
   spte_visits: number;
@@ -93,8 +97,8 @@ export interface kvm {
   readonly guest: tdx_guest;
   /** Harness instrumentation. */
   readonly model: kvm_model;
-  /** Sequence for kvm_mmu_page ids. */
-  next_sp_id: number;
+  /** Per thread ('' at set-up), the sequence of its kvm_mmu_page ids. */
+  readonly next_sp_id: Map<string, number>;
 }
 
 // to_kvm_tdx()
@@ -102,8 +106,12 @@ export function to_kvm_tdx(kvm: kvm): kvm_tdx {
   return kvm.tdx;
 }
 
+/** The footprint key of kvm->arch.tdp_mmu_roots and of the roots' role.invalid. */
+export const ROOTS = new model_key('roots');
+
 /** The mirror root: vcpu->arch.mmu->mirror_root_hpa, one per TD. */
 export function kvm_mirror_root(kvm: kvm): kvm_mmu_page {
+  kvm.run.touch(ROOTS.read);
   const r = kvm.arch.tdp_mmu_roots.find((sp) => sp.role.is_mirror && !sp.role.invalid);
   if (r === undefined) throw new Error('no valid mirror root');
   return r;
@@ -111,6 +119,7 @@ export function kvm_mirror_root(kvm: kvm): kvm_mmu_page {
 
 /** The normal (direct, shared) root: vcpu->arch.mmu->root.hpa. */
 export function kvm_direct_root(kvm: kvm): kvm_mmu_page {
+  kvm.run.touch(ROOTS.read);
   const r = kvm.arch.tdp_mmu_roots.find((sp) => !sp.role.is_mirror && !sp.role.invalid);
   if (r === undefined) throw new Error('no valid direct root');
   return r;

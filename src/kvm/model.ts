@@ -3,23 +3,33 @@
 // retired (for the TLB check when they return), and the tracepoints the invariants
 // listen on. The modeled kernel functions report here; nothing here changes what
 // they do.
-import type { Run } from '../engine/index.ts';
+//
+// Recorded for partial-order reduction (footprint.ts): the GFN ranges of in-flight
+// operations that may destroy memory (`destroying`), and `gen`. Bumps of `gen` only
+// add, so any two commute: a bump is recorded as a read of `gen` and taking or
+// comparing its value as a write, so that bumps are independent of each other and
+// ordered with everything that looks at the value. Which operations are in flight on
+// a thread, and what they retired, only that thread touches.
+import { exitKey, type Run } from '../engine/index.ts';
+import { model_key, touch_range } from './footprint.ts';
 import { range_subtract } from './interval_map.ts';
-import type { gfn_t } from './levels.ts';
+import { fmt_range, type gfn_t } from './levels.ts';
 import type { tdp_ptep_t } from './mmu_page.ts';
 import type { u64 } from './spte.ts';
 import { tracepoint } from './tracepoint.ts';
+import type { cached_translation } from './vcpu.ts';
 
-/** A leaf translation that stopped being valid (zapped or split) at `seq`. */
+/** A leaf translation that stopped being valid (zapped or split), with the
+ * translations vCPUs had cached for it at that moment: any of them still cached
+ * when the operation returns is stale. */
 export interface retired_spte {
   readonly is_private: boolean;
   readonly gfn: gfn_t;
   readonly level: number;
-  readonly seq: number;
+  readonly cached: readonly cached_translation[];
 }
 
 export interface kvm_model_op {
-  readonly id: number;
   readonly name: string;
   readonly thread: string;
   readonly start: gfn_t;
@@ -28,8 +38,6 @@ export interface kvm_model_op {
    * conversion, memory failure). */
   readonly destroys: boolean;
   readonly retired: retired_spte[];
-  /** The run step it began at. */
-  readonly step: number;
 }
 
 /** One SPTE written (tp_spte_write: every raw write, FROZEN_SPTE included), or one
@@ -63,14 +71,15 @@ export interface cache_empty {
   readonly thread: string;
 }
 
+/** kvm_model.gen's key. */
+export const GEN = new model_key('gen');
+const DESTROYING = 'destroying';
+
 /** The instrumentation of one VM. */
 export class kvm_model {
-  /** Monotonic order of model events (TLB fills, retirements). */
-  seq = 0;
   /** Bumped by every change a retrying vCPU could be waiting for: SPTEs, the
    * S-EPT, invalidations, attributes, guest_memfd folios. */
-  gen = 0;
-  private next_op = 0;
+  private gen = 0;
   readonly inflight: kvm_model_op[] = [];
 
   readonly tp_spte_write = new tracepoint<spte_change>('kvm_tdp_mmu_spte_write');
@@ -93,9 +102,28 @@ export class kvm_model {
     return this.run.current?.name ?? '<setup>';
   }
 
+  /** Something a retrying vCPU may wait for changed. */
+  bump(): void {
+    this.run.touch(GEN.read);
+    this.gen++;
+  }
+
+  /** The current generation, taken when an attempt begins. */
+  since(): number {
+    this.run.touch(GEN.write);
+    return this.gen;
+  }
+
+  /** Whether something changed since `since()` returned `gen`. */
+  changed_since(gen: number): boolean {
+    this.run.touch(GEN.write);
+    return this.gen !== gen;
+  }
+
   /** An operation starts on the current thread. */
   begin(name: string, start: gfn_t, end: gfn_t, destroys: boolean): kvm_model_op {
-    const op: kvm_model_op = { id: this.next_op++, name, thread: this.thread(), start, end, destroys, retired: [], step: this.run.step };
+    const op: kvm_model_op = { name, thread: this.thread(), start, end, destroys, retired: [] };
+    if (destroys) touch_range(this.run, DESTROYING, 'write', start, end);
     this.inflight.push(op);
     return op;
   }
@@ -104,6 +132,7 @@ export class kvm_model {
   end(op: kvm_model_op): void {
     const i = this.inflight.indexOf(op);
     if (i < 0) return;
+    if (op.destroys) touch_range(this.run, DESTROYING, 'write', op.start, op.end);
     this.inflight.splice(i, 1);
     this.tp_op_end.trace(op);
   }
@@ -126,22 +155,35 @@ export class kvm_model {
     return this.begin(`${me} (thread)`, 0, 0, false);
   }
 
-  /** A leaf translation stops being valid: the operation that did it owes a TLB flush. */
-  retire(is_private: boolean, gfn: gfn_t, level: number): void {
-    this.outermost().retired.push({ is_private, gfn, level, seq: ++this.seq });
+  /** A leaf translation stops being valid: the operation that did it owes a TLB
+   * flush for the translations `cached` for it now. */
+  retire(is_private: boolean, gfn: gfn_t, level: number, cached: readonly cached_translation[]): void {
+    this.outermost().retired.push({ is_private, gfn, level, cached });
   }
 
   /** Parts of [lo, hi) no in-flight destructive operation covers. */
   uncovered(lo: gfn_t, hi: gfn_t): Array<[gfn_t, gfn_t]> {
+    touch_range(this.run, DESTROYING, 'read', lo, hi);
     const cuts: Array<[number, number]> = [];
     for (const op of this.inflight) if (op.destroys) cuts.push([op.start, op.end]);
     return cuts.length === 0 ? [[lo, hi]] : range_subtract(lo, hi, cuts);
   }
 
-  /** Threads other than `me` that have not finished. */
+  /** The in-flight operations that may destroy memory, for messages only (not
+   * recorded: what a message quotes decides nothing). */
+  describe_destroying(): string {
+    return this.inflight.filter((op) => op.destroys).map((op) => `${op.name}${fmt_range(op.start, op.end)}`).join(', ') || 'none';
+  }
+
+  /** Threads other than `me` that have not finished (each a recorded read of its exit). */
   others(me: string): string[] {
+    const run = this.run;
     const out: string[] = [];
-    for (const t of this.run.threads) if (t.name !== me && t.state !== 'done') out.push(t.name);
+    for (const t of run.threads) {
+      if (t.name === me) continue;
+      if (run.recording) run.touch({ key: exitKey(t.name), access: 'read' });
+      if (t.state !== 'done') out.push(t.name);
+    }
     return out;
   }
 

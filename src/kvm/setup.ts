@@ -14,8 +14,8 @@ import { pamt_region, sept_entry } from './tdx_module.ts';
 /** A DPAMT reference taken at setup: install the region's PAMT on first use. */
 function pamt_get_at_setup(host: tdx_host, pfn: kvm_pfn_t): void {
   if (!host.pamt.dynamic) return;
-  if (host.refcount(pfn) === 0) host.pamt.installed.add(pamt_region(pfn));
-  host.pamt_refcount.set(pamt_region(pfn), host.refcount(pfn) + 1);
+  if (host.refcount(pfn) === 0) host.pamt.install(pamt_region(pfn));
+  host.set_refcount(pfn, host.refcount(pfn) + 1, -1);
 }
 
 /** The folio backing `gfn`, allocated if needed, of at least `order`. */
@@ -52,7 +52,7 @@ function table_at_setup(kvm: kvm, root: kvm_mmu_page, gfn: gfn_t, level: number)
       next.external_spt = kvm.host.alloc_pages(0);
       pamt_get_at_setup(kvm.host, next.external_spt);
       next.external_spt_pamt = true;
-      kvm.tdx.td.sept_tables[l]!.set(base, next.external_spt);
+      kvm.tdx.td.set_table(base, l, next.external_spt);
     }
     sp.write(index, make_nonleaf_spte(next));
     kvm.stat.pages_tables++;
@@ -84,7 +84,7 @@ export function tdx_premap_private(kvm: kvm, gfn: gfn_t, level: number, opts: pr
   td.set_leaf(e);
   if (level === PG_LEVEL_4K) pamt_get_at_setup(kvm.host, pfn);
   if (e.accepted) {
-    const v = ++td.content_seq;
+    const v = td.new_content_version();
     td.content.set(pfn, pfn + pages, v);
     kvm.guest.accepted.set(base, base + pages, v);
   }

@@ -14,6 +14,6 @@ export function kvm_state_hash(kvm: kvm): string {
     for (const l of tdp_mmu_leaves(root, 0, end)) parts.push(`${root.role.is_mirror ? 'm' : 'd'}${l.level}:${l.gfn}:${l.spte?.pfn ?? 'frozen'}`);
   }
   parts.push(JSON.stringify(kvm.mem_attr_array.entries()), JSON.stringify(kvm.guest.accepted.entries()), JSON.stringify(td.content.entries()));
-  parts.push(`inv:${kvm.mmu_invalidate_in_progress}:${kvm.mmu_invalidate_seq}`, `pamt:${JSON.stringify([...kvm.host.pamt_refcount].sort((a, b) => a[0] - b[0]))}`);
+  parts.push(`inv:${kvm.mmu_invalidate_in_progress}:${kvm.mmu_invalidate_seq}`, `pamt:${JSON.stringify(kvm.host.refcounts())}`);
   return hashText(parts.join('\n'));
 }

@@ -11,9 +11,13 @@ import type { kvm_vcpu } from './vcpu.ts';
 
 const PAGE_SIZE = 4096;
 
-/** A new, unlinked table. */
+/** A new, unlinked table. Its id comes from the allocating thread's own sequence
+ * (set-up's is plain numbers), so allocations by different threads commute. */
 export function kvm_mmu_page_new(kvm: kvm): kvm_mmu_page {
-  return new kvm_mmu_page(kvm.next_sp_id++);
+  const thread = kvm.run.current?.name ?? '';
+  const n = kvm.next_sp_id.get(thread) ?? 0;
+  kvm.next_sp_id.set(thread, n + 1);
+  return new kvm_mmu_page(thread === '' ? n : `${n}@${thread}`, kvm.run);
 }
 
 // tdp_mmu_alloc_sp() in arch/x86/kvm/mmu/tdp_mmu.c: from the vCPU's caches (under mmu_lock).

@@ -2,7 +2,7 @@
 // S-EPT) and the normal root (shared memory), each refcounted; walkers take a
 // reference on each root they visit.
 import { call_rcu, refcount_dec_and_test, refcount_inc_not_zero, refcount_read, refcount_set, refcount_t } from './kernel.ts';
-import type { kvm } from './kvm.ts';
+import { ROOTS, type kvm } from './kvm.ts';
 import type { kvm_mmu_page } from './mmu_page.ts';
 import { kvm_mmu_page_new, tdp_mmu_free_sp_rcu_callback, tdp_mmu_init_sp } from './tdp_mmu_alloc.ts';
 
@@ -19,6 +19,7 @@ export function kvm_tdp_mmu_alloc_root(kvm: kvm, mirror: boolean): kvm_mmu_page 
   const count = new refcount_t(`${mirror ? 'mirror' : 'direct'}_root->tdp_mmu_root_count`);
   refcount_set(count, 1);
   root.tdp_mmu_root_count = count;
+  kvm.run.touch(ROOTS.write);
   kvm.arch.tdp_mmu_roots.push(root);
   return root;
 }
@@ -27,9 +28,11 @@ function root_count(root: kvm_mmu_page): refcount_t {
   return root.tdp_mmu_root_count as refcount_t;
 }
 
-/** Current references on a root. */
-export function tdp_mmu_root_refs(root: kvm_mmu_page): number {
-  return refcount_read(root_count(root));
+/** Current references on a root (a recorded read of the count). */
+export function tdp_mmu_root_refs(kvm: kvm, root: kvm_mmu_page): number {
+  const count = root_count(root);
+  if (kvm.run.recording) kvm.run.touch({ key: count.fp_write[0]!.key, access: 'read' });
+  return refcount_read(count);
 }
 
 // kvm_tdp_mmu_get_root() in arch/x86/kvm/mmu/tdp_mmu.h
@@ -43,12 +46,14 @@ export async function kvm_tdp_mmu_put_root(kvm: kvm, root: kvm_mmu_page): Promis
   // The root is already invalid (kvm_tdp_mmu_invalidate_roots()); unlink it and free
   // it once readers that may still walk it are gone.
   const roots = kvm.arch.tdp_mmu_roots;
+  kvm.run.touch(ROOTS.write);
   roots.splice(roots.indexOf(root), 1);
   call_rcu(root, () => tdp_mmu_free_sp_rcu_callback(kvm, root));
 }
 
 /** The root types a range filter selects: kvm_gfn_range_filter_to_root_types(). */
-export function root_types_match(root: kvm_mmu_page, types: number): boolean {
+export function root_types_match(kvm: kvm, root: kvm_mmu_page, types: number): boolean {
+  kvm.run.touch(ROOTS.read);
   if ((types & KVM_VALID_ROOTS) !== 0 && root.role.invalid) return false;
   return root.role.is_mirror ? (types & KVM_MIRROR_ROOTS) !== 0 : (types & KVM_DIRECT_ROOTS) !== 0;
 }
@@ -57,8 +62,9 @@ export function root_types_match(root: kvm_mmu_page, types: number): boolean {
 // yields each root of `types` with a reference held; the reference is dropped when
 // the walk moves on or the caller breaks out.
 export async function* for_each_tdp_mmu_root_yield_safe(kvm: kvm, types: number): AsyncGenerator<kvm_mmu_page, void, void> {
+  kvm.run.touch(ROOTS.read);
   for (const root of [...kvm.arch.tdp_mmu_roots]) {
-    if (!root_types_match(root, types)) continue;
+    if (!root_types_match(kvm, root, types)) continue;
     if (!(await kvm_tdp_mmu_get_root(root))) continue;
     try {
       yield root;

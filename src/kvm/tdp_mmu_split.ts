@@ -26,7 +26,7 @@ export async function tdp_mmu_split_huge_page(kvm: kvm, iter: tdp_iter, sp: kvm_
   const level = iter.level;
   // No need for atomics when writing to sp->spt since the page table has not been
   // linked in yet and thus is not reachable from any other CPU.
-  for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) sp.write(i, make_small_spte(huge_spte, level - 1, i));
+  sp.populate((i) => make_small_spte(huge_spte, level - 1, i));
   // Replace the huge spte with a pointer to the populated lower level page table.
   const ret = await kvm.hooks.split_link_sp(kvm, iter, sp, shared);
   if (kvm.run.tracing) kvm.run.event(`split ${spte_name(iter.sptep, iter.gfn, level)} into ${SPTE_ENT_PER_PAGE} leaves one level down: ${ret === 0 ? 'linked' : `failed (${ret})`}`);

@@ -26,7 +26,8 @@ import {
 import { tdp_mmu_free_sp_rcu_callback } from './tdp_mmu_alloc.ts';
 import type { tdp_iter } from './tdp_iter.ts';
 import { tdx_sept_link_private_spt, tdx_sept_remove_private_spte, tdx_sept_set_private_spte, tdx_sept_split_private_spte } from './tdx_sept.ts';
-import { kvm_footprint } from './footprint.ts';
+import { range_write } from './footprint.ts';
+import { tlb_entries_in } from './vcpu.ts';
 
 /** Compares two SPTE values as the u64s they stand for. */
 export function spte_equal(a: u64, b: u64): boolean {
@@ -37,8 +38,9 @@ export function spte_equal(a: u64, b: u64): boolean {
   return true;
 }
 
+/** A write of the SPTE at `sptep` (its key and GFN range, see kvm_mmu_page). */
 export function spte_footprint(sptep: tdp_ptep_t, gfn: gfn_t, level: number): Footprint[] {
-  return kvm_footprint({ key: sptep.sp.role.is_mirror ? 'spte:mirror' : 'spte:direct', access: 'write', range: [gfn, gfn + KVM_PAGES_PER_HPAGE(level)] });
+  return [range_write(`spte:${sptep.sp.role.is_mirror ? 'm' : 'd'}${level}`, gfn, gfn + KVM_PAGES_PER_HPAGE(level))];
 }
 
 export function spte_name(sptep: tdp_ptep_t, gfn: gfn_t, level: number): string {
@@ -50,7 +52,7 @@ export function spte_name(sptep: tdp_ptep_t, gfn: gfn_t, level: number): string 
 export function kvm_tdp_mmu_write_spte(kvm: kvm, sptep: tdp_ptep_t, gfn: gfn_t, level: number, new_spte: u64): u64 {
   const old_spte = sptep.sp.read(sptep.index);
   sptep.sp.write(sptep.index, new_spte);
-  kvm.model.gen++;
+  kvm.model.bump();
   kvm.model.tp_spte_write.trace({ sptep, gfn, level, old_spte, new_spte });
   return old_spte;
 }
@@ -85,7 +87,8 @@ export function handle_changed_spte(kvm: kvm, sptep: tdp_ptep_t, gfn: gfn_t, old
   const pfn_changed = spte_to_pfn(old_spte) !== spte_to_pfn(new_spte);
   if (was_leaf && (!is_leaf || pfn_changed)) {
     // The old translation is gone: whoever did this owes the TLBs a flush.
-    kvm.model.retire(sp.role.is_mirror, gfn, level);
+    const is_private = sp.role.is_mirror;
+    kvm.model.retire(is_private, gfn, level, tlb_entries_in(kvm, is_private, gfn, gfn + KVM_PAGES_PER_HPAGE(level)));
     if (!is_present) kvm.stat.zaps++;
   }
   if (was_leaf !== is_leaf) kvm_update_page_stats(kvm, level, is_leaf ? 1 : -1);
@@ -93,10 +96,10 @@ export function handle_changed_spte(kvm: kvm, sptep: tdp_ptep_t, gfn: gfn_t, old
 }
 
 // handle_removed_pt() in arch/x86/kvm/mmu/tdp_mmu.c: a table was unlinked; freeze
-// every entry (the model marks the table, see kvm_mmu_page.removed), process the
+// every entry (the model marks the table, see kvm_mmu_page.mark_removed()), process the
 // present ones, and free the table after a grace period.
 export function handle_removed_pt(kvm: kvm, pt: kvm_mmu_page, shared: boolean): void {
-  pt.removed = true;
+  pt.mark_removed();
   const level = pt.role.level;
   for (const [i, old] of [...pt.entries()]) {
     if (is_frozen_spte(old)) continue;

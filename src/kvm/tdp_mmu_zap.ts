@@ -3,7 +3,7 @@
 // the range unless the caller split the boundary leaves first.
 import { KVM_FILTER_PRIVATE, KVM_FILTER_SHARED, type kvm_gfn_range } from './gfn_range.ts';
 import { lockdep_assert_held_write, rcu_read_lock, rcu_read_unlock } from './kernel.ts';
-import type { kvm } from './kvm.ts';
+import { ROOTS, type kvm } from './kvm.ts';
 import { KVM_PAGES_PER_HPAGE, PG_LEVEL_4K, type gfn_t } from './levels.ts';
 import type { kvm_mmu_page } from './mmu_page.ts';
 import { is_last_spte, is_shadow_present_pte, SHADOW_NONPRESENT_VALUE } from './spte.ts';
@@ -33,6 +33,7 @@ export async function tdp_mmu_zap_leafs(kvm: kvm, root: kvm_mmu_page, start: gfn
     if (kvm.run.tracing) kvm.run.event(`zap ${spte_name(iter.sptep, iter.gfn, iter.level)} covering ${fmt_range(iter.gfn, iter.gfn + KVM_PAGES_PER_HPAGE(iter.level))}, for the range ${fmt_range(start, end)}`);
     await tdp_mmu_iter_set_spte(kvm, iter, SHADOW_NONPRESENT_VALUE);
     // Zapping SPTEs in invalid roots doesn't require a TLB flush.
+    kvm.run.touch(ROOTS.read);
     if (!root.role.invalid) flush = true;
   }
   await rcu_read_unlock();

@@ -17,7 +17,7 @@ export async function tdx_handle_ept_violation(vcpu: kvm_vcpu, gfn: gfn_t, is_pr
     // Only private GPA triggers zero-step mitigation.
     const local_retry = is_private;
     for (;;) {
-      const since = vcpu.kvm.model.gen;
+      const since = vcpu.kvm.model.since();
       const ret = await kvm_mmu_page_fault(vcpu, gfn, is_private, max_level);
       if (ret !== RET_PF_RETRY || !local_retry) return ret;
       // kvm_check_request(KVM_REQ_VM_DEAD)

@@ -4,18 +4,19 @@
 // module: BLOCK, TRACK, DEMOTE, REMOVE, AUG, SEPT.ADD; and the guest's ACCEPT).
 // Every SEAMCALL is one scheduling point; it checks its preconditions and returns
 // the module's status, as the module does, rather than throwing.
-import type { Run } from '../engine/index.ts';
+import type { Footprint, Run } from '../engine/index.ts';
+import { model_key, range_write, record_fields, touch_range } from './footprint.ts';
 import { interval_map } from './interval_map.ts';
 import { fmt_gfn, gfn_round_for_level, KVM_PAGES_PER_HPAGE, level_name, PG_LEVEL_4K, SPTE_ENT_PER_PAGE, type gfn_t, type kvm_pfn_t } from './levels.ts';
 import { tracepoint } from './tracepoint.ts';
 import { TDX_SUCCESS, type tdx_status } from './tdx_errno.ts';
 import { pamt_region, type tdx_pamt } from './tdx_module_pamt.ts';
-import { kvm_footprint } from './footprint.ts';
 
 export { TDX_SUCCESS, type tdx_status } from './tdx_errno.ts';
 export { pamt_region, tdx_pamt, tdh_phymem_pamt_add, tdh_phymem_pamt_remove } from './tdx_module_pamt.ts';
 
-/** A leaf of the Secure EPT. */
+/** A leaf of the Secure EPT. Once in the S-EPT, its state changes only through the
+ * TD (tdx_td.block(), tdx_td.accept()), which records the write. */
 export class sept_entry {
   /** Whether the guest accepted the page (MAPPED) or not yet (PENDING). */
   accepted = false;
@@ -38,10 +39,21 @@ export class sept_entry {
   }
 }
 
-/** Per-vCPU state the module keeps (TDVPS): in the guest or not, and the epoch it entered at. */
-export interface tdx_vp {
-  in_guest: boolean;
+/** Per-vCPU state the module keeps (TDVPS): in the guest or not, and the epoch it
+ * entered at; each access recorded (`td:vp<id>`). */
+export class tdx_vp {
+  in_guest = false;
+  /** The TD epoch it entered at. */
   epoch: number;
+  /** A write of this vCPU's state, as a point declares it. */
+  readonly fp: readonly Footprint[];
+
+  constructor(run: Run, id: number, epoch: number) {
+    const key = new model_key(`td:vp${id}`);
+    this.fp = [key.write];
+    this.epoch = epoch;
+    record_fields<tdx_vp>(this, run, key, ['in_guest', 'epoch']);
+  }
 }
 
 /** Why the S-EPT changed; for the invariants' dirty logs. */
@@ -59,18 +71,28 @@ export interface seamcall_event {
   readonly status: tdx_status;
 }
 
+const EPOCH = new model_key('td:epoch');
+
 // struct tdx_td in arch/x86/include/asm/tdx.h, plus the module's state for the TD.
+// Every access to the S-EPT goes through the methods below, which record it by
+// level and GFN range (`sept:<level>`: leaves and tables alike).
 export class tdx_td {
   /** Leaves by level then base GFN (index 0 unused). Sparse. */
-  readonly sept: Array<Map<gfn_t, sept_entry>> = [];
+  private readonly sept: Array<Map<gfn_t, sept_entry>> = [];
   /** Non-leaf S-EPT entries (tables added by TDH.MEM.SEPT.ADD or DEMOTE), by level then base GFN. */
-  readonly sept_tables: Array<Map<gfn_t, kvm_pfn_t>> = [];
-  /** TLB-tracking epoch, bumped by TDH.MEM.TRACK. */
+  private readonly sept_tables: Array<Map<gfn_t, kvm_pfn_t>> = [];
+  private readonly keys: string[] = [];
+  private readonly level_keys: model_key[] = [];
+  /** The TLB-tracking epoch, bumped by TDH.MEM.TRACK. */
   epoch = 0;
   readonly vp = new Map<number, tdx_vp>();
+  /** A write of every vCPU's state, as a point that kicks them all declares it. */
+  all_vps_fp: readonly Footprint[] = [];
   /** Content version of private pages, by PFN: what the guest last wrote or accepted. */
-  readonly content = new interval_map<number>();
-  content_seq = 0;
+  readonly content: interval_map<string>;
+  /** Per thread ('' at set-up), the versions it gave out: each thread draws from its
+   * own sequence, so two threads' writes commute. */
+  private readonly content_seq = new Map<string, number>();
 
   readonly tp_sept_changed = new tracepoint<sept_change>('tdx_sept_changed');
   readonly tp_seamcall = new tracepoint<seamcall_event>('tdx_seamcall');
@@ -84,13 +106,43 @@ export class tdx_td {
     for (let l = 0; l <= root_level; l++) {
       this.sept.push(new Map());
       this.sept_tables.push(new Map());
+      this.keys.push(`sept:${l}`);
+      this.level_keys.push(new model_key(`sept:${l}`));
     }
+    this.content = new interval_map<string>({ run, key: 'td:content' });
+    record_fields<tdx_td>(this, run, EPOCH, ['epoch']);
+  }
+
+  /** Records an access of the level-`level` entries over [lo, hi). */
+  private touch(level: number, lo: gfn_t, hi: gfn_t, access: 'read' | 'write'): void {
+    touch_range(this.run, this.keys[level]!, access, lo, hi);
+  }
+
+  private touch_entry(gfn: gfn_t, level: number, access: 'read' | 'write'): void {
+    if (this.run.recording) this.touch(level, gfn, gfn + KVM_PAGES_PER_HPAGE(level), access);
+  }
+
+  /** TDH.VP.CREATE/INIT for vCPU `id`, at set-up. */
+  add_vp(id: number): void {
+    const vp = new tdx_vp(this.run, id, this.epoch);
+    this.vp.set(id, vp);
+    this.all_vps_fp = [...this.all_vps_fp, ...vp.fp];
+  }
+
+  /** A fresh content version, from the running thread's own sequence. */
+  new_content_version(): string {
+    const thread = this.run.current?.name ?? '';
+    const n = (this.content_seq.get(thread) ?? 0) + 1;
+    this.content_seq.set(thread, n);
+    return thread === '' ? `${n}` : `${n}@${thread}`;
   }
 
   /** The leaf mapping `gfn`, if any (model-internal lookup, not a SEAMCALL). */
   lookup(gfn: gfn_t): sept_entry | null {
     for (let l = PG_LEVEL_4K; l < this.root_level; l++) {
-      const e = this.sept[l]!.get(gfn_round_for_level(gfn, l));
+      const base = gfn_round_for_level(gfn, l);
+      this.touch_entry(base, l, 'read');
+      const e = this.sept[l]!.get(base);
       if (e !== undefined) return e;
     }
     return null;
@@ -98,14 +150,27 @@ export class tdx_td {
 
   /** The leaf at exactly (gfn, level). */
   leaf_at(gfn: gfn_t, level: number): sept_entry | null {
-    const e = this.sept[level]?.get(gfn);
-    return e === undefined ? null : e;
+    if (this.sept[level] === undefined) return null;
+    this.touch_entry(gfn, level, 'read');
+    return this.sept[level].get(gfn) ?? null;
+  }
+
+  /** Whether a table sits at (gfn, level). */
+  has_table(gfn: gfn_t, level: number): boolean {
+    this.touch_entry(gfn, level, 'read');
+    return this.sept_tables[level]!.has(gfn);
+  }
+
+  /** Links the table page `page` at (gfn, level). */
+  set_table(gfn: gfn_t, level: number, page: kvm_pfn_t): void {
+    this.touch_entry(gfn, level, 'write');
+    this.sept_tables[level]!.set(gfn, page);
   }
 
   /** True when the non-leaf entries from the root down to `level + 1` exist. */
   walk_to(gfn: gfn_t, level: number): boolean {
     for (let l = this.root_level; l > level; l--) {
-      if (!this.sept_tables[l]!.has(gfn_round_for_level(gfn, l))) return false;
+      if (!this.has_table(gfn_round_for_level(gfn, l), l)) return false;
     }
     return true;
   }
@@ -127,6 +192,7 @@ export class tdx_td {
     const n = KVM_PAGES_PER_HPAGE(level);
     const from = Math.max(base, gfn_round_for_level(lo, level));
     const to = Math.min(base + n * SPTE_ENT_PER_PAGE, hi);
+    if (from < to) this.touch(level, from, to, 'read');
     for (let g = from; g < to; g += n) {
       const leaf = this.sept[level]?.get(g);
       if (leaf !== undefined) yield leaf;
@@ -135,21 +201,39 @@ export class tdx_td {
   }
 
   set_leaf(e: sept_entry): void {
+    this.touch_entry(e.gfn, e.level, 'write');
     this.sept[e.level]!.set(e.gfn, e);
   }
 
   delete_leaf(e: sept_entry): void {
+    this.touch_entry(e.gfn, e.level, 'write');
     this.sept[e.level]!.delete(e.gfn);
+  }
+
+  /** TDH.MEM.RANGE.BLOCK's change to the leaf `e`. */
+  block(e: sept_entry): void {
+    this.touch_entry(e.gfn, e.level, 'write');
+    e.blocked = true;
+    e.blocked_epoch = this.epoch;
+  }
+
+  /** TDG.MEM.PAGE.ACCEPT's change to the leaf `e`. */
+  accept(e: sept_entry): void {
+    this.touch_entry(e.gfn, e.level, 'write');
+    e.accepted = true;
   }
 
   changed(gfn: gfn_t, pages: number, what: sept_change['what']): void {
     this.tp_sept_changed.trace({ gfn, pages, what });
   }
 
-  /** Number of S-EPT leaves, all levels. */
+  /** Number of S-EPT leaves, all levels (a read of all of them). */
   get nr_leaves(): number {
     let n = 0;
-    for (const m of this.sept) n += m.size;
+    for (let l = 0; l < this.sept.length; l++) {
+      this.run.touch(this.level_keys[l]!.read);
+      n += this.sept[l]!.size;
+    }
     return n;
   }
 }
@@ -159,11 +243,7 @@ function sept_obj(gfn: gfn_t, level: number): string {
 }
 
 async function seamcall(td: tdx_td, leaf: string, gfn: gfn_t, level: number): Promise<void> {
-  await td.run.point({
-    kind: leaf,
-    obj: sept_obj(gfn, level),
-    footprint: kvm_footprint({ key: 'sept', access: 'write', range: [gfn, gfn + KVM_PAGES_PER_HPAGE(level)] }),
-  });
+  await td.run.point({ kind: leaf, obj: sept_obj(gfn, level), footprint: [range_write(`sept:${level}`, gfn, gfn + KVM_PAGES_PER_HPAGE(level))] });
 }
 
 function done(td: tdx_td, leaf: string, gfn: gfn_t, level: number, status: tdx_status): tdx_status {
@@ -179,10 +259,10 @@ export async function tdh_mem_sept_add(td: tdx_td, gfn: gfn_t, level: number, pa
   gfn = gfn_round_for_level(gfn, level);
   await seamcall(td, 'tdh_mem_sept_add', gfn, level);
   if (!td.walk_to(gfn, level)) return done(td, 'tdh_mem_sept_add', gfn, level, 'TDX_EPT_WALK_FAILED');
-  if (td.sept_tables[level]!.has(gfn) || td.leaf_at(gfn, level) !== null) {
+  if (td.has_table(gfn, level) || td.leaf_at(gfn, level) !== null) {
     return done(td, 'tdh_mem_sept_add', gfn, level, 'TDX_EPT_ENTRY_STATE_INCORRECT');
   }
-  td.sept_tables[level]!.set(gfn, page);
+  td.set_table(gfn, level, page);
   return done(td, 'tdh_mem_sept_add', gfn, level, TDX_SUCCESS);
 }
 
@@ -190,7 +270,7 @@ export async function tdh_mem_sept_add(td: tdx_td, gfn: gfn_t, level: number, pa
 export async function tdh_mem_page_aug(td: tdx_td, gfn: gfn_t, level: number, pfn: kvm_pfn_t): Promise<tdx_status> {
   await seamcall(td, 'tdh_mem_page_aug', gfn, level);
   if (!td.walk_to(gfn, level)) return done(td, 'tdh_mem_page_aug', gfn, level, 'TDX_EPT_WALK_FAILED');
-  if (td.leaf_at(gfn, level) !== null || td.sept_tables[level]!.has(gfn)) {
+  if (td.leaf_at(gfn, level) !== null || td.has_table(gfn, level)) {
     return done(td, 'tdh_mem_page_aug', gfn, level, 'TDX_EPT_ENTRY_STATE_INCORRECT');
   }
   td.set_leaf(new sept_entry(gfn, level, pfn));
@@ -204,15 +284,16 @@ export async function tdh_mem_range_block(td: tdx_td, gfn: gfn_t, level: number)
   const e = td.leaf_at(gfn, level);
   if (e === null) return done(td, 'tdh_mem_range_block', gfn, level, 'TDX_EPT_WALK_FAILED');
   if (e.blocked) return done(td, 'tdh_mem_range_block', gfn, level, 'TDX_EPT_ENTRY_STATE_INCORRECT');
-  e.blocked = true;
-  e.blocked_epoch = td.epoch;
+  td.block(e);
   td.changed(gfn, e.pages, 'block');
   return done(td, 'tdh_mem_range_block', gfn, level, TDX_SUCCESS);
 }
 
+const TRACK_FP: readonly Footprint[] = [EPOCH.write];
+
 // tdh_mem_track() in arch/x86/virt/vmx/tdx/tdx.c
 export async function tdh_mem_track(td: tdx_td): Promise<tdx_status> {
-  await td.run.point({ kind: 'tdh_mem_track', obj: 'TD epoch', footprint: kvm_footprint({ key: 'td-epoch', access: 'write' }) });
+  await td.run.point({ kind: 'tdh_mem_track', obj: 'TD epoch', footprint: TRACK_FP });
   td.epoch++;
   td.run.result(`epoch=${td.epoch}`);
   return TDX_SUCCESS;
@@ -243,12 +324,12 @@ export async function tdh_mem_page_demote(
   if (pre !== TDX_SUCCESS) return done(td, 'tdh_mem_page_demote', gfn, level, pre);
   const huge = e!;
   const pamt = td.pamt;
-  if (level - 1 === PG_LEVEL_4K && pamt.dynamic && !pamt.installed.has(pamt_region(huge.pfn))) {
+  if (level - 1 === PG_LEVEL_4K && pamt.dynamic && !pamt.is_installed(pamt_region(huge.pfn))) {
     if (pamt_pages < pamt.entry_pages) return done(td, 'tdh_mem_page_demote', gfn, level, 'TDX_INSUFFICIENT_RESOURCES');
     pamt.install(pamt_region(huge.pfn), gfn);
   }
   td.delete_leaf(huge);
-  td.sept_tables[level]!.set(gfn, new_table);
+  td.set_table(gfn, level, new_table);
   const n = KVM_PAGES_PER_HPAGE(level - 1);
   for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) {
     const c = new sept_entry(gfn + i * n, level - 1, huge.pfn + i * n);
@@ -292,8 +373,8 @@ export async function tdg_mem_page_accept(td: tdx_td, gfn: gfn_t, level: number)
   else if (e.level < level) r = { status: 'TDX_PAGE_SIZE_MISMATCH' };
   else if (e.accepted) r = { status: 'TDX_PAGE_ALREADY_ACCEPTED' };
   else {
-    e.accepted = true;
-    td.content.set(e.pfn, e.pfn + e.pages, ++td.content_seq);
+    td.accept(e);
+    td.content.set(e.pfn, e.pfn + e.pages, td.new_content_version());
     td.changed(e.gfn, e.pages, 'accept');
     r = { status: 'TDX_SUCCESS' };
   }

@@ -28,7 +28,7 @@ export async function tdx_track(kvm: kvm): Promise<void> {
 async function tdx_pamt_cache_for(kvm: kvm, n: number, gfn: gfn_t): Promise<tdx_pamt_cache> {
   const vcpu = kvm_get_running_vcpu(kvm);
   if (vcpu !== null) return vcpu.pamt_cache;
-  const local = new tdx_pamt_cache('pamt_cache');
+  const local = new tdx_pamt_cache('pamt_cache', null);
   local.cnt = await kvm.hooks.split_cache.take(kvm, n, gfn);
   return local;
 }

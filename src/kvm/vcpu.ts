@@ -1,12 +1,16 @@
 // struct kvm_vcpu for a TD (include/linux/kvm_host.h, arch/x86/kvm/vmx/tdx.h struct
 // vcpu_tdx): its MMU caches, its DPAMT cache, the TLB (translations the CPU cached,
-// stale huge ones included), and whether it runs in the guest.
+// stale huge ones included), and whether it runs in the guest. The TLB is recorded
+// by GFN range (footprint.ts: `tlb:<vcpu>:<p|s>`): a fill writes the range its entry
+// maps, a lookup reads the GFN looked up.
+import { exitKey, type Footprint } from '../engine/index.ts';
 import { tdx_pamt_cache } from './dpamt.ts';
+import { model_key, touch_range } from './footprint.ts';
 import { kvm_mmu_memory_cache } from './kernel.ts';
 import type { kvm } from './kvm.ts';
-import { fmt_gfn, gfn_round_for_level, PG_LEVEL_1G, PG_LEVEL_4K, type gfn_t, type kvm_pfn_t } from './levels.ts';
+import { GEN } from './model.ts';
+import { fmt_gfn, gfn_round_for_level, KVM_PAGES_PER_HPAGE, PG_LEVEL_1G, PG_LEVEL_4K, type gfn_t, type kvm_pfn_t } from './levels.ts';
 import type { tdx_vp } from './tdx_module.ts';
-import { kvm_footprint } from './footprint.ts';
 
 // KVM_REQ_* in include/linux/kvm_host.h
 export const KVM_REQ_TLB_FLUSH = 'KVM_REQ_TLB_FLUSH';
@@ -18,8 +22,6 @@ export interface tlb_entry {
   readonly level: number;
   readonly pfn: kvm_pfn_t;
   readonly is_private: boolean;
-  /** kvm_model.seq when it was filled. */
-  readonly seq: number;
 }
 
 // struct kvm_vcpu_arch in arch/x86/include/asm/kvm_host.h: the MMU caches.
@@ -34,10 +36,13 @@ export class kvm_vcpu {
   readonly arch: kvm_vcpu_arch;
   /** to_tdx(vcpu)->pamt_cache: DPAMT pages for faults and splits on this vCPU. */
   readonly pamt_cache: tdx_pamt_cache;
-  /** Cached translations, by `private:level:gfn`. */
+  /** Cached translations, by `private:level:gfn`; through the tlb_* functions below,
+   * which record their accesses. */
   readonly tlb = new Map<string, tlb_entry>();
-  /** The thread running this vCPU (kvm_get_running_vcpu()). */
+  /** The thread running this vCPU (kvm_get_running_vcpu()); set before any thread runs. */
   thread: string | null = null;
+  /** Footprint keys of the private and shared translations. */
+  readonly tlb_key: { readonly private: model_key; readonly shared: model_key };
 
   constructor(
     readonly kvm: kvm,
@@ -48,8 +53,9 @@ export class kvm_vcpu {
       mmu_shadow_page_cache: new kvm_mmu_memory_cache(kvm.k, `vcpu${vcpu_id}->arch.mmu_shadow_page_cache`),
       mmu_external_spt_cache: new kvm_mmu_memory_cache(kvm.k, `vcpu${vcpu_id}->arch.mmu_external_spt_cache`),
     };
-    this.pamt_cache = new tdx_pamt_cache(`vcpu${vcpu_id}->pamt_cache`);
-    kvm.tdx.td.vp.set(vcpu_id, { in_guest: false, epoch: kvm.tdx.td.epoch });
+    this.pamt_cache = new tdx_pamt_cache(`vcpu${vcpu_id}->pamt_cache`, kvm.run);
+    this.tlb_key = { private: new model_key(`tlb:${this.name}:p`), shared: new model_key(`tlb:${this.name}:s`) };
+    kvm.tdx.td.add_vp(vcpu_id);
   }
 
   /** The TDX module's state for this vCPU. */
@@ -78,8 +84,13 @@ function tlb_key(is_private: boolean, level: number, gfn: gfn_t): string {
   return `${is_private ? 'p' : 's'}:${level}:${gfn}`;
 }
 
-/** The cached translation of `gfn`, if any. */
+function tlb_fp_key(vcpu: kvm_vcpu, is_private: boolean): string {
+  return (is_private ? vcpu.tlb_key.private : vcpu.tlb_key.shared).key;
+}
+
+/** The cached translation of `gfn`, if any: a read of that GFN. */
 export function tlb_lookup(vcpu: kvm_vcpu, gfn: gfn_t, is_private: boolean): tlb_entry | null {
+  touch_range(vcpu.kvm.run, tlb_fp_key(vcpu, is_private), 'read', gfn, gfn + 1);
   for (let level = PG_LEVEL_4K; level <= PG_LEVEL_1G; level++) {
     const e = vcpu.tlb.get(tlb_key(is_private, level, gfn_round_for_level(gfn, level)));
     if (e !== undefined) return e;
@@ -87,16 +98,50 @@ export function tlb_lookup(vcpu: kvm_vcpu, gfn: gfn_t, is_private: boolean): tlb
   return null;
 }
 
-/** The CPU caches a translation after a successful walk. */
+/** The CPU caches a translation after a successful walk: a write of what it maps. */
 export function tlb_fill(vcpu: kvm_vcpu, gfn: gfn_t, level: number, pfn: kvm_pfn_t, is_private: boolean): tlb_entry {
   const base = gfn_round_for_level(gfn, level);
-  const e: tlb_entry = { gfn: base, level, pfn, is_private, seq: ++vcpu.kvm.model.seq };
+  touch_range(vcpu.kvm.run, tlb_fp_key(vcpu, is_private), 'write', base, base + KVM_PAGES_PER_HPAGE(level));
+  const e: tlb_entry = { gfn: base, level, pfn, is_private };
   vcpu.tlb.set(tlb_key(is_private, level, base), e);
   return e;
 }
 
+/** Whether `vcpu` still caches the very translation `e` (not a later refill). */
+export function tlb_holds(vcpu: kvm_vcpu, e: tlb_entry): boolean {
+  touch_range(vcpu.kvm.run, tlb_fp_key(vcpu, e.is_private), 'read', e.gfn, e.gfn + KVM_PAGES_PER_HPAGE(e.level));
+  return vcpu.tlb.get(tlb_key(e.is_private, e.level, e.gfn)) === e;
+}
+
+/** A translation some vCPU caches. */
+export interface cached_translation {
+  readonly vcpu: kvm_vcpu;
+  readonly entry: tlb_entry;
+}
+
+/** The translations vCPUs cache for [lo, hi), private or shared ones. */
+export function tlb_entries_in(kvm: kvm, is_private: boolean, lo: gfn_t, hi: gfn_t): cached_translation[] {
+  const out: cached_translation[] = [];
+  for (const vcpu of kvm.vcpus) {
+    touch_range(kvm.run, tlb_fp_key(vcpu, is_private), 'read', lo, hi);
+    for (const entry of vcpu.tlb.values()) {
+      if (entry.is_private === is_private && entry.gfn < hi && lo < entry.gfn + KVM_PAGES_PER_HPAGE(entry.level)) out.push({ vcpu, entry });
+    }
+  }
+  return out;
+}
+
+/** How many translations `vcpu` caches (a read of all of them). */
+export function tlb_size(vcpu: kvm_vcpu): number {
+  vcpu.kvm.run.touch(vcpu.tlb_key.private.read);
+  vcpu.kvm.run.touch(vcpu.tlb_key.shared.read);
+  return vcpu.tlb.size;
+}
+
 // kvm_vcpu_flush_tlb_all()
 export function kvm_vcpu_flush_tlb_all(vcpu: kvm_vcpu): void {
+  vcpu.kvm.run.touch(vcpu.tlb_key.private.write);
+  vcpu.kvm.run.touch(vcpu.tlb_key.shared.write);
   vcpu.tlb.clear();
 }
 
@@ -104,7 +149,7 @@ export function kvm_vcpu_flush_tlb_all(vcpu: kvm_vcpu): void {
 // each has left the guest. Leaving the guest flushes its TLB (for a TD, the TDX
 // module flushes at the next entry after a TRACK; the model flushes at the exit).
 export async function kvm_make_all_cpus_request(kvm: kvm, req: string): Promise<void> {
-  await kvm.run.point({ kind: 'kvm_make_all_cpus_request', obj: req, footprint: kvm_footprint({ key: 'vcpus', access: 'write' }) });
+  await kvm.run.point({ kind: 'kvm_make_all_cpus_request', obj: req, footprint: kvm.tdx.td.all_vps_fp });
   for (const v of kvm.vcpus) {
     v.vp.in_guest = false;
     kvm_vcpu_flush_tlb_all(v);
@@ -115,7 +160,7 @@ export async function kvm_make_all_cpus_request(kvm: kvm, req: string): Promise<
 // epoch that moved since the vCPU last ran flushes its TLB.
 export async function vcpu_enter_guest(vcpu: kvm_vcpu): Promise<void> {
   const td = vcpu.kvm.tdx.td;
-  await vcpu.kvm.run.point({ kind: 'tdh_vp_enter', obj: vcpu.name, footprint: kvm_footprint({ key: 'vcpus', access: 'read' }) });
+  await vcpu.kvm.run.point({ kind: 'tdh_vp_enter', obj: vcpu.name, footprint: vcpu.vp.fp });
   const vp = vcpu.vp;
   if (vp.epoch < td.epoch) kvm_vcpu_flush_tlb_all(vcpu);
   vp.epoch = td.epoch;
@@ -140,14 +185,19 @@ export async function kvm_vcpu_retry(vcpu: kvm_vcpu, gfn: gfn_t, reason: string,
   const m = kvm.model;
   const me = kvm.run.current?.name ?? vcpu.name;
   const alone = m.others(me).length === 0;
-  m.tp_vcpu_retry.trace({ thread: me, vcpu_id: vcpu.vcpu_id, gfn, reason, alone, progress: m.gen !== since });
-  if (kvm.run.tracing) kvm.run.event(`${vcpu.name} retries GFN ${fmt_gfn(gfn)} (${reason}): ${m.gen !== since ? 'something changed since its last try' : alone ? 'alone, and nothing changed' : 'waits until something changes'}`);
+  m.tp_vcpu_retry.trace({ thread: me, vcpu_id: vcpu.vcpu_id, gfn, reason, alone, progress: m.changed_since(since) });
+  if (kvm.run.tracing) kvm.run.event(`${vcpu.name} retries GFN ${fmt_gfn(gfn)} (${reason}): ${m.changed_since(since) ? 'something changed since its last try' : alone ? 'alone, and nothing changed' : 'waits until something changes'}`);
   await kvm.run.point({
     kind: 'cond_resched',
     obj: `${vcpu.name} retry ${reason} ${fmt_gfn(gfn)}`,
-    footprint: kvm_footprint(),
+    // What the wait reads: gen, and whether the other threads finished.
+    get footprint(): Footprint[] {
+      const fp: Footprint[] = [GEN.write];
+      for (const t of kvm.run.threads) if (t.name !== me) fp.push({ key: exitKey(t.name), access: 'read' });
+      return fp;
+    },
     waitsOn: () => {
-      if (m.gen !== since) return null;
+      if (m.changed_since(since)) return null;
       const others = m.others(me);
       return others.length === 0 ? null : others;
     },

@@ -7,6 +7,7 @@ import { tdx_host_of, tdx_pamt_cache, type tdx_host_opts } from './dpamt.ts';
 import { tdx_guest } from './guest.ts';
 import { kvm_gmem, type gmem_backing } from './guest_memfd.ts';
 import type { kvm_tdx_hooks } from './hooks.ts';
+import { model_key, record_fields } from './footprint.ts';
 import { interval_map } from './interval_map.ts';
 import { Kernel, mutex, mutex_init, rwlock_init, rwlock_t, spinlock_t } from './kernel.ts';
 import { INVALID_GPA, KVM_MEMORY_ATTRIBUTE_PRIVATE, type kvm, type kvm_memory_slot, type kvm_vm_stat } from './kvm.ts';
@@ -34,15 +35,17 @@ export interface kvm_create_vm_opts {
   readonly host?: tdx_host_opts;
 }
 
+const MMU_INVALIDATE = new model_key('mmu_invalidate');
+const VM_BUGGED = new model_key('vm_bugged');
+
 function new_stat(): kvm_vm_stat {
   return { spte_visits: 0, pages: [], splits: 0, zaps: 0, faults: 0, fault_retries: 0, split_alloc_drops: 0, pages_tables: 0 };
 }
 
 // kvm_create_vm() + tdx_vm_init(): a TD with its roots and vCPUs.
+// Every access to the model's shared state is recorded (footprint.ts), so a
+// scenario of the model may declare itself tracked.
 export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts): kvm {
-  // The model's SPTEs, S-EPT, PAMT, attributes, TLBs and invariants are plain objects
-  // whose accesses are not recorded: partial-order reduction must not rely on them.
-  run.untracked('the KVM model state (src/kvm)');
   const k = Kernel.of(run);
   const host = tdx_host_of(run, opts.host);
   const root_level = opts.root_level ?? PT64_ROOT_4LEVEL;
@@ -65,22 +68,25 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts): kvm {
     arch: { tdp_mmu_roots: [], root_level },
     tdx: {
       td: new tdx_td(run, root_level, host.pamt),
-      pamt_cache: new tdx_pamt_cache('kvm_tdx->pamt_cache'),
+      pamt_cache: new tdx_pamt_cache('kvm_tdx->pamt_cache', run),
       // Left for tdx_vm_init() to initialise.
       pamt_cache_lock: new mutex(k, '&kvm_tdx->pamt_cache_lock'),
       prealloc_split_cache_lock: new spinlock_t(k, '&kvm_tdx->prealloc_split_cache_lock'),
     },
     vcpus: [],
-    mem_attr_array: new interval_map<number>(),
+    mem_attr_array: new interval_map<number>({ run, key: 'attr' }),
     memslot: null as unknown as kvm_memory_slot,
     hooks,
     host,
     guest: null as unknown as tdx_guest,
     model: new kvm_model(run),
-    next_sp_id: 0,
+    next_sp_id: new Map<string, number>(),
   } satisfies kvm as kvm;
   const gmem = new kvm_gmem(vm, opts.gmem_pages, opts.backing ?? 'hugetlb', opts.huge_order ?? 9);
   Object.assign(vm, { memslot: { base_gfn: 0, npages: opts.gmem_pages, gmem: { file: gmem, pgoff: 0 } }, guest: new tdx_guest(vm) });
+  // The invalidation's fields share a key: only write mmu_lock holders change them.
+  record_fields(vm, run, MMU_INVALIDATE, ['mmu_invalidate_in_progress', 'mmu_invalidate_seq', 'mmu_invalidate_range_start', 'mmu_invalidate_range_end']);
+  record_fields(vm, run, VM_BUGGED, ['vm_bugged']);
   kvm_tdp_mmu_alloc_root(vm, true);
   kvm_tdp_mmu_alloc_root(vm, false);
   hooks.tdx_vm_init(vm);

@@ -6,7 +6,7 @@
 //     the flush after the zap covers both (kvm_gmem_invalidate_begin() in src/kvm);
 //   the guest's accept level (v3-accept-level.ts, 13/24): no flush at all.
 // The per-VM DPAMT cache for splits without a vCPU is v3-split-cache.ts (20/24).
-import { KVM_FILTER_PRIVATE, type gfn_t, type kvm, type kvm_gfn_range, type kvm_mmu_page } from '../kvm/index.ts';
+import { KVM_FILTER_PRIVATE, PG_LEVEL_2M, type gfn_t, type kvm, type kvm_gfn_range, type kvm_mmu_page } from '../kvm/index.ts';
 import { tdx_honor_guest_accept_level } from './v3-accept-level.ts';
 import { kvm_split_cross_boundary_leafs } from './v3-split.ts';
 import { tdx_prealloc_split_cache, tdx_split_cache_topup_v3, tdx_vm_init_v3 } from './v3-split-cache.ts';
@@ -43,4 +43,10 @@ export const v3_cross_boundary: Variant = {
   // As posted, PUNCH_HOLE splits unaligned holes; guest_memfd later agreed to reject
   // them on hugetlb/THP backing (Vishal Annapurve, Tue, 20 Jan 2026).
   knobs: { punch_hole_requires_alignment: false },
+  // v3 maps private memory at 2M at most: its split cache is sized per 2M split
+  // (tdx_min_split_cache_sz() KVM_BUG_ONs on any other level), topped up for a head
+  // and a tail 2M leaf (v3-split-cache.ts). A 1G private leaf is a state v3 never
+  // creates; its top-up would be two pages short of splitting one across a 2M
+  // boundary (1G to 2M, then both 2M blocks to 4K).
+  max_private_level: PG_LEVEL_2M,
 };

@@ -12,7 +12,7 @@ const prealloc = new WeakMap<kvm, tdx_pamt_cache>();
 /** kvm_tdx->prealloc_split_cache (struct kvm_tdx in the model predates it). */
 export function prealloc_split_cache(kvm: kvm): tdx_pamt_cache {
   let cache = prealloc.get(kvm);
-  if (cache === undefined) prealloc.set(kvm, (cache = new tdx_pamt_cache('kvm_tdx->prealloc_split_cache')));
+  if (cache === undefined) prealloc.set(kvm, (cache = new tdx_pamt_cache('kvm_tdx->prealloc_split_cache', kvm.run)));
   return cache;
 }
 
@@ -42,9 +42,11 @@ export async function tdx_topup_vm_split_cache(kvm: kvm, cnt: number): Promise<n
   return 0;
 }
 
-/** v3's top-up before a boundary split: v3 maps at most 2M, so at most a head and a
- * tail 2M leaf to split, tdx_min_split_cache_sz() each. (v3 checks and tops up per
- * split inside the walk, dropping mmu_lock; the model tops up once, before it.) */
+/** v3's top-up before a boundary split: v3 maps at most 2M (the variant's
+ * max_private_level), so at most a head and a tail 2M leaf to split,
+ * tdx_min_split_cache_sz() each. (v3 checks and tops up per split inside the walk,
+ * dropping mmu_lock; the model tops up once, before it, which is the same number of
+ * pages for 2M leaves.) */
 export function tdx_split_cache_topup_v3(kvm: kvm): number {
   return 2 * tdx_min_split_cache_sz(kvm, PG_LEVEL_2M);
 }

@@ -28,4 +28,8 @@ export interface Variant extends VariantInfo {
   readonly hooks: Partial<kvm_tdx_hooks>;
   /** Knobs this version sets as posted (the rest keep their correct defaults). */
   readonly knobs?: Partial<Knobs>;
+  /** The largest private leaf this version maps (PG_LEVEL_1G when unset): fixtures
+   * that map private memory directly must not build a larger one, a state the
+   * version never creates. */
+  readonly max_private_level?: number;
 }

@@ -18,7 +18,8 @@ describe('guest ACCEPT (tdg_mem_page_accept) and KVM exits', () => {
     const e = kvm.tdx.td.lookup(0x400)!;
     expect([e.level, e.state]).toEqual([PG_LEVEL_2M, 'mapped']);
     const v = kvm.tdx.td.content.get(e.pfn);
-    expect(v).toBe(kvm.tdx.td.content_seq);
+    // A fresh version from vcpu0's own sequence: its first.
+    expect(v).toBe('1@vcpu0');
     expect(kvm.guest.accepted.get(0x5ff)).toBe(v);
   });
 

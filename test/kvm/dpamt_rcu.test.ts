@@ -9,11 +9,11 @@ describe('Dynamic PAMT and RCU-deferred freeing', () => {
     const { run } = await run_once({
       setup(vm) {
         vm.k.kthread('t', async () => {
-          const cache = new tdx_pamt_cache('test_cache');
+          const cache = new tdx_pamt_cache('test_cache', vm.run);
           await tdx_topup_pamt_cache(cache, 4);
           const pfn = vm.host.alloc_pages(9);
           const region = pamt_region(pfn);
-          const look = () => seen.push([vm.host.refcount(pfn), vm.host.pamt.installed.has(region)]);
+          const look = () => seen.push([vm.host.refcount(pfn), vm.host.pamt.is_installed(region)]);
           await tdx_pamt_get(vm.host, vm.model, pfn, cache, 0);
           look();
           await tdx_pamt_get(vm.host, vm.model, pfn + 1, cache, 1);
@@ -39,7 +39,7 @@ describe('Dynamic PAMT and RCU-deferred freeing', () => {
   it('a freed table gives back its S-EPT page DPAMT in softirq, after readers of the old tree are gone', async () => {
     const { run, kvm } = await run_once({
       setup(vm) {
-        const sp = new kvm_mmu_page(vm.next_sp_id++);
+        const sp = new kvm_mmu_page('test', vm.run);
         let queued = false;
         vm.k.kthread('reader', async () => {
           await rcu_read_lock();
@@ -48,7 +48,7 @@ describe('Dynamic PAMT and RCU-deferred freeing', () => {
           await rcu_read_unlock();
         });
         vm.k.kthread('freer', async () => {
-          const cache = new tdx_pamt_cache('test_cache');
+          const cache = new tdx_pamt_cache('test_cache', vm.run);
           await tdx_topup_pamt_cache(cache, 2);
           sp.external_spt = vm.host.alloc_pages(0);
           await tdx_pamt_get(vm.host, vm.model, sp.external_spt, cache, 0);
@@ -64,6 +64,6 @@ describe('Dynamic PAMT and RCU-deferred freeing', () => {
     expect(ops_of(run, cb.name, /pamt/)).toEqual(['spin_lock_bh(pamt_lock)', expect.stringMatching(/^tdh_phymem_pamt_remove/), 'spin_unlock_bh(pamt_lock)']);
     const step_of = (thread: string, op: string) => run.trace.find((e) => e.thread === thread && e.op === op)!.step;
     expect(step_of(cb.name, 'rcu_do_batch')).toBeGreaterThan(step_of('reader', 'rcu_read_unlock'));
-    expect(kvm.host.pamt_refcount.size).toBe(0);
+    expect(kvm.host.refcounts()).toEqual([]);
   });
 });

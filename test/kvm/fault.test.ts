@@ -51,9 +51,9 @@ describe('vCPU fault path', () => {
     const e = kvm.tdx.td.lookup(0x403)!;
     expect([e.gfn, e.level]).toEqual([0x403, PG_LEVEL_4K]);
     expect(kvm.host.refcount(e.pfn)).toBe(1);
-    expect(kvm.host.pamt.installed.has(pamt_region(e.pfn))).toBe(true);
+    expect(kvm.host.pamt.is_installed(pamt_region(e.pfn))).toBe(true);
     // The three tables below the root each hold a DPAMT reference for their S-EPT page.
-    expect([...kvm.host.pamt_refcount.values()].reduce((a, b) => a + b, 0)).toBe(1 + kvm.arch.root_level - PG_LEVEL_4K);
+    expect(kvm.host.refcounts().reduce((a, [, n]) => a + n, 0)).toBe(1 + kvm.arch.root_level - PG_LEVEL_4K);
   });
 
   it('a fault whose attributes disagree exits to userspace', async () => {

@@ -173,7 +173,7 @@ function dpamt_put(broken: boolean): vm_case {
   return {
     setup(vm) {
       vm.k.kthread('pamt', async () => {
-        const cache = new tdx_pamt_cache('test_cache');
+        const cache = new tdx_pamt_cache('test_cache', vm.run);
         await tdx_topup_pamt_cache(cache, 2);
         const pfn = vm.host.alloc_pages(0);
         await tdx_pamt_get(vm.host, vm.model, pfn, cache, 0x777);

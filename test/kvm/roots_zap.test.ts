@@ -28,7 +28,7 @@ describe('roots', () => {
       setup(vm) {
         vm.k.kthread('walker', async () => {
           for await (const root of for_each_tdp_mmu_root_yield_safe(vm, KVM_VALID_ROOTS | KVM_MIRROR_ROOTS | KVM_DIRECT_ROOTS)) {
-            during.push(tdp_mmu_root_refs(root));
+            during.push(tdp_mmu_root_refs(vm, root));
             break;
           }
         });
@@ -36,7 +36,7 @@ describe('roots', () => {
     });
     expect(run.finding).toBeNull();
     expect(during).toEqual([2]);
-    expect(kvm.arch.tdp_mmu_roots.map(tdp_mmu_root_refs)).toEqual([1, 1]);
+    expect(kvm.arch.tdp_mmu_roots.map((r) => tdp_mmu_root_refs(kvm, r))).toEqual([1, 1]);
   });
 
   it('the last put unlinks the root and frees it after a grace period', async () => {

@@ -61,24 +61,64 @@ export class HappensBefore {
   readonly disabled: number[][];
   /** Accesses of each key, by thread: the latest conflicting one of a thread
    * dominates its earlier ones, so backward scans stop there. */
-  private readonly byKey = new Map<string, Array<Array<{ step: number; f: Footprint }>>>();
+  private readonly byKey: Map<string, Array<Array<{ step: number; f: Footprint }>>>;
 
-  constructor(readonly ex: Execution) {
+  /**
+   * With `base`, the happens-before of an earlier execution that shares this one's
+   * first `from` steps (a dpor schedule replays its prefix): those steps' clocks are
+   * taken over and only the rest is computed. `base` is consumed (its access lists
+   * are cut back and reused).
+   */
+  constructor(
+    readonly ex: Execution,
+    base?: { readonly hb: HappensBefore; readonly from: number },
+  ) {
     const T = ex.threads;
+    const reuse = base !== undefined && base.from > 0 && base.hb.ex.threads === T && base.from <= Math.min(base.hb.ex.steps, ex.steps);
+    const from = reuse ? base.from : 0;
     this.local = new Int32Array(ex.steps);
-    this.vc = [];
-    this.shape = [];
     const count = new Int32Array(T);
     const lastStep = new Int32Array(T).fill(-1);
-    const byKey = this.byKey;
     const disabledBy: number[][] = Array.from({ length: T }, () => []);
-    this.stepsOf = Array.from({ length: T }, () => []);
-    this.disabled = [];
+    if (reuse) {
+      const old = base.hb;
+      this.local.set(old.local.subarray(0, from));
+      this.vc = old.vc.slice(0, from);
+      this.shape = old.shape.slice(0, from);
+      this.disabled = old.disabled.slice(0, from);
+      this.stepsOf = old.stepsOf.map((steps) => {
+        let n = steps.length;
+        while (n > 0 && steps[n - 1]! >= from) n--;
+        steps.length = n;
+        return steps;
+      });
+      for (const perThread of old.byKey.values()) {
+        for (const list of perThread) {
+          if (list === undefined) continue;
+          while (list.length > 0 && list[list.length - 1]!.step >= from) list.pop();
+        }
+      }
+      this.byKey = old.byKey;
+      for (let u = 0; u < T; u++) {
+        const steps = this.stepsOf[u]!;
+        count[u] = steps.length;
+        lastStep[u] = steps.length > 0 ? steps[steps.length - 1]! : -1;
+      }
+      // Disablings still waiting for the disabled thread's next step.
+      for (let i = 0; i < from; i++) for (const q of this.disabled[i]!) if (i > lastStep[q]!) disabledBy[q]!.push(i);
+    } else {
+      this.vc = [];
+      this.shape = [];
+      this.disabled = [];
+      this.stepsOf = Array.from({ length: T }, () => []);
+      this.byKey = new Map();
+    }
+    const byKey = this.byKey;
     // Per step, the last conflicting step (local index) of each thread; reset after use.
     const lastConf = new Int32Array(T).fill(-1);
     const cands: number[] = [];
     const NONE = new Int32Array(T).fill(-1);
-    for (let j = 0; j < ex.steps; j++) {
+    for (let j = from; j < ex.steps; j++) {
       const t = ex.tid[j]!;
       this.stepsOf[t]!.push(j);
       this.local[j] = count[t]++;
@@ -304,6 +344,10 @@ export function forEachRace(
   limit: number,
   race: (i: number, q: number, j: number) => void,
   immediate = false,
+  /** Steps before this one are a prefix an earlier execution shared and analysed
+   * (the node a branch is taken at was grown by a run through the same prefix):
+   * races whose later step lies in it are not looked at again. */
+  from = 0,
 ): void {
   const found: number[] = [];
   for (let q = 0; q < ex.threads; q++) {
@@ -311,6 +355,10 @@ export function forEachRace(
     const next = [...hb.stepsOf[q]!, ...(ex.last[q] !== null ? [ex.steps] : [])];
     for (const j of next) {
       if (prev + 1 > limit) break;
+      if (j < from) {
+        prev = j;
+        continue;
+      }
       const pending = j < ex.steps ? ex.fp[j]! : ex.last[q]!;
       found.length = 0;
       // Every state after q's previous step adds the step just taken, when it

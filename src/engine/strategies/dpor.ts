@@ -50,6 +50,7 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
       const tree = new Tree();
       const classes = new Set<string>();
       let prefix: readonly number[] = [];
+      let lastHb: HappensBefore | null = null;
       let branch: Branch | null = null;
       let schedules = 0;
       let blocked = 0;
@@ -78,14 +79,15 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
         const depth = branch?.depth ?? -1;
         if (branch !== null) tree.nodes[depth]!.take(branch.thread, sleeperAt(ex, depth));
         grow(tree, ex, sched, depth + 1, limit, bound, onCut);
-        const hb = new HappensBefore(ex);
+        const hb: HappensBefore = new HappensBefore(ex, lastHb === null ? undefined : { hb: lastHb, from: depth });
+        lastHb = hb;
         forEachRace(ex, hb, limit, (i, q, j) => {
           if (!Number.isFinite(bound)) return tree.nodes[i]?.wantOneOf(hb.initialTest(i, q, j), q);
           tree.nodes[i]?.want(q);
           let b = i;
           while (b > 0 && ex.tid[b - 1] === ex.tid[i]) b--;
           if (b < i) tree.nodes[b]?.want(q);
-        }, !Number.isFinite(bound));
+        }, !Number.isFinite(bound), depth);
         if (sched.blockedAt < 0) classes.add(hb.traceKey(run.ops));
         prefix = ex.tid;
         branch = tree.next();

@@ -5,6 +5,7 @@ import { kvm_mirror_root, type kvm } from '../kvm.ts';
 import { fmt_gfn, KVM_PAGES_PER_HPAGE, level_name, type gfn_t } from '../levels.ts';
 import { is_last_spte, is_shadow_present_pte } from '../spte.ts';
 import { tdp_mmu_leaves, tdp_mmu_walk_gfn } from '../tdp_mmu_lookup.ts';
+import { change_queue } from './queue.ts';
 
 /** What disagrees in [lo, hi), or null; `frozen` when a mirror SPTE there is frozen. */
 export function mirror_sept_disagreement(kvm: kvm, lo: gfn_t, hi: gfn_t): string | 'frozen' | null {
@@ -28,7 +29,7 @@ export function mirror_sept_disagreement(kvm: kvm, lo: gfn_t, hi: gfn_t): string
 }
 
 export function install_agreement_invariant(kvm: kvm): void {
-  const dirty: Array<[gfn_t, gfn_t]> = [];
+  const dirty = new change_queue<[gfn_t, gfn_t]>(kvm.run, 'agreement');
   kvm.model.tp_spte_write.register((ev) => {
     if (!ev.sptep.sp.role.is_mirror) return;
     // A new empty table changes no leaf.
@@ -37,8 +38,7 @@ export function install_agreement_invariant(kvm: kvm): void {
   });
   kvm.tdx.td.tp_sept_changed.register((ev) => dirty.push([ev.gfn, ev.gfn + ev.pages]));
   kvm.run.invariant('agreement', () => {
-    while (dirty.length > 0) {
-      const [lo, hi] = dirty.shift()!;
+    for (const [lo, hi] of dirty.drain()) {
       const d = mirror_sept_disagreement(kvm, lo, hi);
       // Frozen: an update is in flight; its final write marks the range dirty again.
       if (d !== null && d !== 'frozen') return `mirror root and S-EPT disagree: ${d}`;

@@ -4,14 +4,15 @@
 import type { kvm } from '../kvm.ts';
 import { fmt_gfn } from '../levels.ts';
 import type { cache_empty } from '../model.ts';
+import { change_queue } from './queue.ts';
 
 export function install_caches_invariant(kvm: kvm): void {
-  const bad: cache_empty[] = [];
+  const bad = new change_queue<cache_empty>(kvm.run, 'caches');
   kvm.model.tp_cache_empty.register((ev) => {
     if (ev.atomic) bad.push(ev);
   });
   kvm.run.invariant('caches', () => {
-    const ev = bad.shift();
+    const ev = bad.drain()[0];
     if (ev === undefined) return null;
     return `${ev.cache} empty in atomic context: ${ev.thread} needed DPAMT pages for GFN ${fmt_gfn(ev.gfn)} under a spinning lock`;
   });

@@ -3,16 +3,16 @@
 import type { kvm } from '../kvm.ts';
 import { fmt_gfn } from '../levels.ts';
 import { SPTE_ENT_PER_PAGE } from '../levels.ts';
+import { change_queue } from './queue.ts';
 
 export function install_dpamt_invariant(kvm: kvm): void {
   const host = kvm.host;
-  const dirty: Array<{ region: number; gfn: number }> = [];
+  const dirty = new change_queue<{ region: number; gfn: number }>(kvm.run, 'dpamt');
   host.pamt.tp_changed.register((ev) => dirty.push(ev));
   kvm.run.invariant('dpamt', () => {
-    while (dirty.length > 0) {
-      const { region, gfn } = dirty.shift()!;
-      const installed = host.pamt.installed.has(region);
-      const refs = host.pamt_refcount.get(region) ?? 0;
+    for (const { region, gfn } of dirty.drain()) {
+      const installed = host.pamt.is_installed(region);
+      const refs = host.region_refcount(region);
       if (installed !== refs > 0) {
         const pfn = region * SPTE_ENT_PER_PAGE;
         return `DPAMT of host region pfn 0x${pfn.toString(16)} (for GFN ${gfn < 0 ? '?' : fmt_gfn(gfn)}) is ${installed ? 'installed' : 'not installed'} with refcount ${refs}`;

@@ -3,9 +3,10 @@
 import { INVALID_GPA, type kvm } from '../kvm.ts';
 import { fmt_gfn, fmt_range, KVM_PAGES_PER_HPAGE, level_name } from '../levels.ts';
 import { is_shadow_present_pte, is_last_spte } from '../spte.ts';
+import { change_queue } from './queue.ts';
 
 export function install_invalidation_invariant(kvm: kvm): void {
-  const bad: string[] = [];
+  const bad = new change_queue<string>(kvm.run, 'invalidation');
   kvm.model.tp_spte_changed.register((ev) => {
     if (kvm.mmu_invalidate_in_progress === 0 || is_shadow_present_pte(ev.old_spte) || !is_last_spte(ev.new_spte, ev.level)) return;
     const lo = ev.gfn;
@@ -17,8 +18,9 @@ export function install_invalidation_invariant(kvm: kvm): void {
     bad.push(`${level_name(ev.level)} SPTE for GFN ${fmt_gfn(ev.gfn)} installed during ${where} by ${kvm.run.current?.name ?? '?'}`);
   });
   kvm.run.invariant('invalidation', () => {
-    if (bad.length > 0) return bad.shift()!;
-    if (kvm.mmu_invalidate_in_progress !== 0 && kvm.run.threads.every((t) => t.state === 'done')) {
+    const msg = bad.drain()[0];
+    if (msg !== undefined) return msg;
+    if (kvm.run.allDone() && kvm.mmu_invalidate_in_progress !== 0) {
       const r = kvm.mmu_invalidate_range_start === INVALID_GPA ? 'no range' : fmt_range(kvm.mmu_invalidate_range_start, kvm.mmu_invalidate_range_end);
       return `kvm_mmu_invalidate_begin()/end() unbalanced: mmu_invalidate_in_progress = ${kvm.mmu_invalidate_in_progress} (GFNs ${r}) after every thread finished`;
     }

@@ -3,10 +3,12 @@
 import type { kvm } from '../kvm.ts';
 import { fmt_gfn } from '../levels.ts';
 import type { vcpu_retry } from '../model.ts';
+import { change_queue } from './queue.ts';
 
 export function install_liveness_invariant(kvm: kvm): void {
+  // Each thread counts only its own retries (ev.thread is the thread retrying).
   const stuck = new Map<string, number>();
-  const bad: vcpu_retry[] = [];
+  const bad = new change_queue<vcpu_retry>(kvm.run, 'liveness');
   kvm.model.tp_vcpu_retry.register((ev) => {
     const key = `${ev.thread}:${ev.gfn}`;
     if (!ev.alone || ev.progress) {
@@ -18,7 +20,7 @@ export function install_liveness_invariant(kvm: kvm): void {
     if (n >= 2) bad.push(ev);
   });
   kvm.run.invariant('liveness', () => {
-    const ev = bad.shift();
+    const ev = bad.drain()[0];
     if (ev === undefined) return null;
     return `${ev.thread === `vcpu${ev.vcpu_id}` ? ev.thread : `vcpu${ev.vcpu_id} (thread ${ev.thread})`} keeps retrying GFN ${fmt_gfn(ev.gfn)} (${ev.reason}) alone with nothing changing: it can never complete`;
   });

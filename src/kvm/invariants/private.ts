@@ -3,7 +3,8 @@
 // page holds the content the guest expects. Checked where the S-EPT changed.
 import type { kvm } from '../kvm.ts';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../kvm.ts';
-import { fmt_gfn, fmt_range, type gfn_t } from '../levels.ts';
+import { fmt_gfn, type gfn_t } from '../levels.ts';
+import { change_queue } from './queue.ts';
 
 interface dirty {
   readonly lo: gfn_t;
@@ -37,14 +38,13 @@ export function private_memory_lost(kvm: kvm, lo: gfn_t, hi: gfn_t): { gfn: gfn_
 }
 
 export function install_private_invariant(kvm: kvm): void {
-  const items: dirty[] = [];
+  const items = new change_queue<dirty>(kvm.run, 'private');
   kvm.tdx.td.tp_sept_changed.register((ev) => {
-    const inflight = kvm.model.inflight.filter((op) => op.destroys).map((op) => `${op.name}${fmt_range(op.start, op.end)}`).join(', ') || 'none';
+    const inflight = kvm.model.describe_destroying();
     for (const [lo, hi] of kvm.model.uncovered(ev.gfn, ev.gfn + ev.pages)) items.push({ lo, hi, what: ev.what, inflight });
   });
   kvm.run.invariant('private', () => {
-    while (items.length > 0) {
-      const d = items.shift()!;
+    for (const d of items.drain()) {
       const lost = private_memory_lost(kvm, d.lo, d.hi);
       if (lost !== null) {
         return `private GFN ${fmt_gfn(lost.gfn)} ${lost.why} after an S-EPT ${d.what}; it lies outside every operation allowed to discard memory (in flight: ${d.inflight})`;

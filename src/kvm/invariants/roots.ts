@@ -7,13 +7,13 @@ import { tdp_mmu_root_refs } from '../tdp_mmu_roots.ts';
 
 export function install_roots_invariant(kvm: kvm): void {
   const baseline = new Map<kvm_mmu_page, number>();
-  for (const root of kvm.arch.tdp_mmu_roots) baseline.set(root, tdp_mmu_root_refs(root));
+  for (const root of kvm.arch.tdp_mmu_roots) baseline.set(root, tdp_mmu_root_refs(kvm, root));
   let checked = false;
   kvm.run.invariant('roots', () => {
-    if (checked || !kvm.run.threads.every((t) => t.state === 'done')) return null;
+    if (checked || !kvm.run.allDone()) return null;
     checked = true;
     for (const [root, refs] of baseline) {
-      const now = tdp_mmu_root_refs(root);
+      const now = tdp_mmu_root_refs(kvm, root);
       if (now !== refs) {
         const kind = root.role.is_mirror ? 'mirror' : 'direct';
         return `${kind} root ${root.name} holds ${now} references after every thread finished, ${refs} before: kvm_tdp_mmu_get_root()/kvm_tdp_mmu_put_root() unbalanced (root of GFNs ${fmt_range(root.gfn, root.gfn + KVM_PAGES_PER_HPAGE(root.role.level + 1))})`;

@@ -3,17 +3,18 @@
 import type { kvm } from '../kvm.ts';
 import { fmt_gfn, level_name } from '../levels.ts';
 import type { seamcall_event } from '../tdx_module.ts';
+import { change_queue } from './queue.ts';
 
 const GUARDED = new Set(['tdh_mem_page_demote', 'tdh_mem_page_remove']);
 const PRECONDITION = new Set(['TDX_EPT_ENTRY_STATE_INCORRECT', 'TDX_TLB_TRACKING_NOT_DONE']);
 
 export function install_tdx_invariant(kvm: kvm): void {
-  const bad: seamcall_event[] = [];
+  const bad = new change_queue<seamcall_event>(kvm.run, 'tdx');
   kvm.tdx.td.tp_seamcall.register((ev) => {
     if (GUARDED.has(ev.leaf) && PRECONDITION.has(ev.status)) bad.push(ev);
   });
   kvm.run.invariant('tdx', () => {
-    const ev = bad.shift();
+    const ev = bad.drain()[0];
     if (ev === undefined) return null;
     const why = ev.status === 'TDX_TLB_TRACKING_NOT_DONE' ? 'blocked but not tracked' : 'not blocked';
     return `${ev.leaf}(GFN ${fmt_gfn(ev.gfn)}, ${level_name(ev.level)}) on an entry ${why}: ${ev.status}`;
