@@ -38,7 +38,7 @@ const CASES: readonly Case[] = [
       '· attributes [0x40010, 0x40012) -> shared',
       '· zap mirror[0x40000 2M] covering [0x40000, 0x40200), for the range [0x40010, 0x40012)',
       /^9 +tdh_mem_page_remove\(S-EPT\[0x40000 2M\]\)  <-- invariant:private$/m,
-      /^ {2}sept\[0x40000, 0x40200\) +2M leaf 0x40000 -> pfn 0x100000 blocked -> no leaf$/m,
+      /^state difference \(what invariant:private read, before step 9 and after it\):\n(.*\n)*? {2}sept:2\[0x40000, 0x40200\) +2M leaf 0x40000 -> pfn 0x100000 blocked -> no leaf$/m,
     ],
   },
   {
@@ -50,6 +50,7 @@ const CASES: readonly Case[] = [
       ' tdx_sept_split_private_spte arch/x86/kvm/vmx/tdx.c',
       ' #3: (&kvm->mmu_lock){+.+.}-{2:2}, at: tdp_mmu_alloc_sp_for_split [step 10]',
       '· kvm_tdx->pamt_cache is empty: no DPAMT pages for GFN 0x40000, under a spinning lock',
+      /^ {2}pamt_cache:kvm_tdx->pamt_cache +2 pages -> 0 pages$/m,
     ],
   },
   {
