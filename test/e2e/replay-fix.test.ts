@@ -52,6 +52,25 @@ describe('a fix checked with the token of the finding it fixes', () => {
     expect([rec!.findings[0]?.kind, rec!.met]).toEqual(['invariant:zapped-stays-zapped', true]);
   });
 
+  it('a change that keeps the bug but moves its steps: replay still finds it (exit 1) and says the schedule no longer fits; regress add will not pin it', async () => {
+    const file = join(dir, '_split.ts');
+    const original = readFileSync(file, 'utf8');
+    // One more read-side section after the allocation: the steps from there move by two.
+    writeFileSync(file, original.replace('  kmalloc(k, 4096, GFP_KERNEL);\n', '  kmalloc(k, 4096, GFP_KERNEL);\n  await read_lock(mmu_lock);\n  await read_unlock(mmu_lock);\n'));
+    try {
+      const [r, pin] = await Promise.all([septcheck(['replay', token], dir), septcheck(['regress', 'add', token, '--name', 'moved', '--dir', 'regressions'], dir)]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(
+        'the code changed since the token was made: its schedule no longer fits at step 6: the schedule switches to splitter at step 6 for write_lock, the code now to splitter at step 6 for read_lock; followed thread by thread from there',
+      );
+      expect(r.stdout).toMatch(/^invariant:zapped-stays-zapped: /m);
+      expect(pin.code).toBe(2);
+      expect(pin.stderr).toMatch(/^septcheck: the token's schedule no longer fits the code \(step \d+: .*\); explore the scenario again for a token to pin\n$/);
+    } finally {
+      writeFileSync(file, original);
+    }
+  });
+
   it('after the fix: replay exits 0 and says where the schedule diverged; the regression confirms the fix and passes', async () => {
     fix();
     const [text, json, reg] = await Promise.all([

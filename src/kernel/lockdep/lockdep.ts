@@ -73,7 +73,7 @@ export class lockdep {
   taken(h: held_lock): void {
     const run = this.k.run;
     h.step = run.step - 1;
-    for (const s of h.sites ?? []) s.step = h.step;
+    if (h.sites !== undefined) for (const s of h.sites) s.step = h.step;
     if (run.tracing) h.caller = caller_name(run.stackAt(h.step)) ?? undefined;
   }
 
