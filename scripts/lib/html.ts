@@ -3,8 +3,6 @@ import { brokeAt, cycleOf, violatingStep } from './interleaving.ts';
 import { heldAt, lockSpans, type Span } from './locks.ts';
 import { fullTrace, headline, stateDifference } from './report-text.ts';
 
-export { lockSpans } from './locks.ts';
-export { violatingStep } from './interleaving.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
