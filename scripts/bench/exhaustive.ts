@@ -15,6 +15,9 @@ export interface Explored {
   readonly findings: number;
   /** proved / sampled / found, and the finding kinds. */
   readonly verdict: string;
+  /** dpor: the partial orders its schedules fell into. Complete, that is every
+   * partial order within the bound: no sound reduction can run fewer schedules. */
+  readonly partialOrders?: number;
 }
 
 /** A twin to explore, with parameters other than its defaults (e.g. a third thread). */
@@ -66,7 +69,15 @@ async function run(l: LoadedScenario, strategy: 'dpor' | 'dfs', bound: number | 
   });
   const kinds = [...new Set(r.findings.map((f) => f.kind))].sort();
   const verdict = r.verdict.class === 'found' ? `found ${kinds.join(', ')}` : r.verdict.class;
-  return { schedules: r.stats.schedules, ms: performance.now() - t0, complete: r.stats.complete !== undefined, findings: r.findings.length, verdict };
+  const classes = r.stats.equivalenceClasses;
+  return {
+    schedules: r.stats.schedules,
+    ms: performance.now() - t0,
+    complete: r.stats.complete !== undefined,
+    findings: r.findings.length,
+    verdict,
+    ...(typeof classes === 'number' ? { partialOrders: classes } : {}),
+  };
 }
 
 export async function benchExhaustive(twins: readonly Twin[], s: ExhaustiveSettings, progress: (line: string) => void): Promise<ExhaustiveRow[]> {

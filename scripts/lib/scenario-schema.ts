@@ -29,6 +29,7 @@ export const scenarioSchema = z
       .optional(),
     tracked: z.boolean().optional(),
     checks: z.partialRecord(z.enum(KERNEL_CHECKS), z.boolean()).optional(),
+    faults: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), z.number().int().min(0).max(8)).optional(),
     setup: fn('a function setup(run, params)'),
     validate: fn('a function validate(params) returning null or a problem').optional(),
     stateHash: fn('a function stateHash(run)').optional(),

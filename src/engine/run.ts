@@ -17,6 +17,9 @@ export interface ChoicePoint {
   readonly enabled: readonly SimThread[];
   /** The thread that ran the previous step, or null at the start. */
   readonly current: SimThread | null;
+  /** The last thread that ran and is not `free`: switching away from it while it
+   * is enabled is a preemption (a free thread's step in between changes nothing). */
+  readonly owner: SimThread | null;
 }
 
 /** Picks one of `cp.enabled` by index. */
@@ -101,6 +104,8 @@ export class Run {
   readonly switches: Switch[] = [];
   readonly shared: Map<string, unknown>;
   current: SimThread | null = null;
+  /** The last thread chosen that is not `free` (see ChoicePoint.owner). */
+  owner: SimThread | null = null;
   step = 0;
   preemptions = 0;
   finding: Finding | null = null;
@@ -127,6 +132,8 @@ export class Run {
   private readonly eligibility: Array<(t: SimThread) => boolean> = [];
   /** Results of steps, made on first use: most steps have none. */
   private results: Map<number, string> | null = null;
+  /** Notes of steps (what a step's effect did besides its operation), made on first use. */
+  private notes: Map<number, string[]> | null = null;
   private traceCache: TraceEvent[] | null = null;
   /** Traced runs: the model's events by step (-1: set-up), and each step's stack. */
   private events: Map<number, string[]> | null = null;
@@ -138,7 +145,7 @@ export class Run {
   private waitFault: { readonly t: SimThread; readonly e: unknown } | null = null;
   /** Where the finding being raised comes from (see ReportContext). */
   private origin: ReportContext['origin'] = 'step';
-  private readonly cp: { run: Run; step: number; enabled: readonly SimThread[]; current: SimThread | null };
+  private readonly cp: { run: Run; step: number; enabled: readonly SimThread[]; current: SimThread | null; owner: SimThread | null };
   /** Handlers running on each CPU, innermost last. */
   private readonly handlers = new Map<number, SimThread[]>();
   private activeHandlers = 0;
@@ -173,7 +180,7 @@ export class Run {
     this.stacks = this.tracing ? [] : null;
     this.before = opts.before ?? null;
     this.done = new Promise((r) => (this.resolveDone = r));
-    this.cp = { run: this, step: 0, enabled: [], current: null };
+    this.cp = { run: this, step: 0, enabled: [], current: null, owner: null };
   }
 
   /** The executed steps as events. Built on demand: exploration records only the
@@ -189,7 +196,9 @@ export class Run {
           ? { step: i, thread: t.name, cpu: t.cpu, op: op.kind }
           : { step: i, thread: t.name, cpu: t.cpu, op: op.kind, obj: op.obj };
       const res = this.results?.get(i);
-      if (res !== undefined) ev.result = res;
+      const notes = this.notes?.get(i);
+      if (notes !== undefined) ev.result = [...(res === undefined ? [] : [res]), ...notes].join('; ');
+      else if (res !== undefined) ev.result = res;
       const evs = this.events?.get(i);
       if (evs !== undefined) ev.events = evs.slice();
       const fp = this.tracing ? this.footprints?.[i] : undefined;
@@ -203,13 +212,14 @@ export class Run {
   spawn(
     name: string,
     body: (t: SimThread) => Promise<unknown> | unknown,
-    opts: { cpu?: number; level?: number; start?: Op } = {},
+    opts: { cpu?: number; level?: number; start?: Op; free?: boolean } = {},
   ): SimThread {
     if (this.threads.some((t) => t.name === name)) {
       throw new Error(`duplicate thread name '${name}'`);
     }
     const id = this.threads.length;
     const t = new SimThread(id, name, opts.cpu ?? id, opts.level ?? 0, opts.start ?? START);
+    t.free = opts.free === true;
     this.threads.push(t);
     const gate = new Promise<void>((r) => (t.resume = r));
     gate
@@ -361,6 +371,18 @@ export class Run {
   /** Records the result of the current step in the trace. */
   result(value: string): void {
     if (this.step > 0) (this.results ??= new Map()).set(this.step - 1, value);
+    this.traceCache = null;
+  }
+
+  /** Adds a note to the current step's trace entry, after its result: something the
+   * step's effect did that is not a scheduling point of its own (e.g. a kmalloc()
+   * that failed by injection, `kmalloc(64, GFP_KERNEL) = NULL [injected]`). */
+  note(text: string): void {
+    if (this.step === 0) return;
+    const m = (this.notes ??= new Map());
+    const list = m.get(this.step - 1);
+    if (list === undefined) m.set(this.step - 1, [text]);
+    else list.push(text);
     this.traceCache = null;
   }
 
@@ -523,12 +545,14 @@ export class Run {
       return this.finish();
     }
     const prev = this.current;
+    const owner = this.owner;
     let i = 0;
     if (enabled.length > 1) {
       const cp = this.cp;
       cp.step = this.step;
       cp.enabled = enabled;
       cp.current = prev;
+      cp.owner = owner;
       try {
         i = this.chooser(cp);
       } catch (e) {
@@ -538,9 +562,13 @@ export class Run {
     }
     const t = enabled[i];
     if (t === undefined) throw new Error(`strategy chose ${i} of ${enabled.length} enabled threads`);
-    if (t !== prev) {
-      this.switches.push({ step: this.step, thread: t.name, op: t.pending.kind });
-      if (prev !== null && prev.state === 'ready' && enabled.includes(prev)) this.preemptions++;
+    if (t !== prev) this.switches.push({ step: this.step, thread: t.name, op: t.pending.kind });
+    // A preemption: a switch away from the owner while it could go on. Free threads
+    // (fault injectors) are looked through: running one costs nothing, and coming
+    // back from it to another thread than the owner costs what that switch would.
+    if (!t.free) {
+      if (t !== owner && owner !== null && owner.state === 'ready' && enabled.includes(owner)) this.preemptions++;
+      this.owner = t;
     }
     const op = t.pending;
     if (this.stacks !== null) {

@@ -3,6 +3,7 @@ import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Arbitrary } from 'fast-check';
 import { setChecks, type Checks } from './checks.ts';
+import { setFaults, spawnInjectors, type Faults } from './faults.ts';
 import { hashText } from './hash.ts';
 import type { Program } from './program.ts';
 import type { Run } from './run.ts';
@@ -34,6 +35,9 @@ export interface Scenario<P = unknown> extends Program<P> {
    * held_at_exit: false }`, so that the benchmark's own failure (a deadlock, an
    * assertion) is what is reported, not lockdep's prediction of it. */
   readonly checks?: Checks;
+  /** Faults the search may inject, per class, e.g. `{ slab: 1, page_alloc: 1 }`
+   * (see faults.ts): each is a choice of the schedule. */
+  readonly faults?: Faults;
   /** Checks parameters against the scenario's layout (GFNs inside the guest, levels
    * that exist) before any schedule runs: null when they fit, else one line naming
    * the field, e.g. `params.end: GFN 0x90000 is beyond gmem_pages (0x80000)`. */
@@ -47,6 +51,7 @@ export interface ScenarioInput<P> {
   readonly expect: string;
   readonly bounds?: Bounds;
   readonly checks?: Checks;
+  readonly faults?: Faults;
   readonly params?: P;
   readonly paramsArbitrary?: Arbitrary<P>;
   setup(run: Run, params: P): void;
@@ -59,14 +64,18 @@ export interface ScenarioInput<P> {
 /** Declares a scenario. A scenario file is a module whose default export is this. */
 export function defineScenario<P = undefined>(s: ScenarioInput<P>): Scenario<P> {
   const checks = s.checks;
-  if (checks === undefined) return s;
-  // Every run of the scenario (explored, shrunk, replayed) sees its switches.
+  const faults = s.faults !== undefined && Object.values(s.faults).some((n) => n > 0) ? s.faults : undefined;
+  if (checks === undefined && faults === undefined) return s;
+  // Every run of the scenario (explored, shrunk, replayed) sees its switches and its
+  // fault budget; the injectors come after the scenario's threads.
   const setup = s.setup;
   return {
     ...s,
     setup(run: Run, params: P) {
-      setChecks(run, checks);
+      if (checks !== undefined) setChecks(run, checks);
+      if (faults !== undefined) setFaults(run, faults);
       setup.call(s, run, params);
+      if (faults !== undefined) spawnInjectors(run);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { Exploration } from './explore.ts';
+import { faultsInjected } from './faults.ts';
 import type { Program } from './program.ts';
 import type { Run } from './run.ts';
 import { followSchedule } from './schedule.ts';
@@ -129,10 +130,14 @@ function finalFinding(original: Finding, best: Repro): Finding {
   };
 }
 
-/** Negative when `a` ranks better (smaller) than `b`. */
+/** Negative when `a` ranks better (smaller) than `b`. Injected faults count first:
+ * a finding that needs fewer is simpler, whatever it costs in preemptions. */
 function rank(a: Repro, b: Repro, bySequence = true): number {
   const d =
-    a.run.preemptions - b.run.preemptions || a.run.step - b.run.step || a.run.threads.length - b.run.threads.length;
+    faultsInjected(a.run) - faultsInjected(b.run) ||
+    a.run.preemptions - b.run.preemptions ||
+    a.run.step - b.run.step ||
+    a.run.threads.length - b.run.threads.length;
   if (d !== 0 || !bySequence) return d;
   const x = a.run.choices;
   const y = b.run.choices;

@@ -1,6 +1,5 @@
-// GFP flags (include/linux/gfp_types.h) and kmalloc() (include/linux/slab.h). An
-// allocation touches no modelled shared state, so it is not a scheduling point; a
-// blocking one is still checked by might_alloc() against atomic context.
+// GFP flags (include/linux/gfp_types.h). The allocators are in slab.ts and
+// page_alloc.ts; might_alloc() checks a blocking one against atomic context.
 import { __might_sleep } from './checks.ts';
 import type { Kernel } from './kernel.ts';
 import { current_or_null } from './task.ts';
@@ -40,36 +39,10 @@ export function gfp_name(gfp: gfp_t): string {
   return `0x${gfp.toString(16)}`;
 }
 
-/** What kmalloc() returns: an object with an identity, its size and id. */
-export interface kmem_obj {
-  readonly id: number;
-  readonly size: number;
-}
-
-const next_id = new WeakMap<Kernel, number>();
-
-/** A fresh object, numbered per run so that runs compare equal. */
-export function __alloc_obj(k: Kernel, size: number): kmem_obj {
-  const id = (next_id.get(k) ?? 0) + 1;
-  next_id.set(k, id);
-  return { id, size };
-}
-
-// kmalloc() in include/linux/slab.h: null when an allocation that may not sleep
-// fails (k.gfp_atomic_fails); one that may sleep never fails here.
-export function kmalloc(k: Kernel, size: number, gfp: gfp_t): kmem_obj | null {
-  if (gfpflags_allow_blocking(gfp)) {
-    // might_alloc() in include/linux/sched/mm.h
-    const t = current_or_null();
-    const f = t === null ? null : __might_sleep(t, 'include/linux/sched/mm.h', `kmalloc(${size}, ${gfp_name(gfp)})`);
-    if (f !== null) k.report(f);
-  } else if (k.gfp_atomic_fails) {
-    return null;
-  }
-  return __alloc_obj(k, size);
-}
-
-// kzalloc() in include/linux/slab.h
-export function kzalloc(k: Kernel, size: number, gfp: gfp_t): kmem_obj | null {
-  return kmalloc(k, size, gfp | __GFP_ZERO);
+// might_alloc() in include/linux/sched/mm.h: a blocking allocation may sleep.
+export function might_alloc(k: Kernel, gfp: gfp_t, what: string): void {
+  if (!gfpflags_allow_blocking(gfp)) return;
+  const t = current_or_null();
+  const f = t === null ? null : __might_sleep(t, 'include/linux/sched/mm.h', what);
+  if (f !== null) k.report(f);
 }

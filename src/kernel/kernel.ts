@@ -16,12 +16,16 @@ export interface KernelOptions {
   readonly held_at_exit?: boolean;
   /** CONFIG_DEBUG_ATOMIC_SLEEP (default on): might_sleep()'s `sleep-in-atomic`. */
   readonly might_sleep?: boolean;
+  /** CONFIG_DEBUG_KMEMLEAK (default off): every object still allocated when the
+   * schedule ends is a `memory-leak` (kmemleak.ts); off, only those marked with
+   * kmemleak_must_free() are. */
+  readonly kmemleak?: boolean;
   /** Fault injection: allocations that may not sleep (GFP_ATOMIC, GFP_NOWAIT) fail. */
   readonly gfp_atomic_fails?: boolean;
 }
 
 /** The checks a scenario may switch off by name (`checks` of defineScenario). */
-export const KERNEL_CHECKS = ['prove_locking', 'held_at_exit', 'might_sleep'] as const;
+export const KERNEL_CHECKS = ['prove_locking', 'held_at_exit', 'might_sleep', 'kmemleak'] as const;
 
 export interface SpawnOptions {
   readonly cpu?: number;
@@ -34,6 +38,7 @@ export class Kernel {
   prove_locking: boolean;
   held_at_exit: boolean;
   might_sleep: boolean;
+  kmemleak: boolean;
   gfp_atomic_fails: boolean;
   readonly lockdep: lockdep;
   /** The run, when it is a stress run: locks are then real locks (lock_gate.ts). */
@@ -59,6 +64,7 @@ export class Kernel {
     this.prove_locking = opts.prove_locking ?? checks.prove_locking ?? true;
     this.held_at_exit = opts.held_at_exit ?? checks.held_at_exit ?? true;
     this.might_sleep = opts.might_sleep ?? checks.might_sleep ?? true;
+    this.kmemleak = opts.kmemleak ?? checks.kmemleak ?? false;
     this.gfp_atomic_fails = opts.gfp_atomic_fails ?? false;
     run.ext = this;
     this.stress = run instanceof StressRun ? run : null;

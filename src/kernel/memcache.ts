@@ -3,7 +3,10 @@
 // them without allocating.
 import type { Footprint } from '../engine/index.ts';
 import { __might_sleep, warning } from './checks.ts';
-import { __alloc_obj, type kmem_obj } from './gfp.ts';
+import { should_failslab, should_fail_alloc_page } from './fault_inject.ts';
+import { gfp_name, GFP_KERNEL_ACCOUNT } from './gfp.ts';
+import { kasan_slab_free, kmem_obj } from './kasan.ts';
+import { __alloc_obj, type kmem_cache } from './slab.ts';
 import type { Kernel } from './kernel.ts';
 import { LD_WAIT_CONFIG, lock_base } from './lock.ts';
 import { held_locks } from './lockdep/reports.ts';
@@ -19,6 +22,9 @@ export interface kvm_mmu_memory_cache_opts<T> {
   readonly capacity?: number;
   /** Makes one object; default a 4 KiB kmem_obj. */
   readonly alloc?: () => T;
+  /** mc->kmem_cache: objects come from this slab cache (a failslab site), else
+   * from __get_free_page() (a fail_page_alloc site). */
+  readonly kmem_cache?: kmem_cache;
 }
 
 // struct kvm_mmu_memory_cache in include/linux/kvm_types.h
@@ -28,6 +34,7 @@ export class kvm_mmu_memory_cache<T = kmem_obj> {
   readonly objects: T[] = [];
   readonly fp: Footprint[];
   readonly alloc: () => T;
+  readonly kmem_cache: kmem_cache | undefined;
 
   constructor(
     readonly k: Kernel,
@@ -35,7 +42,9 @@ export class kvm_mmu_memory_cache<T = kmem_obj> {
     opts: kvm_mmu_memory_cache_opts<T> = {},
   ) {
     this.capacity = opts.capacity ?? KVM_ARCH_NR_OBJS_PER_MEMORY_CACHE;
-    this.alloc = opts.alloc ?? (() => __alloc_obj(k, 4096) as T);
+    this.kmem_cache = opts.kmem_cache;
+    const c = opts.kmem_cache;
+    this.alloc = opts.alloc ?? (() => (c === undefined ? __alloc_obj(k, 4096, 'page', '__get_free_page') : __alloc_obj(k, c.size, c.name, 'kmem_cache_alloc')) as T);
     this.fp = [{ key: k.unique(`memcache:${name}`), access: 'write' }];
   }
 }
@@ -52,10 +61,25 @@ export async function kvm_mmu_topup_memory_cache<T>(mc: kvm_mmu_memory_cache<T>,
   await t.k.run.point(op);
   if (mc.nobjs >= min) return 0;
   while (mc.nobjs < mc.capacity) {
+    // mmu_memory_cache_alloc_obj(): a failed allocation ends the top-up.
+    if (alloc_obj_fails(mc)) {
+      if (mc.nobjs >= min) return 0;
+      t.k.run.result('-ENOMEM');
+      return -ENOMEM;
+    }
     mc.objects.push(mc.alloc());
     mc.nobjs++;
   }
   return mc.nobjs >= min ? 0 : -ENOMEM;
+}
+
+/** The fault site of mmu_memory_cache_alloc_obj() in virt/kvm/kvm_main.c: the
+ * cache's slab (kmem_cache_zalloc) or the page allocator (__get_free_page). */
+function alloc_obj_fails<T>(mc: kvm_mmu_memory_cache<T>): boolean {
+  const gfp = GFP_KERNEL_ACCOUNT;
+  const c = mc.kmem_cache;
+  if (c !== undefined) return should_failslab(mc.k, gfp, `kmem_cache_zalloc(${c.name}, ${gfp_name(gfp)})`);
+  return should_fail_alloc_page(mc.k, gfp, `__get_free_page(${gfp_name(gfp)})`);
 }
 
 // kvm_mmu_memory_cache_alloc() in virt/kvm/kvm_main.c: WARN_ON(!mc->nobjs), then
@@ -89,6 +113,8 @@ export function kvm_mmu_memory_cache_nr_free_objects<T>(mc: kvm_mmu_memory_cache
 // kvm_mmu_free_memory_cache() in virt/kvm/kvm_main.c
 export async function kvm_mmu_free_memory_cache<T>(mc: kvm_mmu_memory_cache<T>): Promise<void> {
   await mc.k.run.point({ kind: 'kvm_mmu_free_memory_cache', obj: mc.name, footprint: mc.fp });
+  // The objects go back to their allocator (kmem_cache_free() or free_page()).
+  for (const o of mc.objects) if (o instanceof kmem_obj) kasan_slab_free(o, mc.kmem_cache === undefined ? 'free_page' : 'kmem_cache_free');
   mc.objects.length = 0;
   mc.nobjs = 0;
 }

@@ -3,6 +3,7 @@
 // that was inside a read-side section when it began has left that section.
 import type { FindingInput, Footprint } from '../engine/index.ts';
 import { __might_sleep } from './checks.ts';
+import { kmem_obj, track_here } from './kasan.ts';
 import type { Kernel } from './kernel.ts';
 import { LD_WAIT_CONFIG, LD_WAIT_FREE } from './lock.ts';
 import type { lockdep_map } from './lockdep/lockdep.ts';
@@ -111,7 +112,9 @@ export async function synchronize_rcu(): Promise<void> {
 // period starts within the caller's current step.
 export function call_rcu<H extends rcu_head>(head: H, fn: (head: H) => unknown): void {
   const t = current();
-  const name = (head as { name?: unknown }).name;
+  // kasan_record_aux_stack(): a use after the callback frees the object names this call.
+  if (head instanceof kmem_obj) head.aux_track = track_here(t.k, ['call_rcu']);
+  const name = head instanceof kmem_obj ? head.key : (head as { name?: unknown }).name;
   const obj = typeof name === 'string' ? name : 'rcu_head';
   const gp = gp_start(t.k);
   const k = t.k;

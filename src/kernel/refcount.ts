@@ -3,7 +3,7 @@
 // use-after-free or a leak. The read-modify-writes are scheduling points on
 // `atomic:<name>`; refcount_set() and refcount_read() are plain stores and loads, not
 // points, for initialisation and for code (or invariants) that read a stable count.
-import type { Footprint } from '../engine/index.ts';
+import { Run, type Footprint } from '../engine/index.ts';
 import { warning } from './checks.ts';
 import { current } from './task.ts';
 
@@ -14,6 +14,10 @@ export const REFCOUNT_SATURATED = -0x40000000;
 export class refcount_t {
   refs: number;
   readonly fp_write: Footprint[];
+  /** refcount_read() and refcount_set() are plain accesses, not points: they record
+   * these in the running step, so dpor orders them with the counter's changes. */
+  readonly read_access: Footprint;
+  readonly write_access: Footprint;
 
   /** REFCOUNT_INIT(n). Counts of one name share a footprint key. */
   constructor(
@@ -22,6 +26,8 @@ export class refcount_t {
   ) {
     const key = `atomic:${name}`;
     this.fp_write = [{ key, access: 'write' }];
+    this.read_access = { key, access: 'read' };
+    this.write_access = this.fp_write[0]!;
     this.refs = n;
   }
 }
@@ -52,11 +58,13 @@ async function step<R>(r: refcount_t, op: string, fn: () => R): Promise<R> {
 
 // refcount_set() in include/linux/refcount.h
 export function refcount_set(r: refcount_t, n: number): void {
+  Run.live?.touch(r.write_access);
   r.refs = n;
 }
 
 // refcount_read() in include/linux/refcount.h
 export function refcount_read(r: refcount_t): number {
+  Run.live?.touch(r.read_access);
   return r.refs;
 }
 

@@ -78,8 +78,13 @@ function with_backtrace(k: Kernel, f: FindingInput, ctx: ReportContext): Finding
   }
   if (frames.length === 0) return f;
   const trace = call_trace(frames);
-  const cut = f.report.indexOf('\nCall Trace:\n');
-  if (cut >= 0) return { ...f, report: [f.report.slice(0, cut), ...trace].join('\n') };
+  // might_sleep()'s splat ends with the call it names: the trace replaces it.
+  if (f.kind === 'sleep-in-atomic') {
+    const cut = f.report.lastIndexOf('\nCall Trace:\n');
+    return cut < 0 ? f : { ...f, report: [f.report.slice(0, cut), ...trace].join('\n') };
+  }
+  // A report with its own traces (KASAN's, with the allocation and free) stays as it is.
+  if (f.report.includes('\nCall Trace:\n')) return f;
   return { ...f, report: [f.report, '', 'stack backtrace:', `CPU: ${t.cpu} PID: ${t.pid} Comm: ${t.comm} ${KERNEL_IDENT}`, ...trace].join('\n') };
 }
 

@@ -63,7 +63,7 @@ describe('sleep-in-atomic', () => {
       ' #0: (mmu_lock){.+.+}-{2:2}, at: test/kernel/sleep.test.ts:45 [step 1]',
       'Preemption disabled at:',
       // The trace of the sleeping call, not one frame naming it.
-      'Call Trace:\n <TASK>\n kmalloc include/linux/slab.h\n test/kernel/sleep.test.ts:46\n </TASK>',
+      'Call Trace:\n <TASK>\n might_alloc include/linux/sched/mm.h\n slab_alloc_node include/linux/slab.h\n kmalloc include/linux/slab.h\n test/kernel/sleep.test.ts:46\n </TASK>',
     ])
       expect(f.report).toContain(line);
     // The sleeping call is the finding's, not the read_lock() step it was made in.

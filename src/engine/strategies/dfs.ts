@@ -1,4 +1,5 @@
 import type { ChoicePoint } from '../run.ts';
+import type { SimThread } from '../thread.ts';
 import type { Driver, Strategy, StrategyOptions } from '../strategy.ts';
 import { deepen } from './deepen.ts';
 
@@ -23,14 +24,19 @@ export function dfsStrategy(opts: StrategyOptions): Strategy {
         let depth = 0;
         let preempted = 0;
         const choose = (cp: ChoicePoint): number => {
-          const cur = cp.current === null ? -1 : cp.enabled.indexOf(cp.current);
-          // Order: keep the current thread first, so choice 0 never preempts.
-          const order = (k: number) => (cur < 0 ? k : k === 0 ? cur : k <= cur ? k - 1 : k);
+          // The owner, not the previous thread: a free thread (a fault injector) in
+          // between costs no preemption either way (Run.decide(), SimThread.free).
+          const cur = cp.owner === null ? -1 : cp.enabled.indexOf(cp.owner);
+          // Order: keep the current thread first, so choice 0 never preempts; then
+          // the free threads, which never preempt either.
+          const order = freeFirst(cp.enabled, cur);
           let allowed = cp.enabled.length;
           if (cur >= 0 && preempted >= bound && allowed > 1) {
-            allowed = 1;
-            cut = true;
-            opts.onBoundCut?.();
+            allowed = 1 + freeCount(cp.enabled, cur);
+            if (allowed < cp.enabled.length) {
+              cut = true;
+              opts.onBoundCut?.();
+            }
           }
           if (depth === taken.length) {
             taken.push(0);
@@ -38,8 +44,9 @@ export function dfsStrategy(opts: StrategyOptions): Strategy {
           }
           const k = taken[depth]!;
           depth++;
-          if (cur >= 0 && k > 0) preempted++;
-          return order(k);
+          const i = order(k);
+          if (cur >= 0 && k > 0 && !cp.enabled[i]!.free) preempted++;
+          return i;
         };
         await d.runSchedule(choose);
         // Backtrack: drop exhausted frames past the run's end, then advance the deepest.
@@ -57,4 +64,22 @@ export function dfsStrategy(opts: StrategyOptions): Strategy {
       }
     },
   };
+}
+
+/** The free threads enabled besides the owner at `cur`. */
+function freeCount(enabled: readonly SimThread[], cur: number): number {
+  let n = 0;
+  for (let i = 0; i < enabled.length; i++) if (i !== cur && enabled[i]!.free) n++;
+  return n;
+}
+
+/** Choice k -> index into `enabled`: the owner first (when enabled), then the free
+ * threads, then the rest, each in thread order. Without free threads this is the
+ * plain rotation that puts `cur` first. */
+function freeFirst(enabled: readonly SimThread[], cur: number): (k: number) => number {
+  if (freeCount(enabled, cur) === 0) return (k) => (cur < 0 ? k : k === 0 ? cur : k <= cur ? k - 1 : k);
+  const order: number[] = cur < 0 ? [] : [cur];
+  for (let i = 0; i < enabled.length; i++) if (i !== cur && enabled[i]!.free) order.push(i);
+  for (let i = 0; i < enabled.length; i++) if (i !== cur && !enabled[i]!.free) order.push(i);
+  return (k) => order[k]!;
 }

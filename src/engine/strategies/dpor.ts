@@ -75,6 +75,7 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
         if (sched.diverged) throw new Error('dpor: replaying a schedule prefix chose a thread that cannot run: the program is not deterministic');
         const limit = sched.blockedAt >= 0 ? sched.blockedAt : run.step;
         if (sched.blockedAt >= 0) blocked++;
+        for (const t of run.threads) if (t.free) sched.free.add(t.id); // also those never offered a choice
         const ex = executionOf(run, sched.branching);
         const depth = branch?.depth ?? -1;
         if (branch !== null) tree.nodes[depth]!.take(branch.thread, sleeperAt(ex, depth));
@@ -85,7 +86,9 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
           if (!Number.isFinite(bound)) return tree.nodes[i]?.wantOneOf(hb.initialTest(i, q, j), q);
           tree.nodes[i]?.want(q);
           let b = i;
-          while (b > 0 && ex.tid[b - 1] === ex.tid[i]) b--;
+          // A free thread's step (a fault injector) does not end the block: switching
+          // after it costs what switching before it would (Run.decide()).
+          while (b > 0 && (ex.tid[b - 1] === ex.tid[i] || sched.free.has(ex.tid[b - 1]!))) b--;
           if (b < i) tree.nodes[b]?.want(q);
         }, !Number.isFinite(bound), depth);
         if (sched.blockedAt < 0) classes.add(hb.traceKey(run.ops));
@@ -108,17 +111,24 @@ function grow(tree: Tree, ex: Execution, sched: BranchRun, from: number, limit: 
   const tid = ex.tid;
   tree.nodes.length = Math.max(0, from);
   let preemptions = 0;
+  // Preemptions are counted against the owner, the last thread that is not free (a
+  // fault injector), as Run.decide() counts them; a free thread is always in bound.
+  let owner = -1;
   for (let s = 0; s < limit; s++) {
     const en = sched.branching[s];
     const prev = s > 0 ? tid[s - 1]! : -1;
     const prevOn = en !== undefined && en.includes(prev);
+    const ownerOn = en !== undefined && en.includes(owner);
     if (s >= from && en !== undefined) {
-      const inBound = prevOn && preemptions >= bound ? [prev] : en;
+      const inBound = ownerOn && preemptions >= bound ? en.filter((u) => u === owner || sched.free.has(u)) : en;
       if (inBound.length < en.length) onBoundCut?.();
       const sleepOn = !Number.isFinite(bound) ? 'all' : prevOn ? prev : -1;
       tree.nodes[s] = new Node(inBound, sched.sleepAt[s] ?? new Map(), sleepOn, tid[s]!, sleeperAt(ex, s));
     }
-    if (prevOn && tid[s] !== prev) preemptions++;
+    if (!sched.free.has(tid[s]!)) {
+      if (ownerOn && tid[s] !== owner) preemptions++;
+      owner = tid[s]!;
+    }
   }
 }
 
@@ -127,6 +137,8 @@ function grow(tree: Tree, ex: Execution, sched: BranchRun, from: number, limit: 
 class BranchRun {
   /** Enabled thread ids at each step where the chooser was asked. */
   readonly branching: (readonly number[] | undefined)[] = [];
+  /** Ids of the free threads seen (fault injectors: no preemption to switch to). */
+  readonly free = new Set<number>();
   /** The sleep set at each such step past the branch. */
   readonly sleepAt: (Map<number, Sleeper> | undefined)[] = [];
   /** First step at which every thread that may run was asleep: the rest repeats
@@ -150,15 +162,17 @@ class BranchRun {
     const s = cp.step;
     const ids = cp.enabled.map((t) => t.id);
     this.branching[s] = ids;
+    for (const t of cp.enabled) if (t.free) this.free.add(t.id);
     if (s < this.depth) return this.index(ids, this.prefix[s]!);
     if (s > this.depth) this.advance(cp.run, s);
     for (const u of this.sleep.keys()) if (!ids.includes(u)) this.sleep.delete(u);
     this.lastAsked = s;
     if (s === this.depth) return this.index(ids, this.branch!.thread);
     this.sleepAt[s] = new Map(this.sleep);
-    const cur = cp.current === null ? -1 : cp.current.id;
+    // The owner, not the previous thread: a free thread's step costs no preemption.
+    const cur = cp.owner === null ? -1 : cp.owner.id;
     const curOn = ids.includes(cur);
-    const inBound = curOn && cp.run.preemptions >= this.bound ? [cur] : ids;
+    const inBound = curOn && cp.run.preemptions >= this.bound ? ids.filter((u) => u === cur || this.free.has(u)) : ids;
     let pick = -1;
     if (this.blockedAt < 0) {
       pick = inBound.includes(cur) && !this.sleep.has(cur) ? cur : (inBound.find((u) => !this.sleep.has(u)) ?? -1);
