@@ -24,6 +24,8 @@ export async function regressAdd(token: string, opts: RegressOptions): Promise<s
   if (existsSync(file)) throw new UsageError(`${file} already exists; choose another --name`);
   const r = await replayToken(token, { root, check: schemaProblem });
   if (r.finding === null) throw new UsageError(`the token's schedule runs clean now; nothing to pin`);
+  // Followed leniently, the finding is not the token's schedule's: nothing to pin it at.
+  if (r.diverged !== null) throw new UsageError(`the token's schedule no longer fits the code (${r.diverged}); explore the scenario again for a token to pin`);
   let base = relative(resolve(dir), resolve(root, r.scenario.path)).split('\\').join('/');
   if (!base.startsWith('.')) base = `./${base}`;
   const d = r.data;

@@ -83,11 +83,15 @@ export async function recordOf(l: LoadedScenario, s: SweepSettings, tokenRoot = 
     schedules: r.stats.schedules,
     steps: r.stats.steps,
     expected: l.scenario.expect,
-    ...judge(found, l.scenario.expect),
+    // A regression whose fix its own exploration confirmed meets its verdict.
+    ...(r.fix?.confirmed === true ? { verdict: 'clean' as const, met: true } : judge(found, l.scenario.expect)),
     found,
     verdictClass: r.verdict.class,
     ...(r.verdict.bound === undefined ? {} : { bound: r.verdict.bound }),
-    claim: describeVerdict(r.verdict, found) + (proofMissing ? ', but the scenario requires proved' : ''),
+    claim:
+      r.fix !== undefined
+        ? `${r.fix.confirmed ? 'fixed' : 'not fixed'}: ${r.stats.pinned}`
+        : describeVerdict(r.verdict, found) + (proofMissing ? ', but the scenario requires proved' : ''),
     ...(proofMissing ? { met: false } : {}),
     ...(typeof visits === 'number' ? { spteVisits: visits } : {}),
     stats: r.stats,

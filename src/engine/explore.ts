@@ -6,6 +6,8 @@ import { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts'
 import { shrinkFinding } from './shrink.ts';
 import type { Driver, RunScheduleOptions, Strategy, StrategyOptions } from './strategy.ts';
 import { createStrategy, DEFAULT_STRATEGY, type StrategyName } from './strategies/index.ts';
+import { thrownFrames } from './stack.ts';
+import type { Bounds } from './scenario.ts';
 import { describeThrown, safeJson } from './thrown.ts';
 import type { Finding, Schedule } from './types.ts';
 import { Watchdog } from './watchdog.ts';
@@ -69,6 +71,9 @@ export interface ExploreResult {
   readonly findings: Finding[];
   readonly stats: ExploreStats;
   readonly verdict: Verdict;
+  /** A pinned program (a regression) whose schedule no longer reproduced its kind:
+   * why, and whether exploring it under the pin's bounds confirmed the fix (clean). */
+  readonly fix?: { readonly why: string; readonly confirmed: boolean };
 }
 
 /** The verdict in words, e.g. `clean, proved within 2 preemptions (74 schedules)`. */
@@ -158,7 +163,7 @@ export class Exploration implements Driver {
 
   async runSchedule(chooser: Chooser, params: unknown = this.params, opts: RunScheduleOptions = {}): Promise<Run> {
     if (this.schedules > 0 && this.schedules % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
-    const run = await this.execute(chooser, params, opts.backend, opts.footprints === true);
+    const run = await this.execute(chooser, params, opts);
     this.schedules++;
     this.steps += run.step;
     this.preemptions += run.preemptions;
@@ -202,7 +207,7 @@ export class Exploration implements Driver {
   }
 
   private async replayOne(schedule: Schedule, params: unknown): Promise<Run> {
-    const run = await this.execute(followSchedule(schedule, true), params, undefined, false);
+    const run = await this.execute(followSchedule(schedule, true), params, {});
     const got = run.schedule();
     if (!sameSchedule(got, schedule)) {
       throw new ScheduleDivergence(
@@ -213,14 +218,15 @@ export class Exploration implements Driver {
   }
 
   /** Sets up and runs one schedule to its end. */
-  private async execute(chooser: Chooser, params: unknown, backend: RunScheduleOptions['backend'], record: boolean): Promise<Run> {
-    const ro = { maxSteps: this.maxSteps, shared: this.shared, record, keepGoing: this.keepGoing, stopAt: this.stopAt };
-    const run = backend === undefined ? new Run(chooser, ro) : backend(ro);
+  private async execute(chooser: Chooser, params: unknown, opts: RunScheduleOptions): Promise<Run> {
+    const ro = { maxSteps: this.maxSteps, shared: this.shared, record: opts.footprints === true, keepGoing: this.keepGoing, stopAt: this.stopAt, trace: opts.trace, before: opts.before };
+    const run = opts.backend === undefined ? new Run(chooser, ro) : opts.backend(ro);
     try {
       this.program.setup(run, params);
     } catch (e) {
       // Parameters the strategy drew can break the set-up: a finding, not a crash.
-      run.report({ kind: 'setup-exception', message: `setup threw for params ${safeJson(params)}: ${describeThrown(e)}` }, true);
+      const message = `setup threw for params ${safeJson(params)}: ${describeThrown(e)}`;
+      run.report({ kind: 'setup-exception', message, details: { stack: thrownFrames(e) } }, true);
     }
     this.watchdog.arm(run);
     await run.start();
@@ -249,6 +255,10 @@ export async function explore(program: Program, opts: ExploreOptions = {}): Prom
   const strategy = typeof name === 'object' ? name : createStrategy(name, strategyOptions(opts, program));
   const d = new Exploration(program, opts);
   await strategy.explore(d);
+  const pin = program.pinned;
+  if (strategy.name === 'replay' && pin?.confirm !== undefined && !d.findings.some((f) => f.kind === pin.kind)) {
+    return confirmFix(program, pin.confirm, d, opts);
+  }
   // A replayed schedule is already the one to report.
   if (opts.shrink !== false && strategy.name !== 'replay' && d.findings.length > 0) {
     let runs = 0;
@@ -262,4 +272,33 @@ export async function explore(program: Program, opts: ExploreOptions = {}): Prom
     d.extra.shrinkRuns = runs;
   }
   return { findings: d.findings, stats: d.stats(), verdict: d.verdict() };
+}
+
+/** A regression whose pinned schedule no longer reproduces its finding: the fix is
+ * confirmed when the program, explored under the pin's bounds (its base scenario's),
+ * is clean. Whatever that exploration finds is the result. */
+async function confirmFix(program: Program, b: Bounds, pinned: Exploration, opts: ExploreOptions): Promise<ExploreResult> {
+  const other = pinned.findings[0];
+  const why =
+    typeof pinned.extra.pinned === 'string'
+      ? pinned.extra.pinned
+      : other === undefined
+        ? 'the pinned schedule runs clean'
+        : `the pinned schedule raises ${other.kind} instead`;
+  const { pinned: _, ...unpinned } = program;
+  const r = await explore(unpinned, {
+    strategy: b.strategy as StrategyName | undefined,
+    schedules: b.schedules,
+    seed: b.seed,
+    maxSteps: b.maxSteps,
+    preemptions: b.preemptions,
+    depth: b.depth,
+    deepen: b.deepen,
+    shrink: opts.shrink,
+    shrinkRuns: opts.shrinkRuns,
+    stopWhen: opts.stopWhen,
+  });
+  const confirmed = r.findings.length === 0;
+  const claim = `${why}; explored with the scenario's bounds: ${describeVerdict(r.verdict, r.findings[0]?.kind)}`;
+  return { ...r, stats: { ...r.stats, pinned: claim }, fix: { why, confirmed } };
 }

@@ -3,6 +3,7 @@
 // the exploration.
 import type { Program } from './program.ts';
 import type { Invariant, Run } from './run.ts';
+import { thrownFrames } from './stack.ts';
 import { describeThrown, safeJson } from './thrown.ts';
 import type { FindingInput } from './types.ts';
 
@@ -12,7 +13,7 @@ export function checkInvariant(inv: Invariant): FindingInput | null {
   try {
     r = inv.check();
   } catch (e) {
-    return { kind: 'invariant-exception', message: `invariant ${inv.name} threw: ${describeThrown(e)}` };
+    return { kind: 'invariant-exception', message: `invariant ${inv.name} threw: ${describeThrown(e)}`, details: { stack: thrownFrames(e) } };
   }
   if (r === null || r === undefined) return null;
   if (typeof r === 'string') return { kind: `invariant:${inv.name}`, message: r };
@@ -37,14 +38,15 @@ export function stateHashOf(program: Program, run: Run): string | null {
   try {
     h = program.stateHash(run);
   } catch (e) {
-    return fail(run, `stateHash threw: ${describeThrown(e)}`);
+    return fail(run, `stateHash threw: ${describeThrown(e)}`, e);
   }
   return typeof h === 'string' ? h : fail(run, `stateHash returned ${safeJson(h)}, not a string`);
 }
 
-function fail(run: Run, message: string): null {
+function fail(run: Run, message: string, thrown?: unknown): null {
   // The run is over, so report() would ignore it: the finding is made here.
-  const f = { kind: 'invariant-exception', message, step: run.step - 1, trace: run.trace, schedule: run.schedule() };
+  const where = thrown === undefined ? {} : { details: { stack: thrownFrames(thrown) } };
+  const f = { kind: 'invariant-exception', message, ...where, step: run.step - 1, trace: run.trace, schedule: run.schedule() };
   run.finding ??= f;
   run.findings.push(f);
   return null;

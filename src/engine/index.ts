@@ -11,7 +11,7 @@ export type { Driver, RunScheduleOptions, Strategy, StrategyOptions } from './st
 export { explore, Exploration, type ExploreOptions, type ExploreResult, type ExploreStats } from './explore.ts';
 export { createStrategy, DEFAULT_STRATEGY, strategyNames, type StrategyName } from './strategies/index.ts';
 export { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts';
-export { renderTrace, renderOps, opLabel } from './trace.ts';
+export { renderTrace, renderOps, opLabel, headline } from './trace.ts';
 export { canonical, hashText, stableHash } from './hash.ts';
 export { describeThrown, oneLine, safeJson, thrownAt } from './thrown.ts';
 export { ENGINE_KINDS } from './kinds.ts';
@@ -29,3 +29,8 @@ export { describeVerdict, type Verdict } from './explore.ts';
 export { checksOf, setChecks, type Checks } from './checks.ts';
 export { faultClassName, faultEnabled, faultKey, faultsInjected, nameFaultClass, setFaults, shouldFail, spawnInjectors, type Faults } from './faults.ts';
 export { defineRegression, type RegressionPin } from './regression.ts';
+export { captureStack, displayPath, isInternalFrame, parseStack, stackOf, thrownFrames, type StackFrame } from './stack.ts';
+export { describeState, footprintLabel, uniqueFootprints, type Describer } from './state.ts';
+export { followBlocks, scheduleDifference } from './schedule.ts';
+export { followTraced, retrace, type Followed } from './traced.ts';
+export type { ReportContext, Reporter, StuckThread } from './run.ts';

@@ -1,11 +1,18 @@
 import type { Arbitrary } from 'fast-check';
 import type { Run } from './run.ts';
+import type { Bounds } from './scenario.ts';
 import type { Schedule } from './types.ts';
 
 /** A schedule a program is pinned to (a regression): its prelude runs first. */
 export interface Pinned {
   readonly schedule: Schedule;
   readonly prelude?: readonly Schedule[];
+  /** The finding kind the schedule reproduces. */
+  readonly kind?: string;
+  /** When the schedule no longer reproduces `kind` (it no longer fits the code, or
+   * runs clean: a fix), the program is explored under these bounds to confirm the
+   * fix, instead of the pin failing as `replay-diverged`. */
+  readonly confirm?: Bounds;
 }
 
 /** What the engine explores: a function that sets up one schedule's threads. */

@@ -17,7 +17,9 @@ export interface RegressionPin {
 }
 
 /** A regression scenario: the base scenario's threads, run on exactly the pinned
- * schedule, expected to reproduce the pinned finding. */
+ * schedule, expected to reproduce the pinned finding. Once the code it imports is
+ * fixed, so that the schedule no longer reproduces it, the base scenario's
+ * exploration under its own bounds must confirm the fix (see explore()). */
 export function defineRegression<P>(base: Scenario<P>, pin: RegressionPin): Scenario<P> {
   return {
     name: pin.name,
@@ -26,7 +28,7 @@ export function defineRegression<P>(base: Scenario<P>, pin: RegressionPin): Scen
     expect: pin.kind,
     bounds: { strategy: 'replay', schedules: 1 + (pin.prelude?.length ?? 0), ...(pin.maxSteps === undefined ? {} : { maxSteps: pin.maxSteps }) },
     params: (pin.params ?? base.params) as P,
-    pinned: { schedule: pin.schedule, prelude: pin.prelude },
+    pinned: { schedule: pin.schedule, prelude: pin.prelude, kind: pin.kind, confirm: { ...base.bounds, ...(pin.maxSteps === undefined ? {} : { maxSteps: pin.maxSteps }) } },
     setup: base.setup,
     stateHash: base.stateHash,
     validate: base.validate,

@@ -1,5 +1,7 @@
 import { ANY_READ, conflicts, footprintOf } from './dpor/footprint.ts';
 import { checkInvariant } from './guard.ts';
+import { captureStack, stackOf, thrownFrames } from './stack.ts';
+import { accessOf, describeState, footprintLabel, uniqueFootprints, UNKNOWN, type Describer } from './state.ts';
 import { SimThread, START } from './thread.ts';
 import { describeThrown } from './thrown.ts';
 import { livelockCycle, renderOps } from './trace.ts';
@@ -43,7 +45,28 @@ export interface RunOptions {
   /** Keep going past findings of other kinds and stop at the first of this kind: a
    * finding `keepGoing` collected behind another is replayed, and shrunk, this way. */
   readonly stopAt?: string;
+  /** A run whose trace someone will read (a replay, a shrunk finding): it records
+   * the model's events, the stack of each scheduling point and what a failing
+   * invariant read. Exploration leaves it off and pays for none of it. */
+  readonly trace?: boolean;
+  /** Called once, just before step `step` runs (after the checks of the one before):
+   * a replay looks at the state there. */
+  readonly before?: { readonly step: number; readonly fn: (run: Run) => void };
 }
+
+/** Where a finding comes from, for the layer that words its report. */
+export interface ReportContext {
+  /** `step`: raised by a thread's own code; `invariant`: a check after a step;
+   * `run`: the run itself (deadlock, livelock, a thread that threw, ...). */
+  readonly origin: 'step' | 'invariant' | 'run';
+  /** The thread whose step it is charged to, if any. */
+  readonly thread: SimThread | null;
+  readonly step: number;
+}
+
+/** Rewords a finding as it is raised (the kernel adds its report, held locks and
+ * call trace); returns the finding to record. */
+export type Reporter = (f: FindingInput, ctx: ReportContext) => FindingInput;
 
 /** The footprint key of what decides which threads of a CPU may run (handlers
  * running there, preemption and interrupt masking). */
@@ -104,6 +127,8 @@ export class Run {
   /** An error of the strategy (not of a thread), rethrown to the explorer. */
   strategyError: unknown = undefined;
   readonly done: Promise<void>;
+  /** See RunOptions.trace. */
+  readonly tracing: boolean;
 
   protected readonly maxSteps: number;
   private readonly invariants: Invariant[] = [];
@@ -113,6 +138,16 @@ export class Run {
   /** Notes of steps (what a step's effect did besides its operation), made on first use. */
   private notes: Map<number, string[]> | null = null;
   private traceCache: TraceEvent[] | null = null;
+  /** Traced runs: the model's events by step (-1: set-up), and each step's stack. */
+  private events: Map<number, string[]> | null = null;
+  private readonly stacks: (Error | null)[] | null;
+  private readonly reporters: Reporter[] = [];
+  private readonly describers: Describer[] = [];
+  private readonly before: RunOptions['before'] | null;
+  /** A wait condition that threw (see waits()). */
+  private waitFault: { readonly t: SimThread; readonly e: unknown } | null = null;
+  /** Where the finding being raised comes from (see ReportContext). */
+  private origin: ReportContext['origin'] = 'step';
   private readonly cp: { run: Run; step: number; enabled: readonly SimThread[]; current: SimThread | null; owner: SimThread | null };
   /** Handlers running on each CPU, innermost last. */
   private readonly handlers = new Map<number, SimThread[]>();
@@ -142,9 +177,13 @@ export class Run {
     this.chooser = chooser;
     this.maxSteps = opts.maxSteps;
     this.shared = opts.shared;
-    this.footprints = opts.record === true ? [] : null;
+    // A traced run records footprints too, for the reader (what a step touched).
+    this.footprints = opts.record === true || opts.trace === true ? [] : null;
     this.stopAt = opts.stopAt;
     this.keepGoing = opts.keepGoing === true || opts.stopAt !== undefined;
+    this.tracing = opts.trace === true;
+    this.stacks = this.tracing ? [] : null;
+    this.before = opts.before ?? null;
     this.done = new Promise((r) => (this.resolveDone = r));
     this.cp = { run: this, step: 0, enabled: [], current: null, owner: null };
   }
@@ -165,6 +204,10 @@ export class Run {
       const notes = this.notes?.get(i);
       if (notes !== undefined) ev.result = [...(res === undefined ? [] : [res]), ...notes].join('; ');
       else if (res !== undefined) ev.result = res;
+      const evs = this.events?.get(i);
+      if (evs !== undefined) ev.events = evs.slice();
+      const fp = this.tracing ? this.footprints?.[i] : undefined;
+      if (fp !== undefined) ev.footprint = uniqueFootprints(fp).map((x) => `${accessOf(fp, x)} ${footprintLabel(x)}`);
       out[i] = ev;
     }
     return (this.traceCache = out);
@@ -230,6 +273,50 @@ export class Run {
     return out;
   }
 
+  /** Records an event of the running step in a traced run (an attribute change, a
+   * SEAMCALL's status, ...). Callers build the text only when `tracing`. */
+  event(text: string): void {
+    if (!this.tracing) return;
+    const step = this.step - 1;
+    const events = (this.events ??= new Map());
+    const list = events.get(step);
+    if (list === undefined) events.set(step, [text]);
+    else list.push(text);
+    this.traceCache = null;
+  }
+
+  /** Events recorded before the first step (in set-up). */
+  get setupEvents(): readonly string[] {
+    return this.events?.get(-1) ?? [];
+  }
+
+  /** The stack that made step `step`'s scheduling point, in a traced run; null for a
+   * thread's start or when not traced. */
+  stackAt(step: number): string | null {
+    const e = this.stacks?.[step] ?? null;
+    return e === null ? null : stackOf(e);
+  }
+
+  /** The stack of the point `t` waits at now, in a traced run. */
+  pendingStack(t: SimThread): string | null {
+    return t.at === null ? null : stackOf(t.at);
+  }
+
+  /** Adds a reporter (see Reporter); the layer above registers one per run. */
+  onReport(fn: Reporter): void {
+    this.reporters.push(fn);
+  }
+
+  /** Adds a describer of shared state, for a report's state difference. */
+  describeWith(fn: Describer): void {
+    this.describers.push(fn);
+  }
+
+  /** The values of what `reads` name, now, one line each. */
+  describe(reads: readonly Footprint[]): string[] {
+    return describeState(this.describers, reads);
+  }
+
   /** Records an access of the running step (or of the invariant being checked).
    * Everything a step's effect reads or writes of shared state must pass here or be
    * declared by its point; the kernel and tracked cells do it for their state. */
@@ -285,6 +372,7 @@ export class Run {
     t.pending = op;
     t.state = 'ready';
     t.resume = null;
+    if (this.stacks !== null) t.at = captureStack();
     this.decide();
     // Chosen again at once: no promise to make, the thread just goes on.
     if (this.current === t && (t.state as ThreadState) === 'running') return RESOLVED;
@@ -315,6 +403,8 @@ export class Run {
     if (this.finished) return;
     if (fatal || !this.keepGoing || f.kind === this.stopAt) this.stopping = true;
     if (this.finding !== null && (!this.keepGoing || this.findings.some((x) => x.kind === f.kind))) return;
+    const ctx: ReportContext = { origin: this.origin, thread: this.current, step: this.step - 1 };
+    for (const r of this.reporters) f = reword(r, f, ctx);
     const finding: Finding = {
       ...f,
       step: this.step - 1,
@@ -362,7 +452,7 @@ export class Run {
   isEnabled(t: SimThread): boolean {
     if (t.state !== 'ready') return false;
     const w = t.pending.waitsOn;
-    if (w !== undefined && w() !== null) return false;
+    if (w !== undefined && this.waits(t, w)) return false;
     const hs = this.activeHandlers === 0 ? undefined : this.handlers.get(t.cpu);
     if (hs !== undefined && hs.length > 0) {
       const top = hs[hs.length - 1]!;
@@ -370,6 +460,17 @@ export class Run {
     }
     for (let i = 0; i < this.eligibility.length; i++) if (!this.eligibility[i]!(t)) return false;
     return true;
+  }
+
+  /** Whether `t` waits at its point. A condition that throws is `t`'s error, reported
+   * at the next decision (not an exception of whichever thread asked). */
+  private waits(t: SimThread, w: NonNullable<Op['waitsOn']>): boolean {
+    try {
+      return w() !== null;
+    } catch (e) {
+      this.waitFault ??= { t, e };
+      return true;
+    }
   }
 
   private exit(t: SimThread): void {
@@ -388,16 +489,24 @@ export class Run {
 
   private crash(t: SimThread, e: unknown): void {
     if (this.finished) return;
-    const error = describeThrown(e); // whatever was thrown: describing it never throws
-    const history = this.trace.filter((ev) => ev.thread === t.name);
     this.touch({ key: exitKey(t.name), access: 'write' });
-    this.report({
-      kind: 'thread-exception',
-      message: `thread ${t.name} threw: ${error}`,
-      details: { error, history: renderOps(history) },
-    });
+    this.threw(t, 'thread-exception', `thread ${t.name} threw`, e);
     t.state = 'done';
     this.decide();
+  }
+
+  /** Reports that thread `t`'s code threw `e` (its body, or its wait condition):
+   * the error, where it was thrown and what the thread had done. */
+  private threw(t: SimThread, kind: string, what: string, e: unknown, fatal = false): void {
+    const error = describeThrown(e); // whatever was thrown: describing it never throws
+    const stack = thrownFrames(e);
+    const history = this.trace.filter((ev) => ev.thread === t.name);
+    const prev = this.current;
+    this.current = t; // charged to `t`, whichever thread ran last
+    this.origin = 'run';
+    this.report({ kind, message: `${what}: ${error}`, details: { thread: t.name, error, stack, history: renderOps(history) } }, fatal);
+    this.origin = 'step';
+    this.current = prev;
   }
 
   protected finish(): void {
@@ -418,6 +527,8 @@ export class Run {
       this.cutShort = this.threads.some((t) => t.state !== 'done' && this.isEnabled(t));
       return this.finish();
     }
+    const before = this.before;
+    if (before !== null && before !== undefined && this.step === before.step) before.fn(this);
 
     // A fresh array is cheaper than truncating a reused one.
     const enabled: SimThread[] = [];
@@ -428,6 +539,12 @@ export class Run {
       if (t.state === 'done') continue;
       unfinished++;
       if (this.isEnabled(t)) enabled.push(t);
+    }
+    if (this.waitFault !== null) {
+      const { t, e } = this.waitFault;
+      this.threw(t, 'thread-exception', `thread ${t.name}'s wait in ${opText(t.pending)} threw`, e, true);
+      this.cutShort = true;
+      return this.finish();
     }
     if (enabled.length === 0) {
       if (unfinished > 0) this.deadlock();
@@ -465,6 +582,10 @@ export class Run {
       this.owner = t;
     }
     const op = t.pending;
+    if (this.stacks !== null) {
+      this.stacks.push(t.at);
+      t.at = null;
+    }
     if (this.footprints !== null) {
       // Whether a thread may run depends on its CPU (handlers, masking): every step
       // reads the CPU's key, and whatever changes that writes it (see cpuKey()).
@@ -533,9 +654,10 @@ export class Run {
     const fp = this.footprints !== null && this.step > 0 ? this.footprints[this.step - 1]! : null;
     for (const inv of this.invariants) {
       let f: FindingInput | null;
-      if (fp === null) f = checkInvariant(inv); // a check that throws is a finding too
+      let reads: Footprint[] | null = null;
+      if (fp === null && !this.tracing) f = checkInvariant(inv); // a check that throws is a finding too
       else {
-        const reads: Footprint[] = [];
+        reads = [];
         this.sink = reads;
         try {
           f = checkInvariant(inv);
@@ -543,44 +665,123 @@ export class Run {
           this.sink = null;
         }
         // A check that recorded nothing read state no footprint names.
-        if (reads.length === 0) reads.push(ANY_READ);
-        if (conflicts(fp, reads)) {
-          fp.push({ key: `@inv:${inv.name}`, access: 'write' });
-          for (const x of reads) fp.push(x.access === 'read' ? x : { ...x, access: 'read' });
+        if (fp !== null) {
+          const r = reads.length === 0 ? [ANY_READ] : reads;
+          if (conflicts(fp, r)) {
+            fp.push({ key: `@inv:${inv.name}`, access: 'write' });
+            for (const x of r) fp.push(x.access === 'read' ? x : { ...x, access: 'read' });
+          }
         }
       }
       if (f === null) continue;
-      this.report({ ...f, message: `${f.message} (after step ${this.step - 1})` });
+      // A traced run says what the check read, as it is after the step.
+      const state = reads === null || !this.tracing || f.kind === 'invariant-exception' ? undefined : this.readState(reads);
+      this.origin = 'invariant';
+      this.report({ ...f, message: `${f.message} (after step ${this.step - 1})`, ...(state === undefined ? {} : { state }) });
+      this.origin = 'step';
       if (this.stopping) return;
     }
   }
 
+  /** What a check read (each key once) that some describer knows, and its value
+   * now; when it read nothing known (its own queue of changes, an untracked model),
+   * what the step touched that some describer knows. */
+  private readState(reads: readonly Footprint[]): NonNullable<FindingInput['state']> {
+    const known = (fps: readonly Footprint[]) => {
+      const keys = uniqueFootprints(fps).filter((x) => !x.key.startsWith('@') && !x.key.startsWith('cpu:'));
+      const values = this.describe(keys);
+      const kept = keys.map((x, i) => ({ x, v: values[i]! })).filter((e) => e.v !== UNKNOWN);
+      return { reads: kept.map((e) => e.x), after: kept.map((e) => e.v) };
+    };
+    const checked = known(reads);
+    if (checked.reads.length > 0) return { source: 'check', ...checked };
+    return { source: 'step', ...known(this.footprints?.[this.step - 1] ?? []) };
+  }
+
   protected deadlock(): void {
-    const lines: string[] = [];
-    for (const t of this.threads) {
-      if (t.state === 'done') continue;
-      const op = t.pending;
-      const holders = op.waitsOn?.() ?? [];
-      const what = op.obj === undefined ? op.kind : `${op.kind}(${op.obj})`;
-      lines.push(`  ${t.name} (cpu${t.cpu}) waits in ${what}${holders.length ? `, held by ${holders.join(', ')}` : ''}`);
-    }
+    const stuck: StuckThread[] = [];
+    for (const t of this.threads) if (t.state !== 'done') stuck.push(this.whyStuck(t));
+    const lines = stuck.map((s) => `${s.thread} (cpu${s.cpu}) ${stuckText(s)}`);
     this.current = null;
+    this.origin = 'run';
     this.report({
       kind: 'deadlock',
-      message: `deadlock: every unfinished thread is blocked (${lines.length} threads)`,
-      report: ['INFO: task blocked: deadlock detected', ...lines].join('\n'),
-      details: { blocked: lines.map((l) => l.trim()) },
+      message: `deadlock: no thread can run (${plural(lines.length, 'thread')} stuck): ${lines.join('; ')}`,
+      report: ['INFO: task blocked: deadlock detected', ...lines.map((l) => `  ${l}`)].join('\n'),
+      details: { blocked: lines, stuck },
     });
+    this.origin = 'step';
+  }
+
+  /** Why `t`, which has not finished, cannot run now. */
+  private whyStuck(t: SimThread): StuckThread {
+    const at = opText(t.pending);
+    const base = { thread: t.name, cpu: t.cpu, at };
+    const w = t.pending.waitsOn;
+    let holders: readonly string[] | null = null;
+    try {
+      holders = w === undefined ? null : w();
+    } catch {
+      holders = []; // reported as its own finding when it ran
+    }
+    if (holders !== null) return { ...base, waitsFor: holders.slice() };
+    const hs = this.handlers.get(t.cpu);
+    const top = hs?.[hs.length - 1];
+    if (top !== undefined && top !== t && t.level <= top.level) return { ...base, interruptedBy: top.name };
+    return { ...base, runnable: true };
   }
 
   protected livelock(): void {
-    const cycle = livelockCycle(this.trace);
+    const c = livelockCycle(this.trace);
+    this.origin = 'run';
     this.report({
       kind: 'livelock',
-      message: `livelock: no progress within ${this.maxSteps} steps; repeating: ${cycle.join(' -> ')}`,
-      details: { repeating: cycle },
+      message:
+        c.times > 1
+          ? `livelock: no progress within ${this.maxSteps} steps; from step ${c.from} the same ${plural(c.ops.length, 'step')} repeat ${c.times} times: ${c.ops.join(' -> ')}`
+          : `livelock: no progress within ${this.maxSteps} steps; last steps: ${c.ops.join(' -> ')}`,
+      details: { repeating: c.ops, from: c.from, times: c.times },
     });
+    this.origin = 'step';
   }
+}
+
+/** A thread that cannot run when no thread can: it waits at its point (for the
+ * threads `waitsFor` names, possibly none), is interrupted by a handler on its CPU, or
+ * is runnable but kept off its CPU (by the layer above, e.g. preemption disabled). */
+export interface StuckThread {
+  readonly thread: string;
+  readonly cpu: number;
+  /** Its pending operation. */
+  readonly at: string;
+  readonly waitsFor?: readonly string[];
+  readonly interruptedBy?: string;
+  readonly runnable?: true;
+}
+
+function stuckText(s: StuckThread): string {
+  if (s.waitsFor !== undefined) return `waits in ${s.at}${s.waitsFor.length > 0 ? `, held by ${s.waitsFor.join(', ')}` : ''}`;
+  if (s.interruptedBy !== undefined) return `is interrupted before ${s.at} by ${s.interruptedBy}, which cannot finish`;
+  return `is runnable at ${s.at} but may not run on cpu${s.cpu}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Runs one reporter; a reporter that throws leaves the finding as it was (and says
+ * so) rather than turning a finding into a crash of the thread that raised it. */
+function reword(r: Reporter, f: FindingInput, ctx: ReportContext): FindingInput {
+  try {
+    return r(f, ctx);
+  } catch (e) {
+    return { ...f, details: { ...f.details, reportError: describeThrown(e) } };
+  }
+}
+
+/** `kind(obj)` or `kind`. */
+function opText(o: Op): string {
+  return o.obj === undefined ? o.kind : `${o.kind}(${o.obj})`;
 }
 
 function lastOpOf(trace: readonly TraceEvent[], thread: string): string | undefined {

@@ -4,6 +4,7 @@ import type { Program } from './program.ts';
 import type { Run } from './run.ts';
 import { followSchedule } from './schedule.ts';
 import { safeJson } from './thrown.ts';
+import { retrace } from './traced.ts';
 import type { Finding, Schedule, Switch } from './types.ts';
 
 export interface ShrinkOptions {
@@ -37,10 +38,12 @@ interface Block {
 /**
  * Minimises a finding's schedule: first fewer preemptions, then fewer steps, then
  * fewer threads (by shrinking the parameters when the program has an arbitrary),
- * then the lexicographically smallest choice sequence. Candidates are replayed with
- * the lenient `followSchedule` in a fresh exploration (after the finding's prelude);
- * one is kept when it raises a finding of the same kind and ranks strictly better,
- * so the search ends. The result carries the trace and schedule of its own replay.
+ * then the lexicographically smallest choice sequence, never longer than the
+ * original. Candidates are replayed with the lenient `followSchedule` in a fresh
+ * exploration (after the finding's prelude); one is kept when it raises a finding
+ * of the same kind, is no longer than the original and ranks strictly better, so the
+ * search ends. The result comes from a traced replay of the best schedule: it
+ * carries that replay's trace, events, stacks and state.
  */
 export async function shrinkFinding(program: Program, original: Finding, opts: ShrinkOptions = {}): Promise<ShrinkResult> {
   const maxRuns = opts.maxRuns ?? 2000;
@@ -65,6 +68,8 @@ export async function shrinkFinding(program: Program, original: Finding, opts: S
     const f = r?.run.findings.find((x) => x.kind === original.kind) ?? null;
     return r !== null && f !== null ? { run: r.run, finding: f, params, prelude: r.prelude } : null;
   };
+  // Fewer preemptions may take more steps; never more than the finding had.
+  const fits = (r: Repro | null): r is Repro => r !== null && r.run.step <= original.schedule.steps;
   const attempt = async (switches: readonly Switch[], params: unknown) => reproduces(await replay(switches, params), params);
 
   let best = await attempt(original.schedule.switches, original.params);
@@ -73,7 +78,7 @@ export async function shrinkFinding(program: Program, original: Finding, opts: S
     improved = false;
     for (const blocks of candidates(blocksOf(best.run))) {
       const r = await attempt(switchesOf(blocks), best.params);
-      if (r !== null && rank(r, best) < 0) {
+      if (fits(r) && rank(r, best) < 0) {
         best = r;
         improved = true;
         break;
@@ -91,7 +96,7 @@ export async function shrinkFinding(program: Program, original: Finding, opts: S
       }
       // Parameters rank by preemptions, steps and threads only: choice sequences of
       // different thread sets do not compare.
-      if (r !== null && rank(r, best, false) <= 0) {
+      if (fits(r) && rank(r, best, false) <= 0) {
         best = r;
         improved = true;
         break;
@@ -99,6 +104,10 @@ export async function shrinkFinding(program: Program, original: Finding, opts: S
       if (runs >= maxRuns) break;
     }
   }
+  // Once more, traced, for the reader of the finding.
+  const traced = await retrace(program, { maxSteps, params: best.params }, best.run.schedule(), best.prelude);
+  const f = traced.finding;
+  if (f !== null && f.kind === original.kind) best = { ...best, run: traced, finding: f };
   return { finding: finalFinding(original, best), runs };
 }
 

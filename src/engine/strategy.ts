@@ -13,6 +13,10 @@ export interface RunScheduleOptions {
   readonly backend?: (opts: RunOptions) => Run;
   /** Record what each step touched (`Run.footprints`). */
   readonly footprints?: boolean;
+  /** A traced run (RunOptions.trace), for a reader of its trace. */
+  readonly trace?: boolean;
+  /** See RunOptions.before. */
+  readonly before?: RunOptions['before'];
 }
 
 /** What a strategy drives: it runs schedules until it is done or the budget is spent. */

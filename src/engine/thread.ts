@@ -15,6 +15,8 @@ export class SimThread {
   started = false;
   /** Slot for upper layers (the kernel keeps its per-task state here). */
   local: unknown = undefined;
+  /** In a traced run, the stack that made its pending scheduling point. */
+  at: Error | null = null;
   /** Switching to it costs no preemption: a fault injector (faults.ts), whose one
    * step is a choice of the search, not a thread the bound should ration. The
    * preemption accounting looks through it to the last thread that is not free. */

@@ -4,6 +4,7 @@
 // through cells, tracked objects, kernel primitives and a tracked model may declare
 // `tracked: true`.
 import type { Run } from './run.ts';
+import { safeJson } from './thrown.ts';
 import type { Footprint } from './types.ts';
 
 /** One shared variable. */
@@ -19,6 +20,8 @@ export class Cell<T> {
   ) {
     this.read = { key: `cell:${name}`, access: 'read' };
     this.write = { key: `cell:${name}`, access: 'write' };
+    // A traced run's report shows the values a failed check read.
+    if (run.tracing) run.describeWith((fp) => (fp.key === this.read.key ? safeJson(this.value) : null));
   }
 
   get(): T {
@@ -47,6 +50,7 @@ export class Cell<T> {
  * writes are recorded per property path: `x.a` and `x.b` commute, `x.a` and `x.a`
  * do not. Adding or deleting a property, or listing them, touches the key set. */
 export function tracked<T extends object>(run: Run, name: string, init: T): T {
+  if (run.tracing) run.describeWith(describeTracked(`obj:${name}`, init));
   const proxies = new WeakMap<object, object>();
   const wrap = <O extends object>(target: O, path: string): O => {
     const known = proxies.get(target);
@@ -86,4 +90,20 @@ export function tracked<T extends object>(run: Run, name: string, init: T): T {
     return p;
   };
   return wrap(init, `obj:${name}`);
+}
+
+/** Describes the keys of one tracked object: `obj:NAME.a.b` is the value at `a.b`,
+ * `obj:NAME.a.#keys` the property names of `a`. */
+function describeTracked(root: string, init: object): (fp: { readonly key: string }) => string | null {
+  return (fp) => {
+    if (fp.key !== root && !fp.key.startsWith(`${root}.`)) return null;
+    const path = fp.key === root ? [] : fp.key.slice(root.length + 1).split('.');
+    let v: unknown = init;
+    for (const [i, p] of path.entries()) {
+      if (v === null || typeof v !== 'object') return 'undefined';
+      if (p === '#keys' && i === path.length - 1) return safeJson(Object.keys(v));
+      v = (v as Record<string, unknown>)[p];
+    }
+    return v === undefined ? 'undefined' : safeJson(v);
+  };
 }

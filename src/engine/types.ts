@@ -33,6 +33,11 @@ export interface TraceEvent {
   readonly obj?: string;
   /** Set by the step's effect, e.g. `acquired`, `-ENOMEM`. */
   result?: string;
+  /** What the step's effect did, as the model tells it (traced runs only), e.g.
+   * `attributes [0x40010, 0x40012) -> shared`. */
+  events?: readonly string[];
+  /** What the step touched, e.g. `w lock:mmu_lock` (traced runs only). */
+  footprint?: readonly string[];
 }
 
 /** A switch to `thread` at `step`, whose next operation was `op`. */
@@ -69,6 +74,22 @@ export interface Finding {
   /** Lengths before and after shrinking. */
   originalSteps?: number;
   minimalSteps?: number;
+  /** The call that broke the rule when it is made inside the step rather than being
+   * its operation (a kmalloc(GFP_KERNEL) after a spin_lock). */
+  readonly call?: string;
+  /** Traced runs: what the failed check read, after the step and before it. */
+  state?: FindingState;
+}
+
+/** What a failed invariant read: the keys, and their values, one line each, after
+ * the step that broke it and (filled in by a second replay) before it. */
+export interface FindingState {
+  /** `check`: the keys the check read; `step`: the check recorded no read (an
+   * untracked model), so the keys the step touched that a describer knows. */
+  readonly source: 'check' | 'step';
+  readonly reads: readonly Footprint[];
+  readonly after: readonly string[];
+  before?: readonly string[];
 }
 
 /** A finding raised from inside a step (by a primitive or an invariant). */
@@ -78,6 +99,8 @@ export interface FindingInput {
   readonly report?: string;
   readonly details?: Readonly<Record<string, unknown>>;
   readonly prelude?: readonly Schedule[];
+  readonly call?: string;
+  readonly state?: FindingState;
 }
 
 export type ThreadState = 'ready' | 'running' | 'done';

@@ -17,6 +17,8 @@ export function __might_resched(t: task_struct, file: string, what: string, offs
     kind: 'sleep-in-atomic',
     message: `sleeping function called from invalid context: ${what} in ${t.comm} ${why}`,
     report: sleep_bug(t, file, what, offset),
+    // The sleeping call, which the step need not be (a kmalloc() after a spin_lock()).
+    call: what,
     details: { thread: t.comm, call: what, locks, preempt_count: t.preempt_count, rcu_nesting: t.rcu_read_lock_nesting },
   };
 }

@@ -1,9 +1,10 @@
 // The kernel of one schedule: its tasks and CPUs, the preemption and interrupt
 // masking rules the scheduler must obey, lockdep, and the configuration knobs.
-import { checksOf, cpuKey, StressRun, type FindingInput, type Footprint, type Op, type Run, type SimThread } from '../engine/index.ts';
+import { captureStack, checksOf, cpuKey, StressRun, type FindingInput, type Footprint, type Op, type Run, type SimThread } from '../engine/index.ts';
 import { lockdep_graph_of } from './lockdep/graph.ts';
 import { lockdep } from './lockdep/lockdep.ts';
 import { held_at_exit } from './lockdep/reports.ts';
+import { kernel_reporter } from './reporter.ts';
 import { HARDIRQ_LEVEL, SOFTIRQ_LEVEL, SOFTIRQ_MASK, TASK_LEVEL, task_struct } from './task.ts';
 
 export interface KernelOptions {
@@ -50,6 +51,8 @@ export class Kernel {
    * bottom halves or interrupts off). By construction there is at most one. */
   private readonly pinned: (SimThread | undefined)[] = [];
   private readonly names = new Map<string, number>();
+  /** The stack of the call a splat is raised at (splat_at), for its call trace. */
+  private splat_stack: Error | null = null;
 
   constructor(
     readonly run: Run,
@@ -69,6 +72,7 @@ export class Kernel {
     this.lockdep = new lockdep(this);
     run.constrain((t) => t.level !== TASK_LEVEL || this.may_run(t));
     run.onThreadExit((t) => this.exit(t));
+    run.onReport(kernel_reporter(this));
   }
 
   /** The kernel of `run`, created on first use. */
@@ -116,7 +120,8 @@ export class Kernel {
   /** Spawns a thread of the given level with its task_struct in place. */
   spawn(name: string, fn: body, level: number, cpu: number | undefined, start?: Op): task_struct {
     const opts = start === undefined ? { cpu, level } : { cpu, level, start };
-    const t = this.run.spawn(name, async () => void (await fn()), opts);
+    // fn itself, not a wrapper: an exception's stack then ends in the scenario's code.
+    const t = this.run.spawn(name, fn, opts);
     return this.task(t);
   }
 
@@ -161,6 +166,19 @@ export class Kernel {
     else if (this.pinned[t.cpu] === t.thread) this.pinned[t.cpu] = undefined;
   }
 
+  /** The task that keeps `cpu` (it may not be preempted there now), if any. */
+  pinned_by(cpu: number): task_struct | null {
+    const t = this.pinned[cpu];
+    return t !== undefined && t.local instanceof task_struct ? t.local : null;
+  }
+
+  /** The stack splat_at() saved for the report being raised, once. */
+  take_splat_stack(): Error | null {
+    const e = this.splat_stack;
+    this.splat_stack = null;
+    return e;
+  }
+
   /** A task may run unless another task on its CPU cannot be preempted. */
   private may_run(t: SimThread): boolean {
     const p = this.pinned[t.cpu];
@@ -170,6 +188,8 @@ export class Kernel {
   /** Raises a finding at the operation `op`: the task performs it (without waiting,
    * as lockdep reports before a task spins) and the run stops there. */
   async splat_at(op: Op, f: FindingInput): Promise<never> {
+    // Where the call was made: after the point, the stack no longer says.
+    this.splat_stack = captureStack();
     await this.run.point(op.waitsOn === undefined ? op : { kind: op.kind, obj: op.obj, footprint: op.footprint });
     this.run.result(f.kind);
     this.run.report(f, true);

@@ -199,8 +199,9 @@ export async function __lock_acquire(l: lock_base, o: lock_op): Promise<void> {
   if (t.k.stress === null) await t.k.run.point(acquire);
   else await t.k.stress.block(acquire, () => gate_of(l).lock(shared));
   l.add_waiter(-1);
-  held.step = t.k.run.step - 1;
-  mask(t, o, ip);
+  t.k.lockdep.taken(held);
+  // "Preemption disabled at:" names the code that took the lock, when traced.
+  mask(t, o, held.caller ?? ip);
   l.take(t, shared);
 }
 
@@ -220,7 +221,7 @@ export async function __lock_trylock(l: lock_base, o: lock_op): Promise<boolean>
   }
   const f = t.k.lockdep.acquire(t, l, o.read, true, true, ctx_after(t, o), ip);
   if (f !== null) t.k.report(f);
-  else t.held_locks[t.held_locks.length - 1]!.step = t.k.run.step - 1;
+  else t.k.lockdep.taken(t.held_locks[t.held_locks.length - 1]!);
   mask(t, o, ip);
   l.take(t, shared);
   t.k.run.result('1');

@@ -43,7 +43,7 @@ export async function rcu_read_lock(): Promise<void> {
   await t.k.run.point({ kind: 'rcu_read_lock', footprint: READ });
   if (t.rcu_read_lock_nesting++ === 0) t.rcu_sections++;
   t.k.lockdep.acquire(t, rcu_lock_map, 2, false, false, { hardirqs_off: t.irqs_off, softirqs_enabled: t.softirqs_enabled }, 'rcu_read_lock()');
-  t.held_locks[t.held_locks.length - 1]!.step = t.k.run.step - 1;
+  t.k.lockdep.taken(t.held_locks[t.held_locks.length - 1]!);
 }
 
 // rcu_read_unlock() in include/linux/rcupdate.h

@@ -3,6 +3,7 @@
 import type { kvm } from './kvm.ts';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from './kvm.ts';
 import type { gfn_t } from './levels.ts';
+import { fmt_range } from './levels.ts';
 
 // kvm_get_memory_attributes() in include/linux/kvm_host.h
 export function kvm_get_memory_attributes(kvm: kvm, gfn: gfn_t): number {
@@ -24,5 +25,6 @@ export function kvm_range_has_memory_attributes(kvm: kvm, start: gfn_t, end: gfn
  * kvm_vm_set_mem_attributes()); callers hold what the kernel holds around it. */
 export function kvm_vm_set_mem_attributes(kvm: kvm, start: gfn_t, end: gfn_t, attributes: number): void {
   kvm.mem_attr_array.set(start, end, attributes === 0 ? undefined : attributes);
+  if (kvm.run.tracing) kvm.run.event(`attributes ${fmt_range(start, end)} -> ${(attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0 ? 'private' : 'shared'}`);
   kvm.model.bump();
 }

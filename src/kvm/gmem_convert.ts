@@ -8,7 +8,7 @@ import { filemap_invalidate_lock, filemap_invalidate_unlock, kvm_gmem_gfn_range,
 import { mutex_lock, mutex_unlock } from './kernel.ts';
 import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from './kvm.ts';
 
-// kvm_gmem_set_attributes(): file indices [start, end) get `attributes`.
+// kvm_gmem_set_attributes() in virt/kvm/guest_memfd.c: file indices [start, end) get `attributes`.
 export async function kvm_gmem_set_attributes(gmem: kvm_gmem, start: number, end: number, attributes: number): Promise<number> {
   const kvm = gmem.kvm;
   const to_shared = (attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE) === 0;

@@ -6,6 +6,7 @@ import type { kvm_gfn_range } from './gfn_range.ts';
 import { INVALID_GPA, type kvm } from './kvm.ts';
 import type { gfn_t } from './levels.ts';
 import { kvm_tdp_mmu_unmap_gfn_range } from './tdp_mmu_zap.ts';
+import { fmt_gfn, fmt_range } from './levels.ts';
 
 // kvm_mmu_invalidate_begin() in virt/kvm/kvm_main.c
 export function kvm_mmu_invalidate_begin(kvm: kvm): void {
@@ -14,6 +15,7 @@ export function kvm_mmu_invalidate_begin(kvm: kvm): void {
   // established without taking the mmu_lock and count is also read inside the
   // mmu_lock critical section.
   kvm.mmu_invalidate_in_progress++;
+  if (kvm.run.tracing) kvm.run.event(`mmu_invalidate_begin: in_progress ${kvm.mmu_invalidate_in_progress}, seq ${kvm.mmu_invalidate_seq}`);
   if (kvm.mmu_invalidate_in_progress === 1) {
     kvm.mmu_invalidate_range_start = INVALID_GPA;
     kvm.mmu_invalidate_range_end = INVALID_GPA;
@@ -32,6 +34,7 @@ export function kvm_mmu_invalidate_range_add(kvm: kvm, start: gfn_t, end: gfn_t)
     kvm.mmu_invalidate_range_start = Math.min(kvm.mmu_invalidate_range_start, start);
     kvm.mmu_invalidate_range_end = Math.max(kvm.mmu_invalidate_range_end, end);
   }
+  if (kvm.run.tracing) kvm.run.event(`mmu_invalidate_range_add ${fmt_range(start, end)}: invalidating ${fmt_range(kvm.mmu_invalidate_range_start, kvm.mmu_invalidate_range_end)}`);
   kvm.model.bump();
 }
 
@@ -42,6 +45,7 @@ export function kvm_mmu_invalidate_end(kvm: kvm): void {
   // going to be mapped in the spte could have been freed.
   kvm.mmu_invalidate_seq++;
   kvm.mmu_invalidate_in_progress--;
+  if (kvm.run.tracing) kvm.run.event(`mmu_invalidate_end: seq ${kvm.mmu_invalidate_seq}, in_progress ${kvm.mmu_invalidate_in_progress}`);
   KVM_BUG_ON(kvm.mmu_invalidate_in_progress < 0, kvm, 'mmu_invalidate_in_progress < 0');
   // Assert that at least one range was added between start() and end().
   WARN_ON(kvm.mmu_invalidate_range_start === INVALID_GPA, 'kvm_mmu_invalidate_end() without a range');
@@ -59,6 +63,7 @@ export function mmu_invalidate_in_range(kvm: kvm, gfn: gfn_t): boolean {
 // mmu_invalidate_retry_gfn() in include/linux/kvm_host.h: under mmu_lock.
 export function mmu_invalidate_retry_gfn(kvm: kvm, mmu_seq: number, gfn: gfn_t): boolean {
   lockdep_assert_held(kvm.mmu_lock);
+  if (kvm.run.tracing) trace_fault_retry(kvm, mmu_seq, gfn);
   // Dropping mmu_lock after bumping mmu_invalidate_in_progress but before updating
   // the range is a KVM bug (upstream WARNs and retries).
   if (mmu_invalidate_in_range(kvm, gfn)) return true;
@@ -67,6 +72,7 @@ export function mmu_invalidate_retry_gfn(kvm: kvm, mmu_seq: number, gfn: gfn_t):
 
 // mmu_invalidate_retry_gfn_unsafe() in include/linux/kvm_host.h: lockless pre-check.
 export function mmu_invalidate_retry_gfn_unsafe(kvm: kvm, mmu_seq: number, gfn: gfn_t): boolean {
+  if (kvm.run.tracing) trace_fault_retry(kvm, mmu_seq, gfn);
   if (mmu_invalidate_in_range(kvm, gfn)) return true;
   return kvm.mmu_invalidate_seq !== mmu_seq;
 }
@@ -80,4 +86,14 @@ export async function kvm_unmap_gfn_range(kvm: kvm, range: kvm_gfn_range): Promi
 export async function kvm_mmu_unmap_gfn_range(kvm: kvm, range: kvm_gfn_range): Promise<boolean> {
   kvm_mmu_invalidate_range_add(kvm, range.start, range.end);
   return kvm_unmap_gfn_range(kvm, range);
+}
+
+/** A traced run's event for a fault on `gfn` that must retry, and why. */
+function trace_fault_retry(kvm: kvm, mmu_seq: number, gfn: gfn_t): void {
+  if (mmu_invalidate_in_range(kvm, gfn)) {
+    const range = kvm.mmu_invalidate_range_start === INVALID_GPA ? 'no range yet' : fmt_range(kvm.mmu_invalidate_range_start, kvm.mmu_invalidate_range_end);
+    kvm.run.event(`fault at GFN ${fmt_gfn(gfn)} retries: an invalidation is in progress (${range})`);
+  } else if (kvm.mmu_invalidate_seq !== mmu_seq) {
+    kvm.run.event(`fault at GFN ${fmt_gfn(gfn)} retries: mmu_invalidate_seq moved from ${mmu_seq} to ${kvm.mmu_invalidate_seq}`);
+  }
 }

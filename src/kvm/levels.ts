@@ -57,7 +57,7 @@ export function KVM_HPAGE_GFN_SHIFT(level: number): number {
 }
 
 export function level_name(level: number): string {
-  return level === PG_LEVEL_4K ? '4K' : level === PG_LEVEL_2M ? '2M' : level === PG_LEVEL_1G ? '1G' : `L${level}`;
+  return level === PG_LEVEL_4K ? '4K' : level === PG_LEVEL_2M ? '2M' : level === PG_LEVEL_1G ? '1G' : level === 4 ? '512G' : level === 5 ? '256T' : `L${level}`;
 }
 
 /** `0x1234` as the kernel prints a GFN. */

@@ -188,6 +188,7 @@ export class kvm_model {
   }
 
   empty_cache(cache: string, gfn: gfn_t, atomic: boolean): void {
+    if (this.run.tracing) this.run.event(`${cache} is empty: no DPAMT pages for GFN 0x${gfn.toString(16)}${atomic ? ', under a spinning lock' : ''}`);
     this.tp_cache_empty.trace({ cache, gfn, atomic, thread: this.thread() });
   }
 }

@@ -12,6 +12,7 @@ import { for_each_tdp_pte_min_level, type tdp_iter } from './tdp_iter.ts';
 import { __tdp_mmu_alloc_sp_for_split, tdp_mmu_free_sp, tdp_mmu_init_child_sp } from './tdp_mmu_alloc.ts';
 import { tdp_mmu_iter_cond_resched } from './tdp_mmu_resched.ts';
 import { kvm_update_page_stats } from './tdp_mmu_spte.ts';
+import { spte_name } from './tdp_mmu_spte.ts';
 
 // kvm_lockdep_assert_mmu_lock_held() in arch/x86/kvm/mmu/tdp_mmu.c
 export function kvm_lockdep_assert_mmu_lock_held(kvm: kvm, shared: boolean): void {
@@ -28,6 +29,7 @@ export async function tdp_mmu_split_huge_page(kvm: kvm, iter: tdp_iter, sp: kvm_
   sp.populate((i) => make_small_spte(huge_spte, level - 1, i));
   // Replace the huge spte with a pointer to the populated lower level page table.
   const ret = await kvm.hooks.split_link_sp(kvm, iter, sp, shared);
+  if (kvm.run.tracing) kvm.run.event(`split ${spte_name(iter.sptep, iter.gfn, level)} into ${SPTE_ENT_PER_PAGE} leaves one level down: ${ret === 0 ? 'linked' : `failed (${ret})`}`);
   if (ret !== 0) return ret;
   kvm_update_page_stats(kvm, level - 1, SPTE_ENT_PER_PAGE);
   kvm.stat.splits++;

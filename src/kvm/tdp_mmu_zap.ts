@@ -11,6 +11,8 @@ import { for_each_tdp_pte_min_level } from './tdp_iter.ts';
 import { tdp_mmu_iter_cond_resched } from './tdp_mmu_resched.ts';
 import { for_each_tdp_mmu_root_yield_safe, KVM_DIRECT_ROOTS, KVM_MIRROR_ROOTS, KVM_VALID_ROOTS } from './tdp_mmu_roots.ts';
 import { tdp_mmu_iter_set_spte } from './tdp_mmu_spte.ts';
+import { spte_name } from './tdp_mmu_spte.ts';
+import { fmt_range } from './levels.ts';
 
 // tdp_mmu_max_gfn_exclusive() in arch/x86/kvm/mmu/tdp_mmu.c
 export function tdp_mmu_max_gfn_exclusive(kvm: kvm): gfn_t {
@@ -28,6 +30,7 @@ export async function tdp_mmu_zap_leafs(kvm: kvm, root: kvm_mmu_page, start: gfn
       continue;
     }
     if (!is_shadow_present_pte(iter.old_spte) || !is_last_spte(iter.old_spte, iter.level)) continue;
+    if (kvm.run.tracing) kvm.run.event(`zap ${spte_name(iter.sptep, iter.gfn, iter.level)} covering ${fmt_range(iter.gfn, iter.gfn + KVM_PAGES_PER_HPAGE(iter.level))}, for the range ${fmt_range(start, end)}`);
     await tdp_mmu_iter_set_spte(kvm, iter, SHADOW_NONPRESENT_VALUE);
     // Zapping SPTEs in invalid roots doesn't require a TLB flush.
     kvm.run.touch(ROOTS.read);

@@ -248,6 +248,7 @@ async function seamcall(td: tdx_td, leaf: string, gfn: gfn_t, level: number): Pr
 
 function done(td: tdx_td, leaf: string, gfn: gfn_t, level: number, status: tdx_status): tdx_status {
   if (status !== TDX_SUCCESS) td.run.result(status);
+  if (td.run.tracing) td.run.event(`SEAMCALL ${leaf}(${sept_obj(gfn, level)}) = ${status}`);
   td.tp_seamcall.trace({ leaf, gfn, level, status });
   return status;
 }

@@ -186,6 +186,7 @@ export async function kvm_vcpu_retry(vcpu: kvm_vcpu, gfn: gfn_t, reason: string,
   const me = kvm.run.current?.name ?? vcpu.name;
   const alone = m.others(me).length === 0;
   m.tp_vcpu_retry.trace({ thread: me, vcpu_id: vcpu.vcpu_id, gfn, reason, alone, progress: m.changed_since(since) });
+  if (kvm.run.tracing) kvm.run.event(`${vcpu.name} retries GFN ${fmt_gfn(gfn)} (${reason}): ${m.changed_since(since) ? 'something changed since its last try' : alone ? 'alone, and nothing changed' : 'waits until something changes'}`);
   await kvm.run.point({
     kind: 'cond_resched',
     obj: `${vcpu.name} retry ${reason} ${fmt_gfn(gfn)}`,

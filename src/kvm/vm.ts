@@ -16,6 +16,7 @@ import { kvm_model } from './model.ts';
 import { kvm_tdp_mmu_alloc_root } from './tdp_mmu_roots.ts';
 import { tdx_td } from './tdx_module.ts';
 import { kvm_vcpu } from './vcpu.ts';
+import { kvm_describer } from './describe.ts';
 
 export interface kvm_create_vm_opts {
   /** guest_memfd size in 4 KiB pages, bound at GFN 0. */
@@ -93,6 +94,7 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts): kvm {
   if (opts.private ?? true) vm.mem_attr_array.set(0, opts.gmem_pages, KVM_MEMORY_ATTRIBUTE_PRIVATE);
   // The walks' cost reaches the exploration's figures (and the sweep report).
   run.metric('spteVisits', () => vm.stat.spte_visits);
+  if (run.tracing) run.describeWith(kvm_describer(vm));
   return vm;
 }
 

@@ -26,6 +26,7 @@ beforeAll(async () => {
       'sweep',
       'scenarios/catalogue/concurrent-splitters.ts',
       'scenarios/classic/abba-ordered.ts',
+      'scenarios/catalogue/topup-under-split-cache-lock.ts',
       'test/e2e/fixtures/junit/misses-verdict.ts',
       '--workers', '1',
       '--json', join(dir, 'sweep.json'),
@@ -91,10 +92,18 @@ describe('replay --html, in Chromium', () => {
       const thread = finding.trace[step]!.thread;
       expect(await page.locator(`.lane[data-thread="${thread}"] .event.violation`).count()).toBe(1);
       expect(await hot.getAttribute('title')).toContain(finding.kind);
-      // Hover details: every step and every lock hold has a title.
+      // The page opened scrolled to the violating step (far below the report): it is in view.
+      expect(await page.evaluate(() => (globalThis as unknown as { scrollY: number }).scrollY)).toBeGreaterThan(0);
+      await expectInView(page, '.event.violation');
+      // Hover details: every step and every lock hold has a title; a step's says what
+      // its thread holds, what it touched and what the model told of it.
       const titles = await page.locator('.event').evaluateAll((els) => els.map((e) => e.getAttribute('title') ?? ''));
       expect(titles).toHaveLength(finding.trace.length);
-      for (const t of titles) expect(t).toMatch(/^step \d+\n\S+ on cpu\d+\n\S/);
+      for (const t of titles) expect(t).toMatch(/^step \d+\n\S+ on cpu\d+\n\S.*\nlocks held: (none|\S.*)\ntouched: /);
+      await hot.hover();
+      const tip = (await hot.getAttribute('title'))!;
+      expect(tip).toMatch(/^locks held: .*&kvm->mmu_lock/m);
+      expect(tip).toMatch(/^event: split direct\[0x40000 2M\] into 512 leaves one level down: linked$/m);
       expect(titles.filter((t) => t.includes(finding.trace[step]!.op))).not.toHaveLength(0);
       const holds = await page.locator('.hold').evaluateAll((els) => els.map((e) => e.getAttribute('title') ?? ''));
       expect(holds.length).toBeGreaterThan(0);
@@ -109,6 +118,39 @@ describe('replay --html, in Chromium', () => {
     }
   });
 });
+
+describe('replay --html of a sleeping call made inside a step', () => {
+  it('marks the call that broke the rule, not the spin_lock() step it was made in, and opens with it in view', async () => {
+    const token = tokenOf(sweep.stdout, 'topup-under-split-cache-lock');
+    const html = join(dir, 'sleep.html');
+    const r = await septcheck(['replay', token, '--html', html]);
+    expect(r.code).toBe(1);
+    const { page } = await open(html);
+    try {
+      const marked = page.locator('.violation');
+      expect(await marked.count()).toBe(1);
+      expect(await marked.getAttribute('class')).toBe('call violation');
+      expect(await marked.textContent()).toMatch(/^tdx_topup_pamt_cache\(kvm_tdx->prealloc_split_cache, 8\) ◀ sleep-in-atomic$/);
+      await expectInView(page, '.call.violation');
+      // The step it was made in is highlighted, not marked; its hover lists the locks it holds.
+      const step = page.locator('.event.hot');
+      expect(await step.textContent()).toBe('spin_lock(&kvm_tdx->prealloc_split_cache_lock)');
+      expect(await step.getAttribute('title')).toMatch(/^locks held: &kvm->slots_lock, &mapping->invalidate_lock$/m);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+/** The element is inside the viewport, as the page was opened (nothing scrolled it). */
+async function expectInView(page: Page, selector: string): Promise<void> {
+  const box = await page.locator(selector).evaluate((e) => {
+    const r = e.getBoundingClientRect();
+    return { top: r.top, bottom: r.bottom, height: (globalThis as unknown as { innerHeight: number }).innerHeight };
+  });
+  expect(box.top).toBeGreaterThanOrEqual(0);
+  expect(box.bottom).toBeLessThanOrEqual(box.height);
+}
 
 describe('sweep --junit, parsed by Chromium', () => {
   it('is well-formed JUnit XML: one testcase per scenario, the missed verdict a failure', async () => {

@@ -129,7 +129,7 @@ describe(`${COUNT} mutated tokens`, () => {
     expect(results.filter((r) => r.i !== undefined)).toHaveLength(COUNT);
   });
 
-  it('every one is refused with a one-line TokenError', () => {
+  it('every one is refused with a one-line TokenError, but for a schedule that no longer fits, which is followed and named', () => {
     const wrong = results.filter((r) => r.i !== undefined && !r.ok);
     expect(wrong.map((r) => `${r.what}: ${r.error}: ${r.message}`)).toEqual([]);
   });
@@ -161,7 +161,7 @@ describe(`${COUNT} mutated tokens`, () => {
   });
 
   it('through the real command, a sample is exit 2 with one line on stderr and no stack trace', async () => {
-    const sample = results.filter((r) => r.token !== undefined).slice(0, 8);
+    const sample = results.filter((r) => r.token !== undefined && r.error !== 'diverged').slice(0, 8);
     expect(sample.length).toBeGreaterThanOrEqual(8);
     const runs = await Promise.all(sample.map((r) => septcheck(['replay', r.token!], root)));
     runs.forEach((r, k) => {

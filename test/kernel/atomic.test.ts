@@ -152,13 +152,28 @@ describe('WARN_ON and KVM_BUG_ON', () => {
       program('warn', (k) =>
         void k.kthread('T', () => {
           if (WARN_ON(false, 'never')) throw new Error('WARN_ON(false) returned true');
-          WARN_ON(1 + 1 === 2, 'arch/x86/kvm/mmu/tdp_mmu.c tdp_mmu_split_huge_page');
+          WARN_ON(1 + 1 === 2, 'iter.level != fault->goal_level');
         }),
       ),
     );
     const f = r.findings[0]!;
     expect(f.kind).toBe('warn-on');
-    expect(f.report).toContain('------------[ cut here ]------------\nWARNING: CPU: 0 PID: 1000 at arch/x86/kvm/mmu/tdp_mmu.c tdp_mmu_split_huge_page');
+    // The condition, then where it fired (the code that called WARN_ON(): here this
+    // file's thread), the task, the call trace and the end of the trace.
+    expect(f.report).toContain(
+      [
+        '------------[ cut here ]------------',
+        'iter.level != fault->goal_level',
+        'WARNING: CPU: 0 PID: 1000 at test/kernel/atomic.test.ts:155',
+        'CPU: 0 PID: 1000 Comm: T septcheck Not tainted',
+        'Call Trace:',
+        ' <TASK>',
+        ' WARN_ON include/asm-generic/bug.h',
+        ' test/kernel/atomic.test.ts:155',
+        ' </TASK>',
+        '---[ end trace 0000000000000000 ]---',
+      ].join('\n'),
+    );
   });
 
   it('KVM_BUG_ON() warns once per VM and marks it bugged', async () => {

@@ -79,7 +79,8 @@ describe('softirq', () => {
   it('without lockdep the same bug is a deadlock: the softirq spins on the lock its CPU holds', async () => {
     const r = await dfs(shared_with_handler('softirq', plain_lock, { prove_locking: false }));
     expect(r.findings.map((f) => f.kind)).toEqual(['deadlock']);
-    expect(r.findings[0]!.report).toContain('net_rx (cpu0) waits in spin_lock(L), held by T');
+    expect(r.findings[0]!.message).toContain('net_rx (cpu0) waits in spin_lock(L), held by T');
+    expect(r.findings[0]!.report).toMatch(/^watchdog: BUG: soft lockup - CPU#0 stuck \[net_rx:\d+\]: spinning in spin_lock\(L\), held by T\/\d+$/m);
   });
 
   it('fixed with spin_lock_bh(): the softirq runs only before or after the critical section', async () => {

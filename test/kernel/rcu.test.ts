@@ -77,7 +77,7 @@ describe('rcu_dereference', () => {
       program('rcu-leak', (k) => void k.kthread('T', () => rcu_read_lock())),
     );
     expect(r.findings[0]!.kind).toBe('lock-held-at-exit');
-    expect(r.findings[0]!.report).toContain(' #0: (rcu_read_lock){....}-{1:2}, at: rcu_read_lock()');
+    expect(r.findings[0]!.report).toMatch(/^ #0: \(rcu_read_lock\)\{\.\.\.\.\}-\{1:2\}, at: test\/kernel\/rcu\.test\.ts:\d+ \[step 1\]$/m);
   });
 });
 

@@ -60,10 +60,15 @@ describe('sleep-in-atomic', () => {
       'in_atomic(): 1, irqs_disabled(): 0, non_block: 0, pid: 1000, name: vcpu0',
       'preempt_count: 1, expected: 0',
       '1 lock held by vcpu0/1000:',
-      ' #0: (mmu_lock){.+.+}-{2:2}, at: read_lock(mmu_lock)',
+      ' #0: (mmu_lock){.+.+}-{2:2}, at: test/kernel/sleep.test.ts:45 [step 1]',
       'Preemption disabled at:',
+      // The trace of the sleeping call, not one frame naming it.
+      'Call Trace:\n <TASK>\n might_alloc include/linux/sched/mm.h\n slab_alloc_node include/linux/slab.h\n kmalloc include/linux/slab.h\n test/kernel/sleep.test.ts:46\n </TASK>',
     ])
       expect(f.report).toContain(line);
+    // The sleeping call is the finding's, not the read_lock() step it was made in.
+    expect(f.call).toBe('kmalloc(4096, GFP_KERNEL)');
+    expect(f.trace[f.step]!.op).toBe('read_lock');
   });
 
   it('fixed: allocate before taking mmu_lock', async () => {

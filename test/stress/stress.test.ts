@@ -55,8 +55,15 @@ describe('the stress strategy', () => {
       const f = r.findings[0];
       expect(f?.kind).toBe('deadlock');
       const op = kind === 'mutex' ? 'mutex_lock' : 'spin_lock';
-      expect(f!.report).toContain(`P (cpu0) waits in ${op}(B), held by Q`);
-      expect(f!.report).toContain(`Q (cpu1) waits in ${op}(A), held by P`);
+      expect(f!.message).toContain(`P (cpu0) waits in ${op}(B), held by Q`);
+      expect(f!.message).toContain(`Q (cpu1) waits in ${op}(A), held by P`);
+      // In the kernel's words: a sleeping wait is a hung task, a spinning one a soft lockup.
+      const line = (who: string, cpu: number, lock: string, holder: string) =>
+        kind === 'mutex'
+          ? `INFO: task ${who} blocked for good in ${op}(${lock}), held by ${holder}.`
+          : `watchdog: BUG: soft lockup - CPU#${cpu} stuck [${who}]: spinning in ${op}(${lock}), held by ${holder}`;
+      expect(f!.report).toContain(line('P:1000', 0, 'B', 'Q/1001'));
+      expect(f!.report).toContain(line('Q:1001', 1, 'A', 'P/1000'));
       // Each took its first lock; neither got its second.
       expect(f!.trace.filter((e) => e.op === op).map((e) => `${e.thread}:${e.obj}`).sort()).toEqual(['P:A', 'Q:B']);
     });

@@ -64,7 +64,7 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
         d.extra.equivalenceClasses = classes.size;
         d.extra.pruned = tree.pruned;
         d.extra.sleepBlocked = blocked;
-        d.extra.dpor = `explored ${schedules} schedules (${tree.pruned} pruned), ${how}`;
+        d.extra.dpor = `explored ${schedules} schedule${schedules === 1 ? '' : 's'} (${tree.pruned} pruned), ${how}`;
       };
       while (d.more()) {
         const sched = new BranchRun(prefix, branch, bound);

@@ -13,7 +13,9 @@ export interface lock_site {
   readonly ip: string;
   /** For a dependency: the operation that took the lock already held. */
   readonly held_ip?: string;
-  readonly step: number;
+  /** The step that took the lock; -1 while the acquisition is the current one (it
+   * is validated before the task waits for the lock, as in the kernel). */
+  step: number;
   /** Schedule number within the exploration, from 1. */
   readonly sched: number;
   readonly run: Run;

@@ -16,6 +16,7 @@ import {
   type lock_site,
   type lockdep_graph,
 } from './graph.ts';
+import { caller_name } from '../backtrace.ts';
 import * as R from './reports.ts';
 
 /** struct lockdep_map: what a lock shows lockdep. `name` is its class. */
@@ -38,6 +39,10 @@ export interface held_lock {
   readonly ip: string;
   /** The step that took it; -1 while the task still waits for it. */
   step: number;
+  /** In a traced run, the function that took it (kernel name), once taken. */
+  caller?: string;
+  /** Where lockdep recorded this acquisition (the graph, usage), dated once taken. */
+  sites?: lock_site[];
 }
 
 /** The acquiring context once the operation's own masking is done (spin_lock_bh()
@@ -55,10 +60,21 @@ export class lockdep {
     this.graph = lockdep_graph_of(k.run);
   }
 
-  /** Where `t` is now, as a report names it. */
-  site(t: task_struct, ip: string, held_ip?: string): lock_site {
-    const s = { comm: t.comm, pid: t.pid, cpu: t.cpu, ip, step: this.k.run.step - 1, sched: this.k.schedule_no, run: this.k.run };
-    return held_ip === undefined ? s : { ...s, held_ip };
+  /** Where `t` takes `h`, as a report names it: the step is set once it is taken. */
+  site(t: task_struct, h: held_lock, held_ip?: string): lock_site {
+    const base = { comm: t.comm, pid: t.pid, cpu: t.cpu, ip: h.ip, step: h.step, sched: this.k.schedule_no, run: this.k.run };
+    const s: lock_site = held_ip === undefined ? base : { ...base, held_ip };
+    (h.sites ??= []).push(s);
+    return s;
+  }
+
+  /** `t` holds `h` now, the step just taken: date it and, in a traced run, name the
+   * function that took it. */
+  taken(h: held_lock): void {
+    const run = this.k.run;
+    h.step = run.step - 1;
+    if (h.sites !== undefined) for (const s of h.sites) s.step = h.step;
+    if (run.tracing) h.caller = caller_name(run.stackAt(h.step)) ?? undefined;
   }
 
   /** lock_acquire(): validates, then pushes the held lock. Runs before the task
@@ -177,7 +193,7 @@ export class lockdep {
       }
     }
     c.usage |= 1 << bit;
-    c.usage_site[bit] = this.site(t, h.ip);
+    c.usage_site[bit] = this.site(t, h);
     return null;
   }
 
@@ -217,7 +233,7 @@ export class lockdep {
     if (p === n) return null; // a recursive read of the held class, allowed by check_deadlock()
     const type = calc_dep(prev.read, next.read);
     if (this.graph.has(p, n, type)) return null;
-    const here = this.site(t, next.ip, prev.ip);
+    const here = this.site(t, next, prev.ip);
     const cycle = this.graph.search(n, true, next.read === 2, (c, restricted) => c === p && (!restricted || prev.read === 0));
     if (cycle !== null) {
       const chain = [n.name, ...cycle.edges.map((d) => d.to.name)];

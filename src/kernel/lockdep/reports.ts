@@ -6,7 +6,7 @@ import { LOCK_USAGE_DIR_MASK, usage_str, type lock_class, type lock_dep, type lo
 import type { held_lock } from './lockdep.ts';
 
 /** print_kernel_ident(). */
-const KERNEL_IDENT = 'septcheck Not tainted';
+export const KERNEL_IDENT = 'septcheck Not tainted';
 
 /** The header every lockdep splat starts with. */
 function banner(title: string): string[] {
@@ -38,7 +38,7 @@ function held_name(h: held_lock): string {
 
 /** print_lock(). */
 export function print_lock(h: held_lock): string {
-  return `${held_name(h)}, at: ${h.ip}${h.step >= 0 ? ` [step ${h.step}]` : ''}`;
+  return `${held_name(h)}, at: ${h.caller ?? h.ip}${h.step >= 0 ? ` [step ${h.step}]` : ''}`;
 }
 
 /** lockdep_print_held_locks(). */
@@ -51,7 +51,8 @@ export function held_locks(t: task_struct): string[] {
 /** Stands in for print_lock_trace(). */
 export function site_lines(s: lock_site): string[] {
   const held = s.held_ip === undefined ? '' : ` holding ${s.held_ip}`;
-  return [`       ${s.ip}`, `       by ${s.comm}/${s.pid} on CPU${s.cpu}${held}, after step ${s.step} of schedule #${s.sched}`];
+  const when = s.step >= 0 ? `at step ${s.step} of schedule #${s.sched}` : `in this step of schedule #${s.sched}`;
+  return [`       ${s.ip}`, `       by ${s.comm}/${s.pid} on CPU${s.cpu}${held}, ${when}`];
 }
 
 /** [HC0[0]:SC0[0]:HE1:SE1] as print_usage_bug() prints a context. */

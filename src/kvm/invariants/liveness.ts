@@ -22,6 +22,6 @@ export function install_liveness_invariant(kvm: kvm): void {
   kvm.run.invariant('liveness', () => {
     const ev = bad.drain()[0];
     if (ev === undefined) return null;
-    return `vcpu${ev.vcpu_id} (${ev.thread}) keeps retrying GFN ${fmt_gfn(ev.gfn)} (${ev.reason}) alone with nothing changing: it can never complete`;
+    return `${ev.thread === `vcpu${ev.vcpu_id}` ? ev.thread : `vcpu${ev.vcpu_id} (thread ${ev.thread})`} keeps retrying GFN ${fmt_gfn(ev.gfn)} (${ev.reason}) alone with nothing changing: it can never complete`;
   });
 }
