@@ -16,6 +16,9 @@ export const KERNEL_KINDS = [
   'assert-held-failed',
   'refcount-leak',
   'refcount-uaf',
+  'use-after-free',
+  'double-free',
+  'memory-leak',
 ] as const;
 
 export type KernelKind = (typeof KERNEL_KINDS)[number];

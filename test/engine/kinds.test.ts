@@ -25,6 +25,8 @@ function raised(dir: string): Set<string> {
     for (const m of text.matchAll(/kind: '([a-z][a-z-]*)',?\s*(?:\n[^\n]*){0,2}?\s*(?:message|report)\b/g)) kinds.add(m[1]!);
     for (const m of text.matchAll(/warning\(\s*\w+,\s*'([a-z][a-z-]*)'/g)) kinds.add(m[1]!);
     for (const m of text.matchAll(/\['(refcount-[a-z]+)', /g)) kinds.add(m[1]!);
+    // A thread's exception is raised through threw(t, 'kind', ...).
+    for (const m of text.matchAll(/this\.threw\(\s*\w+,\s*'([a-z][a-z-]*)'/g)) kinds.add(m[1]!);
   }
   return kinds;
 }
