@@ -1,7 +1,10 @@
 // The septcheck command line: sweep, replay, regress add, list, merge.
-import { availableParallelism } from 'node:os';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { exitOnError } from './lib/errors.ts';
+import { defaultWorkers } from './lib/pool.ts';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const int = (name: string, min: number) => (v: string) => {
   if (!/^\d+$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
@@ -29,27 +32,36 @@ const EXIT_CODES =
 const program = new Command('septcheck')
   .description('Model-check KVM TDX S-EPT huge-page splitting designs: explore interleavings, get minimal replayable counterexamples.')
   .addHelpText('after', '\nExample:\n  $ septcheck sweep scenarios/ --strategy dpor --preemptions 2\n  $ septcheck replay sc2.… --html report.html')
+  .version(version, '-V, --version', 'print the version')
+  .showSuggestionAfterError()
   .exitOverride()
-  .configureOutput({ outputError: (s, write) => write(`septcheck: ${s.replace(/^error: /, '').trim()}\n`) });
+  // Bad input is one line: commander's suggestion goes on the same line.
+  .configureOutput({
+    outputError: (s, write) => write(`septcheck: ${s.replace(/^error: /, '').replace(/\s*\(Did you mean (.+)\?\)/, " (did you mean '$1'?)").trim()}\n`),
+  });
 
 program
   .command('sweep')
   .argument('[paths...]', 'scenario files or folders (default: scenarios/)')
   .description('run scenarios and check each against its expected verdict')
-  .option('--strategy <name>', "portfolio, random, pct, pos, fastcheck, dpor, dfs, ... (all: septcheck list; default: each scenario's own, else portfolio)")
-  .option('--schedules <n>', 'schedule budget per scenario', int('--schedules', 1))
+  // Flags win over the environment (SEPTCHECK_*), which wins over each scenario's bounds.
+  .addOption(new Option('--strategy <name>', "portfolio, random, pct, pos, fastcheck, dpor, dfs, ... (all: septcheck list; default: each scenario's own, else portfolio)").env('SEPTCHECK_STRATEGY'))
+  .addOption(new Option('--schedules <n>', 'schedule budget per scenario (not of a scenario whose bounds say fixed)').argParser(int('--schedules', 1)).env('SEPTCHECK_SCHEDULES'))
   .option('--time <seconds>', 'hard wall-time limit per scenario: past it the scenario is stopped and reported as timeout', positive('--time'))
   .option('--step-time <seconds>', 'how long scenario code may run without reaching a scheduling point before it is reported as hung (default 30)', positive('--step-time'))
-  .option('--seed <seed>', 'seed for seeded strategies')
-  .option('--preemptions <k>', 'preemption bound (dpor, dfs)', int('--preemptions', 0))
+  .addOption(new Option('--seed <seed>', 'seed for seeded strategies').env('SEPTCHECK_SEED'))
+  .addOption(new Option('--preemptions <k>', 'preemption bound (dpor, dfs)').argParser(int('--preemptions', 0)).env('SEPTCHECK_PREEMPTIONS'))
   .option('--depth <d>', "pct's depth; the portfolio runs pct at depths 1 to d (default 3)", int('--depth', 1))
-  .option('--workers <n>', 'worker threads', int('--workers', 1), availableParallelism())
+  .option('--keep-going', 'explore past findings: every finding kind of each scenario, each shrunk and with its token')
+  .option('--workers <n>', `worker threads (default: CPUs - 1, here ${defaultWorkers()})`, int('--workers', 1))
   .option('--shard <i/n>', 'run only shard i of n (deterministic partition)')
-  .option('--json <file>', 'write a JSON array: one record per scenario')
-  .option('--junit <file>', 'write JUnit XML for CI')
+  .option('--json <file>', "write a JSON array: one record per scenario ('-': standard output)")
+  .option('--junit <file>', "write JUnit XML for CI ('-': standard output)")
   .option('--out <dir>', 'record each scenario as it finishes, fsynced: findings.jsonl, scenarios.jsonl, reports/')
   .option('--resume', 'skip scenarios already recorded in --out')
-  .addHelpText('after', `\n${EXIT_CODES}\n\nExample:\n  $ septcheck sweep scenarios/catalogue --strategy dpor --preemptions 2 --out out/ --json out/sweep.json`)
+  .option('--progress', 'draw the live progress line on stderr (default: when stderr is a terminal)')
+  .option('--no-progress', 'plain lines only')
+  .addHelpText('after', `\n${EXIT_CODES} Ctrl-C stops the sweep: what finished is printed (and kept in --out for --resume), exit 130.\n\nEnvironment: SEPTCHECK_STRATEGY, SEPTCHECK_SCHEDULES, SEPTCHECK_SEED, SEPTCHECK_PREEMPTIONS (the flags win).\n\nExample:\n  $ septcheck sweep scenarios/catalogue --strategy dpor --preemptions 2 --out out/ --json out/sweep.json`)
   .action(async (paths: string[], o) => {
     const { sweep } = await import('./commands/sweep.ts');
     process.exitCode = await sweep(paths, { ...o, seed: o.seed === undefined ? undefined : /^\d+$/.test(o.seed) ? Number(o.seed) : o.seed });
@@ -75,7 +87,7 @@ regress
   .command('add')
   .argument('<token>', 'the replay token of the finding to pin')
   .requiredOption('--name <name>', 'file name for <dir>/<name>.ts')
-  .option('--dir <dir>', 'folder to write the regression in', 'scenarios/regressions')
+  .option('--dir <dir>', "folder to write the regression in (default: the project's scenarios/regressions)")
   .description('pin a finding at its minimal schedule as a regression scenario')
   .addHelpText('after', '\nExit codes: 0 written, 2 bad token, a schedule that runs clean now, or a name already taken.\n\nExample:\n  $ septcheck regress add sc2.q1ZKz… --name v5-44-missing-mutex-init')
   .action(async (token: string, o: { name: string; dir: string }) => {
@@ -91,6 +103,16 @@ program
   .action(async (paths: string[]) => {
     const { list } = await import('./commands/list.ts');
     process.exitCode = await list(paths);
+  });
+
+program
+  .command('check')
+  .argument('[paths...]', "scenario files or folders (default: the project's scenarios/)")
+  .description("check scenario files as code: type-check them with the project's TypeScript settings, then the schema, fields and expected kinds")
+  .addHelpText('after', '\nExit codes: 0 no problem, 1 a type error or a scenario the schema refuses, 2 bad input, 3 a file could not be checked\n(it throws while loading) or TypeScript is not installed.\n\nExample:\n  $ septcheck check scenarios/')
+  .action(async (paths: string[]) => {
+    const { check } = await import('./commands/check.ts');
+    process.exitCode = await check(paths);
   });
 
 program

@@ -2,8 +2,8 @@
 // keeps using the rest. KVM_SET_MEMORY_ATTRIBUTES2 (private to shared) of
 // [start, end), or a memory failure in one page (kvm_gmem_error_folio()); both must
 // split the leaves crossing the range before zapping it.
-import fc from 'fast-check';
 import {
+  fc,
   guest_access,
   kvm_gmem_error_folio,
   kvm_gmem_of,

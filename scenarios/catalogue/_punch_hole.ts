@@ -3,8 +3,8 @@
 // accepts only holes aligned to the huge page on hugetlb/THP backing (Vishal
 // Annapurve on v3 11/24, Tue, 20 Jan 2026), so PUNCH_HOLE never needs a split: the
 // scenario checks that an unaligned hole is rejected with -EINVAL, not split.
-import fc from 'fast-check';
 import {
+  fc,
   EINVAL,
   fmt_range,
   guest_access,

@@ -2,7 +2,6 @@
 // variant and knobs, and the definition every catalogue scenario goes through, so
 // its `variant` names a registered variant and its name and description carry the
 // knobs.
-import type { Arbitrary } from 'fast-check';
 import {
   defineScenario,
   fmt_gfn,
@@ -18,6 +17,7 @@ import {
   variant_label,
   variants,
   withKnobs,
+  type Arbitrary,
   type Bounds,
   type gmem_backing,
   type Knobs,

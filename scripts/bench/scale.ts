@@ -1,5 +1,6 @@
 // Scale: sweep throughput on 1 and 2 workers, the heap a 16 TiB guest needs, and
 // the SPTEs the boundary split visits as the converted range grows.
+import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Run, type LoadedScenario, type Scenario } from '../../src/engine/index.ts';
@@ -26,7 +27,7 @@ export async function sweepThroughput(files: readonly LoadedScenario[], workers:
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await runPool(
-    files.map((l) => ({ kind: 'run', file: l.path, hash: l.hash, settings, tokenRoot: '.' })),
+    files.map((l) => ({ kind: 'run', file: l.path, abs: resolve(l.path), hash: l.hash, settings, tokenRoot: '.' })),
     workers,
     { stepTime: 60 },
     (_, r) => {

@@ -18,6 +18,7 @@ export interface MergeOptions {
  * i/n must be there and every scenario of the sweep recorded; what is missing is
  * named, counts as not judged (exit 3), and shows as an error in --json and --junit. */
 export function merge(dirs: readonly string[], opts: MergeOptions): number {
+  if (opts.json === '-' && opts.junit === '-') throw new UsageError("--json and --junit cannot both be '-' (standard output)");
   const metas: { dir: string; meta: SweepMeta }[] = [];
   for (const dir of dirs) {
     if (!existsSync(join(dir, 'scenarios.jsonl'))) throw new UsageError(`${dir}: not a sweep --out directory (no scenarios.jsonl)`);
@@ -46,8 +47,10 @@ export function merge(dirs: readonly string[], opts: MergeOptions): number {
     missing.push(`missing: ${file}: ${why}`);
     return errorRecord(fileInfo({ file, hash: '', settings: {} }), 'missing', why);
   });
-  console.log(summary(records));
-  if (missing.length > 0) console.log(['', ...missing].join('\n'));
+  // With --json - or --junit -, standard output carries that alone.
+  const say = (text: string) => (opts.json === '-' || opts.junit === '-' ? process.stderr : process.stdout).write(`${text}\n`);
+  say(summary(records, { tokens: true }));
+  if (missing.length > 0) say(['', ...missing].join('\n'));
   if (opts.json !== undefined) writeOutput(opts.json, JSON.stringify(records, null, 2) + '\n');
   if (opts.junit !== undefined) writeOutput(opts.junit, junit(records));
   return exitCode(records, missing.length === 0);

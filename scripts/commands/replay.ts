@@ -3,6 +3,7 @@ import { schemaProblem } from '../lib/scenario-schema.ts';
 import { writeOutput } from '../lib/discover.ts';
 import { htmlReport } from '../lib/html.ts';
 import { interleavingTable } from '../lib/interleaving.ts';
+import { projectRoot } from '../lib/root.ts';
 import { divergedLine, fullTrace, headline, stateDifference, whereLine } from '../lib/report-text.ts';
 
 export interface ReplayOptions {
@@ -13,7 +14,8 @@ export interface ReplayOptions {
 /** Replays a token: 1 if it raises a finding (the token's, or, where changed code no
  * longer fits its schedule, whatever that code does), 0 if it ran clean. */
 export async function replay(token: string, opts: ReplayOptions): Promise<number> {
-  const r = await replayToken(token, { check: schemaProblem });
+  // A token names its scenario relative to the project root: replay from anywhere in it.
+  const r = await replayToken(token, { root: projectRoot(), check: schemaProblem });
   // The variant the scenario declares: the token names only the file.
   const variant = r.scenario.scenario.variant;
   const f = r.finding;

@@ -6,7 +6,8 @@ export type Checked = { readonly kind: 'ok'; readonly info: CheckedInfo } | { re
 
 /** Checks the tasks' files in the pool's workers, before anything runs: the first
  * file with bad input, in the order given, is a UsageError (exit 2). Otherwise each
- * file is fine or has the error record of code that failed while being checked. */
+ * file is fine or has the error record of code that failed while being checked (a
+ * file the pool's interruption left unchecked has neither). */
 export async function checkFiles(pool: WorkerPool, tasks: readonly SweepTask[]): Promise<Map<string, Checked>> {
   const results = new Map<string, TaskResult>();
   await pool.run(
@@ -15,7 +16,8 @@ export async function checkFiles(pool: WorkerPool, tasks: readonly SweepTask[]):
   );
   const out = new Map<string, Checked>();
   for (const t of tasks) {
-    const r = results.get(t.file)!;
+    const r = results.get(t.file);
+    if (r === undefined) continue;
     if (r.kind === 'input') throw new UsageError(r.message);
     out.set(t.file, r);
   }

@@ -10,13 +10,24 @@ const esc = (s: string) =>
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;');
 
+/** Test case names that tell scenarios apart: each file's path below the folder all
+ * of them share, without `.ts` (`catalogue/topup-short`, `regressions/topup-short`;
+ * a regression has its scenario's name). */
+export function caseNames(files: readonly string[]): string[] {
+  const dirs = files.map((f) => f.split('/').slice(0, -1));
+  let shared = 0;
+  while (dirs.length > 0 && dirs.every((d) => d.length > shared && d[shared] === dirs[0]![shared])) shared++;
+  return files.map((f) => f.split('/').slice(shared).join('/').replace(/\.ts$/, ''));
+}
+
 /** JUnit XML: one testcase per scenario; a scenario that missed its verdict is a
  * failure, one that could not be judged an error. */
 export function junit(records: readonly ScenarioRecord[]): string {
   const errors = records.filter((r) => r.verdict === 'error').length;
   const failures = records.filter((r) => !r.met).length - errors;
-  const cases = records.map((r) => {
-    const head = `  <testcase classname="${esc(r.variant)}" name="${esc(r.name)}" file="${esc(r.file)}">`;
+  const names = caseNames(records.map((r) => r.file));
+  const cases = records.map((r, i) => {
+    const head = `  <testcase classname="${esc(r.variant)}" name="${esc(names[i]!)}" file="${esc(r.file)}">`;
     const out = r.findings.map((f) => `${f.kind}: ${f.message}\nreplay: ${replayCommand(f)}`).join('\n\n');
     const body = r.met
       ? ''

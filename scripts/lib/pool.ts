@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { describeThrown } from '../../src/engine/index.ts';
@@ -8,7 +9,10 @@ import { errorRecord, fileInfo, type ScenarioInfo } from './verdict.ts';
 /** One scenario file for a worker: `check` loads and checks it, `run` explores it. */
 export interface SweepTask {
   readonly kind: 'check' | 'run';
+  /** As shown and recorded: relative to the project root, or absolute outside it. */
   readonly file: string;
+  /** Where it is. */
+  readonly abs: string;
   readonly hash: string;
   readonly settings: SweepSettings;
   /** The folder its tokens name it relative to. */
@@ -35,6 +39,12 @@ export interface Limits {
   readonly stepTime: number;
 }
 
+/** Worker threads a sweep uses unless told: one core is left to the main thread,
+ * which hashes, records and draws the progress. */
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
 /** Importing a file (tsx transforms it, and what it imports) may take longer than a step. */
 const LOAD_TIME = 60;
 /** A worker that never starts its task. */
@@ -44,19 +54,31 @@ const POLL_MS = 50;
 const register = fileURLToPath(new URL('../../bin/register.mjs', import.meta.url));
 const worker = new URL('../worker.ts', import.meta.url).href;
 
+/** A task in flight, as the progress display shows it. */
+export interface Running {
+  readonly task: SweepTask;
+  /** Schedules it has run so far (shrinking's replays included). */
+  readonly schedules: number;
+}
+
 /** Worker threads for the tasks of a sweep (or a list). A worker that runs past the
  * limits is terminated; one that dies (process.exit, an uncaught error) is replaced.
  * Either way its scenario gets an error record, and the other tasks go on. */
 export class WorkerPool {
   /** Started on first use: a sweep with nothing to run starts no thread. */
   private pool: Piscina<SweepTask & { probe: SharedArrayBuffer }, TaskResult> | null = null;
+  private readonly inflight = new Map<SweepTask, { reader: ProbeReader; abort: AbortController }>();
+  /** Schedules the finished tasks ran, by their probes. */
+  private finishedSchedules = 0;
+  private interrupted = false;
 
   constructor(
     private readonly workers: number,
     private readonly limits: Limits,
   ) {}
 
-  /** Runs the tasks, handing each result over as it comes. */
+  /** Runs the tasks, handing each result over as it comes. After `interrupt()` no
+   * task starts, and the ones cut short have no result. */
   async run(tasks: readonly SweepTask[], onResult: (task: SweepTask, r: TaskResult) => void): Promise<void> {
     // Hand tasks out ourselves, one per free thread, in the sweep's order: piscina's
     // own queue does not start queued tasks first in, first out, so with one worker
@@ -71,18 +93,49 @@ export class WorkerPool {
     }));
     let next = 0;
     const lane = async (): Promise<void> => {
-      while (next < tasks.length) {
+      while (next < tasks.length && !this.interrupted) {
         const task = tasks[next++]!;
-        onResult(task, await runWatched(pool, task, this.limits));
+        const probe = new SharedArrayBuffer(PROBE_BYTES);
+        const watched = { reader: new ProbeReader(probe), abort: new AbortController() };
+        this.inflight.set(task, watched);
+        let r: TaskResult;
+        try {
+          r = await runWatched(pool, task, probe, watched, this.limits);
+        } finally {
+          this.inflight.delete(task);
+          this.finishedSchedules += watched.reader.state().schedules;
+        }
+        if (this.interrupted && watched.abort.signal.reason === INTERRUPT) return;
+        onResult(task, r);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.workers, tasks.length) }, lane));
+  }
+
+  /** The tasks in flight, and how far each is. */
+  running(): Running[] {
+    return [...this.inflight].map(([task, w]) => ({ task, schedules: w.reader.state().schedules }));
+  }
+
+  /** Schedules run so far by every task, finished or in flight. */
+  schedules(): number {
+    return this.finishedSchedules + this.running().reduce((n, r) => n + r.schedules, 0);
+  }
+
+  /** Stops the run (Ctrl-C): no task starts, and the running ones are stopped, their
+   * workers terminated; `run` then resolves with what finished. */
+  interrupt(): void {
+    this.interrupted = true;
+    for (const w of this.inflight.values()) w.abort.abort(INTERRUPT);
   }
 
   async close(): Promise<void> {
     await this.pool?.destroy();
   }
 }
+
+/** The abort reason of an interrupted task. */
+const INTERRUPT = Symbol('interrupted');
 
 /** Runs the tasks on a pool of their own, to the end. */
 export async function runPool(
@@ -99,10 +152,13 @@ export async function runPool(
   }
 }
 
-async function runWatched(pool: Piscina, task: SweepTask, limits: Limits): Promise<TaskResult> {
-  const probe = new SharedArrayBuffer(PROBE_BYTES);
-  const reader = new ProbeReader(probe);
-  const abort = new AbortController();
+async function runWatched(
+  pool: Piscina,
+  task: SweepTask,
+  probe: SharedArrayBuffer,
+  { reader, abort }: { reader: ProbeReader; abort: AbortController },
+  limits: Limits,
+): Promise<TaskResult> {
   let killed: { kind: string; message: string; state: ProbeState } | null = null;
   const stop = watch(reader, limits, (kind, message, state) => {
     killed ??= { kind, message, state };

@@ -1,8 +1,13 @@
+// Sweep progress. Each finished scenario is a plain line (stdout, or stderr when
+// stdout carries `--json -`); with a bar (on when stderr is a terminal, or
+// --progress) a live line on stderr below them names the scenarios running, with
+// schedules per second and findings, redrawn at least once a second.
+import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
+import type { Running } from './pool.ts';
 import type { ScenarioRecord } from './record.ts';
 import { statusLine } from './summary.ts';
 
-/** Sweep progress: a live bar on a TTY, otherwise one plain line per scenario. */
 export interface Progress {
   done(rec: ScenarioRecord): void;
   /** Prints a line without tearing the bar. */
@@ -10,34 +15,64 @@ export interface Progress {
   stop(): void;
 }
 
-export function makeProgress(total: number, tty: boolean): Progress {
-  if (!tty) {
-    return { done: (r) => console.log(statusLine(r)), log: (l) => console.log(l), stop: () => {} };
-  }
+export interface ProgressOptions {
+  readonly total: number;
+  /** Draw the live bar on stderr. */
+  readonly bar: boolean;
+  /** Where the lines go. */
+  readonly out: NodeJS.WriteStream;
+  /** What the workers are doing now, and the schedules run in all. */
+  readonly running: () => readonly Running[];
+  readonly schedules: () => number;
+}
+
+/** How often the bar is redrawn off a terminal (--progress into a file or pipe). */
+const PLAIN_EVERY_MS = 1000;
+
+export function makeProgress(o: ProgressOptions): Progress {
+  const write = (line: string) => o.out.write(`${line}\n`);
+  if (!o.bar) return { done: (r) => write(statusLine(r)), log: write, stop: () => {} };
+
   // Wall time here only paces the display; it never reaches exploration.
   const t0 = performance.now();
-  let schedules = 0;
   let findings = 0;
-  let count = 0;
-  let rate = 0;
-  const bar = new cliProgress.SingleBar(
-    { format: 'sweep [{bar}] {value}/{total} scenarios | {rate} schedules/s | {findings} findings', hideCursor: true },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(total, 0, { rate: 0, findings: 0 });
+  const multi = new cliProgress.MultiBar({
+    stream: process.stderr,
+    fps: 4,
+    noTTYOutput: true,
+    notTTYSchedule: PLAIN_EVERY_MS,
+    hideCursor: true,
+    // The summary follows: the bar has said all it had to.
+    clearOnComplete: true,
+    format: (options, params) => {
+      const width = options.barsize ?? 20;
+      const full = Math.round(params.progress * width);
+      const rate = Math.round(o.schedules() / Math.max(1e-3, (performance.now() - t0) / 1000));
+      const running = o.running().map((r) => `${r.task.info?.name ?? basename(r.task.file, '.ts')} (${r.schedules})`);
+      return [
+        `sweep [${'='.repeat(full)}${'-'.repeat(width - full)}] ${params.value}/${params.total} scenarios`,
+        `${rate} schedules/s`,
+        `${findings} finding${findings === 1 ? '' : 's'}`,
+        ...(running.length > 0 ? [`running: ${running.join(', ')}`] : []),
+      ].join(' | ');
+    },
+  });
+  // The bar's timer (4 a second, or once a second off a terminal) formats the line
+  // anew each time: the rate and the running scenarios need no event of ours.
+  const bar = multi.create(o.total, 0, {}, { barsize: 20 });
+  // On a terminal the lines go above the bar; into a file or a pipe they go as they are.
+  const log = (line: string) => (o.out.isTTY && process.stderr.isTTY ? multi.log(`${line}\n`) : write(line));
   return {
     done(r) {
-      count++;
-      schedules += r.schedules;
       findings += r.findings.length;
-      rate = Math.round(schedules / Math.max(1e-3, (performance.now() - t0) / 1000));
-      bar.increment(1, { rate, findings });
+      log(statusLine(r));
+      bar.increment(1);
     },
-    log(line) {
-      bar.stop();
-      console.log(line);
-      bar.start(total, count, { rate, findings });
+    log,
+    stop() {
+      // Lines logged since the last redraw are written by a redraw.
+      multi.update();
+      multi.stop();
     },
-    stop: () => bar.stop(),
   };
 }

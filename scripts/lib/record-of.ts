@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { DEFAULT_STRATEGY, describeThrown, describeVerdict, explore, makeToken, renderTrace, type LoadedScenario, type Scenario } from '../../src/engine/index.ts';
+import { boundsOptions, describeThrown, describeVerdict, explore, makeToken, renderTrace, type LoadedScenario, type Scenario } from '../../src/engine/index.ts';
 import { loadTask } from './check-scenario.ts';
 import type { SweepTask, TaskResult } from './pool.ts';
 import { Phase, type ProbeWriter } from './probe.ts';
@@ -11,9 +11,9 @@ import { errorRecord, fileInfo, judge } from './verdict.ts';
 export async function exploreScenario(task: SweepTask, probe: ProbeWriter): Promise<TaskResult> {
   const loaded = await loadTask(task, probe);
   if ('error' in loaded) return loaded.error;
-  const l: LoadedScenario = { scenario: watched(loaded.value as Scenario, probe), path: task.file, hash: task.hash };
+  const l: LoadedScenario = { scenario: watched(loaded.value as Scenario, probe), path: task.abs, hash: task.hash };
   try {
-    return { kind: 'record', record: await recordOf(l, task.settings, task.tokenRoot) };
+    return { kind: 'record', record: await recordOf(l, task.settings, task.tokenRoot, task.file) };
   } catch (e) {
     return { kind: 'record', record: errorRecord(task.info ?? fileInfo(task), 'exploration-exception', `exploring the scenario threw: ${describeThrown(e)}`) };
   } finally {
@@ -51,22 +51,15 @@ function watched(s: Scenario, probe: ProbeWriter): Scenario {
   };
 }
 
-/** Explores one loaded scenario under its bounds and the sweep's overrides. */
-export async function recordOf(l: LoadedScenario, s: SweepSettings, tokenRoot = '.'): Promise<ScenarioRecord> {
+/** Explores one loaded scenario under its bounds and the sweep's overrides; `file` is
+ * how the record names it. */
+export async function recordOf(l: LoadedScenario, s: SweepSettings, tokenRoot = '.', file = l.path): Promise<ScenarioRecord> {
   const b = l.scenario.bounds ?? {};
-  const strategy = s.strategy ?? b.strategy ?? DEFAULT_STRATEGY;
-  const maxSteps = b.maxSteps;
+  const opts = boundsOptions(l.scenario, s);
+  const { strategy, maxSteps } = opts;
   // No wall-time budget here: --time is the parent's hard limit on this worker, so
   // what a scenario finds never depends on the clock.
-  const r = await explore(l.scenario, {
-    strategy: strategy as never,
-    schedules: s.schedules ?? b.schedules ?? 1000,
-    seed: s.seed ?? b.seed ?? 0,
-    maxSteps,
-    preemptions: s.preemptions ?? b.preemptions,
-    depth: s.depth ?? b.depth,
-    deepen: b.deepen,
-  });
+  const r = await explore(l.scenario, opts);
   const findings = r.findings.map((f) => ({
     kind: f.kind,
     message: f.message,
@@ -82,7 +75,7 @@ export async function recordOf(l: LoadedScenario, s: SweepSettings, tokenRoot = 
   // A scenario that requires a proof misses its verdict on a sampled clean.
   const proofMissing = found === 'clean' && b.require === 'proved' && r.verdict.class !== 'proved';
   return {
-    file: l.path,
+    file,
     hash: l.hash,
     name: l.scenario.name,
     variant: l.scenario.variant ?? '-',

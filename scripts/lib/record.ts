@@ -51,6 +51,8 @@ export interface SweepSettings {
   readonly depth?: number;
   readonly time?: number;
   readonly stepTime?: number;
+  /** Go on past findings: the first of each kind (--keep-going). */
+  readonly keepGoing?: boolean;
 }
 
 /** How a report tells the user to replay a finding. */

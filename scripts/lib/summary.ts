@@ -1,8 +1,10 @@
 import { replayCommand, type ScenarioRecord } from './record.ts';
 import { table } from './table.ts';
 
-/** The end-of-sweep table: one row per scenario, then the replay token of each finding. */
-export function summary(records: readonly ScenarioRecord[]): string {
+/** The end-of-sweep table: one row per scenario, then, with `tokens` (a merge, which
+ * printed no finding before), the replay token of each finding. A sweep printed
+ * each token as its scenario finished, and prints it once. */
+export function summary(records: readonly ScenarioRecord[], { tokens: withTokens = false } = {}): string {
   const rows = records.map((r) => [
     mark(r),
     r.name,
@@ -21,7 +23,7 @@ export function summary(records: readonly ScenarioRecord[]): string {
   const errors = records.filter((r) => r.verdict === 'error').length;
   return [
     table(head, rows),
-    ...(tokens.length > 0 ? ['', 'replay tokens:', ...tokens] : []),
+    ...(withTokens && tokens.length > 0 ? ['', 'replay tokens:', ...tokens] : []),
     '',
     `${met} met, ${records.length - met - errors} failed${errors > 0 ? `, ${errors} not judged` : ''}`,
   ].join('\n');

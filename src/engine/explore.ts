@@ -29,6 +29,12 @@ export interface ExploreOptions {
   readonly params?: unknown;
   /** Stop at the first finding (default) or keep exploring. */
   readonly stopOnFirst?: boolean;
+  /** With `stopOnFirst: false`: keep only the first finding of each kind, so that
+   * only those are shrunk and reported. */
+  readonly firstOfEachKind?: boolean;
+  /** Every run goes on past findings of other kinds and stops at this kind (see
+   * RunOptions.stopAt): how a finding collected behind another is replayed. */
+  readonly stopAt?: string;
   /** fast-check's replay path, with `seed` (strategy `fastcheck`). */
   readonly path?: string;
   /** Minimise every finding before reporting it (default true). */
@@ -104,6 +110,8 @@ export class Exploration implements Driver {
    * (null: no bound); undefined while nothing is proved. */
   provedBound: number | null | undefined = undefined;
   private readonly stopOnFirst: boolean;
+  private readonly firstOfEachKind: boolean;
+  private readonly stopAt: string | undefined;
   private readonly watchdog = new Watchdog();
   private readonly states = new Set<string>();
   private schedules = 0;
@@ -127,6 +135,8 @@ export class Exploration implements Driver {
     if (opts.params === undefined) this.paramsArbitrary = program.paramsArbitrary;
     this.stopOnFirst = opts.stopOnFirst ?? true;
     this.keepGoing = !this.stopOnFirst;
+    this.firstOfEachKind = opts.firstOfEachKind === true;
+    this.stopAt = opts.stopAt;
     this.tracked = program.tracked === true;
     this.stopWhen = opts.stopWhen;
   }
@@ -166,13 +176,14 @@ export class Exploration implements Driver {
       if (this.firstFindingAt === 0) this.firstFindingAt = this.schedules;
       for (const f of run.findings) {
         f.params = params;
-        if (opts.record !== false) this.findings.push(f);
+        if (opts.record !== false) this.report(f);
       }
     }
     return run;
   }
 
   report(finding: Finding): void {
+    if (this.firstOfEachKind && this.findings.some((f) => f.kind === finding.kind)) return;
     this.findings.push(finding);
   }
 
@@ -208,7 +219,7 @@ export class Exploration implements Driver {
 
   /** Sets up and runs one schedule to its end. */
   private async execute(chooser: Chooser, params: unknown, opts: RunScheduleOptions): Promise<Run> {
-    const ro = { maxSteps: this.maxSteps, shared: this.shared, record: opts.footprints === true, keepGoing: this.keepGoing, trace: opts.trace, before: opts.before };
+    const ro = { maxSteps: this.maxSteps, shared: this.shared, record: opts.footprints === true, keepGoing: this.keepGoing, stopAt: this.stopAt, trace: opts.trace, before: opts.before };
     const run = opts.backend === undefined ? new Run(chooser, ro) : opts.backend(ro);
     try {
       this.program.setup(run, params);
@@ -252,7 +263,9 @@ export async function explore(program: Program, opts: ExploreOptions = {}): Prom
   if (opts.shrink !== false && strategy.name !== 'replay' && d.findings.length > 0) {
     let runs = 0;
     for (let i = 0; i < d.findings.length; i++) {
-      const r = await shrinkFinding(program, d.findings[i]!, { maxSteps: d.maxSteps, maxRuns: opts.shrinkRuns });
+      // A finding kept going past is shrunk as it is replayed: past findings of other kinds.
+      const f = d.findings[i]!;
+      const r = await shrinkFinding(program, f, { maxSteps: d.maxSteps, maxRuns: opts.shrinkRuns, ...(d.keepGoing ? { stopAt: f.kind } : {}) });
       d.findings[i] = r.finding;
       runs += r.runs;
     }

@@ -14,6 +14,8 @@ export { followSchedule, sameSchedule, ScheduleDivergence } from './schedule.ts'
 export { renderTrace, renderOps, opLabel, headline } from './trace.ts';
 export { canonical, hashText, stableHash } from './hash.ts';
 export { describeThrown, oneLine, safeJson, thrownAt } from './thrown.ts';
+export { ENGINE_KINDS } from './kinds.ts';
+export { boundsOptions, DEFAULT_SCHEDULES, type BoundsOverrides } from './bounds.ts';
 export { defineScenario, loadScenario, scenarioFileHash, type Scenario, type ScenarioInput, type LoadedScenario, type Bounds } from './scenario.ts';
 export { shrinkFinding, type ShrinkOptions, type ShrinkResult } from './shrink.ts';
 export { makeToken, encodeToken, decodeToken, TokenError, TOKEN_PREFIX, TOKEN_LIMITS, type TokenData } from './token.ts';

@@ -42,6 +42,9 @@ export interface RunOptions {
   /** Go on past a finding that leaves the run able to continue, collecting the first
    * finding of each kind (`findings`), so that no kind hides behind another. */
   readonly keepGoing?: boolean;
+  /** Keep going past findings of other kinds and stop at the first of this kind: a
+   * finding `keepGoing` collected behind another is replayed, and shrunk, this way. */
+  readonly stopAt?: string;
   /** A run whose trace someone will read (a replay, a shrunk finding): it records
    * the model's events, the stack of each scheduling point and what a failing
    * invariant read. Exploration leaves it off and pays for none of it. */
@@ -154,6 +157,7 @@ export class Run {
   private resolveDone!: () => void;
   private chooser: Chooser;
   private readonly keepGoing: boolean;
+  private readonly stopAt: string | undefined;
   /** A finding that ends the run at the next point (always, without `keepGoing`). */
   private stopping = false;
   /** Where `touch()` records now: the running step's footprint, an invariant's
@@ -175,7 +179,8 @@ export class Run {
     this.shared = opts.shared;
     // A traced run records footprints too, for the reader (what a step touched).
     this.footprints = opts.record === true || opts.trace === true ? [] : null;
-    this.keepGoing = opts.keepGoing === true;
+    this.stopAt = opts.stopAt;
+    this.keepGoing = opts.keepGoing === true || opts.stopAt !== undefined;
     this.tracing = opts.trace === true;
     this.stacks = this.tracing ? [] : null;
     this.before = opts.before ?? null;
@@ -234,6 +239,12 @@ export class Run {
   /** Registers a check run after every step. */
   invariant(name: string, check: Invariant['check']): void {
     this.invariants.push({ name, check });
+  }
+
+  /** Names of the invariants registered so far (a scenario's `expect` is checked
+   * against them after a set-up that is never started). */
+  invariantNames(): string[] {
+    return this.invariants.map((i) => i.name);
   }
 
   /** Registers an extra condition a thread must meet to be scheduled (e.g. the
@@ -386,7 +397,7 @@ export class Run {
    * going (`keepGoing`) and the finding is not `fatal` (the thread cannot go on). */
   report(f: FindingInput, fatal = false): void {
     if (this.finished) return;
-    if (fatal || !this.keepGoing) this.stopping = true;
+    if (fatal || !this.keepGoing || f.kind === this.stopAt) this.stopping = true;
     if (this.finding !== null && (!this.keepGoing || this.findings.some((x) => x.kind === f.kind))) return;
     const ctx: ReportContext = { origin: this.origin, thread: this.current, step: this.step - 1 };
     for (const r of this.reporters) f = reword(r, f, ctx);

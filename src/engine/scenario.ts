@@ -21,6 +21,9 @@ export interface Bounds {
   /** `proved`: a clean verdict counts only when every schedule within the bound was
    * explored; a sampled clean then misses the expected verdict. */
   readonly require?: 'proved';
+  /** The schedule budget is part of the scenario (a cost measurement, say): a
+   * sweep's `--schedules` does not change it. */
+  readonly fixed?: boolean;
 }
 
 /** What a scenario file default-exports. */

@@ -11,6 +11,8 @@ export interface ShrinkOptions {
   readonly maxSteps?: number;
   /** Replays to spend at most; default 2000. */
   readonly maxRuns?: number;
+  /** Candidates run past findings of other kinds, up to one of this kind. */
+  readonly stopAt?: string;
 }
 
 export interface ShrinkResult {
@@ -56,14 +58,15 @@ export async function shrinkFinding(program: Program, original: Finding, opts: S
     if (tried.has(key) || runs >= maxRuns) return null;
     tried.add(key);
     runs++;
-    const x = new Exploration(program, { maxSteps, params });
+    const x = new Exploration(program, { maxSteps, params, stopAt: opts.stopAt });
     const prelude: Schedule[] = [];
     for (const p of original.prelude ?? []) prelude.push((await x.runSchedule(followSchedule(p, false), params, { record: false })).schedule());
     return { run: await x.runSchedule(followSchedule({ switches, steps: 0 }, false), params, { record: false }), prelude };
   };
   const reproduces = (r: { run: Run; prelude: Schedule[] } | null, params: unknown): Repro | null => {
-    const f = r?.run.finding ?? null;
-    return r !== null && f !== null && f.kind === original.kind ? { run: r.run, finding: f, params, prelude: r.prelude } : null;
+    // A run holds its first finding, or with stopAt one of each kind.
+    const f = r?.run.findings.find((x) => x.kind === original.kind) ?? null;
+    return r !== null && f !== null ? { run: r.run, finding: f, params, prelude: r.prelude } : null;
   };
   // Fewer preemptions may take more steps; never more than the finding had.
   const fits = (r: Repro | null): r is Repro => r !== null && r.run.step <= original.schedule.steps;

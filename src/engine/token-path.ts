@@ -21,7 +21,7 @@ const OWN_CODE = ['src', 'scripts', 'bin', 'node_modules'].map((d) => resolve(PA
 
 /** Null when `path` may name a scenario file, by its spelling alone, else why not. */
 export function scenarioPathProblem(path: string): string | null {
-  if (isAbsolute(path) || /^[A-Za-z]:|^[\\/]/.test(path)) return 'is absolute: a token names its scenario relative to the folder it was made in';
+  if (isAbsolute(path) || /^[A-Za-z]:|^[\\/]/.test(path)) return 'is absolute: a token names its scenario relative to its project root';
   const segments = path.split('/');
   if (segments.includes('..')) return "climbs out of the folder with '..'";
   const name = segments[segments.length - 1]!;
@@ -58,7 +58,7 @@ export async function resolveScenarioFile(root: string, path: string, hash: stri
   try {
     real = await realpath(resolve(top, path));
   } catch {
-    throw new TokenError(`cannot read scenario file ${path} (tokens name it relative to the directory they were made in)`);
+    throw new TokenError(`cannot read scenario file ${path} (tokens name it relative to the project root: the folder of the nearest package.json, or for a scenario in no project the folder it was swept from)`);
   }
   // A symbolic link may lead anywhere: what it leads to is checked as well.
   if (!inside(top, real)) throw refuse(`leads outside ${oneLine(root)}`);

@@ -11,6 +11,8 @@ import type { Schedule } from './types.ts';
 export interface TracedOptions {
   readonly maxSteps?: number;
   readonly params: unknown;
+  /** Go past findings of other kinds and stop at this one (a --keep-going token). */
+  readonly stopAt?: string;
 }
 
 /** A traced run of a recorded schedule, and where the recorded schedule no longer
@@ -56,7 +58,7 @@ async function exactly(program: Program, opts: TracedOptions, schedule: Schedule
  * state, a second one that describes that state before the finding's step. */
 async function traced(program: Program, opts: TracedOptions, prelude: readonly Schedule[], strict: boolean, chooser: () => Chooser): Promise<Run> {
   const once = async (before?: { step: number; fn: (r: Run) => void }) => {
-    const x = new Exploration(program, { maxSteps: opts.maxSteps, params: opts.params });
+    const x = new Exploration(program, { maxSteps: opts.maxSteps, params: opts.params, stopAt: opts.stopAt });
     for (const p of prelude) {
       const r = await x.runSchedule(followSchedule(p, strict), opts.params, { record: false });
       if (strict && !sameSchedule(r.schedule(), p)) throw new ScheduleDivergence(`prelude: ${scheduleDifference(r.schedule(), p) ?? 'differs'}`);

@@ -2,6 +2,7 @@
 // and KVM_BUG_ON(). Each raises a finding in the kernel's own words.
 import { Run, type FindingInput } from '../engine/index.ts';
 import { held_locks, sleep_bug, warn_lines } from './lockdep/reports.ts';
+import type { KernelKind } from './kinds.ts';
 import { current, current_or_null, type task_struct } from './task.ts';
 
 /** __might_resched(): null when `t` may sleep here, else the splat. `file` is where
@@ -35,7 +36,7 @@ export function might_sleep(what = 'might_sleep()'): void {
 }
 
 /** A WARN-class finding: `message` are the lines the WARN prints before `WARNING:`. */
-export function warning(t: task_struct | null, kind: string, where: string, summary: string, message: readonly string[] = [], extra: readonly string[] = []): FindingInput {
+export function warning(t: task_struct | null, kind: KernelKind, where: string, summary: string, message: readonly string[] = [], extra: readonly string[] = []): FindingInput {
   return {
     kind,
     message: summary,

@@ -1,6 +1,7 @@
 // The kernel layer: primitives with kernel semantics, under kernel names, and a
 // lockdep that validates across every schedule of an exploration.
 export { Kernel, KERNEL_CHECKS, type KernelOptions, type SpawnOptions } from './kernel.ts';
+export { KERNEL_KINDS, type KernelKind } from './kinds.ts';
 export {
   current,
   task_struct,

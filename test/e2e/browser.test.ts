@@ -1,13 +1,15 @@
 // End to end, in a real headless Chromium (Debian's, driven by playwright-core): the
 // page `septcheck replay TOKEN --html FILE` writes, and the XML `sweep --junit` writes.
+// `npm test` finds or installs the browser first (scripts/chromium.ts, its pretest).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findChromium } from '../../scripts/chromium.ts';
+import { caseNames } from '../../scripts/lib/junit.ts';
 import { readJson, removeTempDirs, REPO, septcheck, tempDir, tokenOf, type Result, type SweepRecord } from './helpers.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let dir: string;
@@ -16,8 +18,10 @@ let sweep: Result;
 
 beforeAll(async () => {
   dir = tempDir('browser');
+  const found = findChromium();
+  if ('problem' in found) throw new Error(found.problem);
   [browser, sweep] = await Promise.all([
-    chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
+    chromium.launch({ executablePath: found.path, args: ARGS }),
     septcheck([
       'sweep',
       'scenarios/catalogue/concurrent-splitters.ts',
@@ -175,13 +179,16 @@ describe('sweep --junit, parsed by Chromium', () => {
       expect(parsed.root).toBe('testsuites');
       expect([parsed.tests, parsed.suiteTests]).toEqual([String(records.length), String(records.length)]);
       expect(parsed.failures).toBe(String(records.filter((r) => !r.met).length));
-      expect(parsed.cases.map((c) => [c.name, c.file])).toEqual(records.map((r) => [r.name, r.file]));
+      // Names below the folder the files share: unique, as a regression shares its scenario's name.
+      const names = caseNames(records.map((r) => r.file));
+      expect(names).toEqual(['scenarios/catalogue/concurrent-splitters', 'scenarios/classic/abba-ordered', 'test/e2e/fixtures/junit/misses-verdict']);
+      expect(parsed.cases.map((c) => [c.name, c.file])).toEqual(records.map((r, i) => [names[i], r.file]));
       for (const [i, r] of records.entries()) {
         const c = parsed.cases[i]!;
         expect(c.failure).toBe(r.met ? null : `expected ${r.expected}, found ${r.verdict === 'clean' ? 'clean' : r.findings[0]!.kind}`);
         for (const f of r.findings) expect(c.out).toContain(`replay: septcheck replay ${f.token}`);
       }
-      expect(parsed.cases.find((c) => c.name === 'misses-verdict')!.failure).toBe('expected deadlock, found clean');
+      expect(parsed.cases.find((c) => c.name!.endsWith('/misses-verdict'))!.failure).toBe('expected deadlock, found clean');
     } finally {
       await page.close();
     }

@@ -45,6 +45,10 @@ describe('README.md', () => {
     expect(lines.some((l) => l.startsWith('npm ci && npm test'))).toBe(true);
   });
 
+  it('shows the vitest example, a real test file of the suite, byte for byte', () => {
+    expect(codeBlocks(md).filter((b) => b.lang === 'ts').map((b) => b.text)).toContain(read('test/vitest/example.test.ts'));
+  });
+
   it('keeps the Layout table', () => {
     expect(md).toMatch(/^## Layout\n\n\| folder \| what \|\n\|---\|---\|\n(\| `[^`]+` \| .+ \|\n)+/m);
   });
@@ -52,7 +56,7 @@ describe('README.md', () => {
 
 describe('command lines in the docs', () => {
   const docs = ['README.md', 'docs/scenarios.md', 'docs/architecture.md'];
-  const commands = ['sweep', 'replay', 'regress add', 'list', 'merge'];
+  const commands = ['sweep', 'replay', 'regress add', 'list', 'merge', 'check'];
   /** Every `septcheck <command> ...` line in the docs' code blocks, by command. */
   const uses = new Map<string, string[]>(commands.map((c) => [c, []]));
   for (const f of docs) {

@@ -29,9 +29,9 @@ export function start(args: readonly string[], cwd = REPO, env: NodeJS.ProcessEn
   return spawn(process.execPath, [BIN, ...args], { cwd, env: { ...childEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Runs a Node script (e.g. vitest's) with ARGS in `cwd`, to its end. */
-export function node(script: string, args: readonly string[], cwd: string): Promise<Result> {
-  return collect(spawn(process.execPath, [script, ...args], { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
+/** Runs a Node script (e.g. vitest's) with ARGS in `cwd`, to its end, with `env` added. */
+export function node(script: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  return collect(spawn(process.execPath, [script, ...args], { cwd, env: { ...childEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** Runs `septcheck ARGS` to its end. */
@@ -113,6 +113,7 @@ export interface SweepRecord {
   readonly schedules: number;
   readonly expected: string;
   readonly verdict: 'clean' | 'finding';
+  readonly found: string;
   readonly verdictClass: 'proved' | 'sampled' | 'found';
   readonly claim: string;
   readonly met: boolean;

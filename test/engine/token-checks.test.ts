@@ -95,7 +95,7 @@ describe('resolveScenarioFile', () => {
     expect(await refusal('scenarios/no-default.ts')).toMatch(/does not default-export a scenario/);
     expect(await refusal('scenarios/big.ts')).toMatch(/larger than 1048576 bytes/);
     expect(await refusal('scenarios/dir.ts', '0'.repeat(16))).toMatch(/is not a regular file/);
-    expect(await refusal('scenarios/none.ts', '0'.repeat(16))).toBe('cannot read scenario file scenarios/none.ts (tokens name it relative to the directory they were made in)');
+    expect(await refusal('scenarios/none.ts', '0'.repeat(16))).toBe('cannot read scenario file scenarios/none.ts (tokens name it relative to the project root: the folder of the nearest package.json, or for a scenario in no project the folder it was swept from)');
   });
 
   it("refuses septcheck's own code, even with its right hash", async () => {
