@@ -138,7 +138,7 @@ export class Run {
   /** Notes of steps (what a step's effect did besides its operation), made on first use. */
   private notes: Map<number, string[]> | null = null;
   private traceCache: TraceEvent[] | null = null;
-  /** Traced runs: the model's events by step (-1: set-up), and each step's stack. */
+  /** Traced runs: the model's events by step, and each step's stack. */
   private events: Map<number, string[]> | null = null;
   private readonly stacks: (Error | null)[] | null;
   private readonly reporters: Reporter[] = [];
@@ -274,20 +274,16 @@ export class Run {
   }
 
   /** Records an event of the running step in a traced run (an attribute change, a
-   * SEAMCALL's status, ...). Callers build the text only when `tracing`. */
+   * SEAMCALL's status, ...). Callers build the text only when `tracing`. Events of
+   * the set-up (no step yet) belong to no step and are dropped. */
   event(text: string): void {
-    if (!this.tracing) return;
+    if (!this.tracing || this.step === 0) return;
     const step = this.step - 1;
     const events = (this.events ??= new Map());
     const list = events.get(step);
     if (list === undefined) events.set(step, [text]);
     else list.push(text);
     this.traceCache = null;
-  }
-
-  /** Events recorded before the first step (in set-up). */
-  get setupEvents(): readonly string[] {
-    return this.events?.get(-1) ?? [];
   }
 
   /** The stack that made step `step`'s scheduling point, in a traced run; null for a
