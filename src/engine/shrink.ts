@@ -105,9 +105,9 @@ export async function shrinkFinding(program: Program, original: Finding, opts: S
     }
   }
   // Once more, traced, for the reader of the finding.
-  const traced = await retrace(program, { maxSteps, params: best.params }, best.run.schedule(), best.prelude);
-  const f = traced.finding;
-  if (f !== null && f.kind === original.kind) best = { ...best, run: traced, finding: f };
+  const traced = await retrace(program, { maxSteps, params: best.params, stopAt: opts.stopAt }, best.run.schedule(), best.prelude);
+  const f = traced.findings.find((x) => x.kind === original.kind);
+  if (f !== undefined) best = { ...best, run: traced, finding: f };
   return { finding: finalFinding(original, best), runs };
 }
 

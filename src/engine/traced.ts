@@ -66,7 +66,8 @@ async function traced(program: Program, opts: TracedOptions, prelude: readonly S
     return x.runSchedule(chooser(), opts.params, { trace: true, before });
   };
   const run = await once();
-  const f = run.finding;
+  // With stopAt, the finding the run was followed for, past findings of other kinds.
+  const f = (opts.stopAt === undefined ? undefined : run.findings.find((x) => x.kind === opts.stopAt)) ?? run.finding;
   const state = f?.state;
   if (f !== null && state !== undefined && state.reads.length > 0) {
     await once({ step: f.step, fn: (r) => (state.before = r.describe(state.reads)) });

@@ -116,6 +116,34 @@ describe('state difference', () => {
   });
 });
 
+describe('a finding collected behind another (keep going)', () => {
+  it('is shrunk and replayed traced up to its own kind: events and state difference', async () => {
+    const p: Program = {
+      name: 'two-kinds',
+      tracked: true,
+      setup(run) {
+        const first = run.cell('first', false);
+        const second = run.cell('second', 0);
+        run.spawn('A', async () => {
+          await run.point({ kind: 'one' });
+          first.set(true);
+          await run.point({ kind: 'two' });
+          if (run.tracing) run.event('second goes to 2');
+          second.set(2);
+          await run.point({ kind: 'three' });
+        });
+        run.invariant('first', () => (first.get() ? 'first broke' : null));
+        run.invariant('second', () => (second.get() === 2 ? 'second broke' : null));
+      },
+    };
+    const r = await explore(p, { strategy: 'dfs', schedules: 5, stopOnFirst: false });
+    expect(r.findings.map((f) => f.kind)).toEqual(['invariant:first', 'invariant:second']);
+    const f = r.findings[1]!;
+    expect(f.trace[f.step]!.events).toEqual(['second goes to 2']);
+    expect(f.state).toMatchObject({ source: 'check', before: ['0'], after: ['2'] });
+  });
+});
+
 describe('livelock', () => {
   it('names its cycle once, with where it starts and how often it ran', async () => {
     const p: Program = {
