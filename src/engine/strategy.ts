@@ -69,3 +69,22 @@ export interface StrategyOptions {
   /** The schedule the `replay` strategy follows. */
   readonly pinned?: Pinned;
 }
+
+/** A driver that passes everything to `d` except what `over` replaces: how a
+ * strategy runs others inside it (the portfolio's members, deepen's levels). */
+export function driverOver(d: Driver, over: Partial<Driver>): Driver {
+  return {
+    runSchedule: (c, p, o) => d.runSchedule(c, p, o),
+    more: () => d.more(),
+    report: (f) => d.report(f),
+    params: d.params,
+    paramsArbitrary: d.paramsArbitrary,
+    budget: d.budget,
+    maxSteps: d.maxSteps,
+    extra: d.extra,
+    tracked: d.tracked,
+    keepGoing: d.keepGoing,
+    exhausted: (b) => d.exhausted(b),
+    ...over,
+  };
+}

@@ -1,4 +1,4 @@
-import type { Driver, Strategy, StrategyOptions } from '../strategy.ts';
+import { driverOver, type Driver, type Strategy, type StrategyOptions } from '../strategy.ts';
 
 /**
  * Iterative deepening of the preemption bound, as CHESS does: every schedule with no
@@ -13,21 +13,11 @@ export async function deepen(d: Driver, opts: StrategyOptions, level: (o: Strate
   for (let k = 0; k <= bound; k++) {
     let done = false;
     let cut = false;
-    const inner: Driver = {
-      runSchedule: (c, p, o) => d.runSchedule(c, p, o),
-      more: () => d.more(),
-      report: (f) => d.report(f),
-      params: d.params,
-      paramsArbitrary: d.paramsArbitrary,
-      budget: d.budget,
-      maxSteps: d.maxSteps,
-      extra: d.extra,
-      tracked: d.tracked,
-      keepGoing: d.keepGoing,
+    const inner = driverOver(d, {
       exhausted: () => {
         done = true;
       },
-    };
+    });
     await level({ ...opts, preemptions: k, deepen: false, onBoundCut: () => (cut = true) }).explore(inner);
     if (!done) return;
     d.extra.deepened = k;

@@ -1,4 +1,4 @@
-import { disablees, executionOf, forEachRace, HappensBefore, type Execution } from '../dpor/execution.ts';
+import { executionOf, forEachRace, HappensBefore, type Execution } from '../dpor/execution.ts';
 import { Node, Tree, wakes, type Branch, type Sleeper } from '../dpor/tree.ts';
 import type { ChoicePoint, Run } from '../run.ts';
 import type { Driver, Strategy, StrategyOptions } from '../strategy.ts';
@@ -78,10 +78,10 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
         for (const t of run.threads) if (t.free) sched.free.add(t.id); // also those never offered a choice
         const ex = executionOf(run, sched.branching);
         const depth = branch?.depth ?? -1;
-        if (branch !== null) tree.nodes[depth]!.take(branch.thread, sleeperAt(ex, depth));
-        grow(tree, ex, sched, depth + 1, limit, bound, onCut);
         const hb: HappensBefore = new HappensBefore(ex, lastHb === null ? undefined : { hb: lastHb, from: depth });
         lastHb = hb;
+        if (branch !== null) tree.nodes[depth]!.take(branch.thread, sleeperAt(ex, hb, depth));
+        grow(tree, ex, hb, sched, depth + 1, limit, bound, onCut);
         forEachRace(ex, hb, limit, (i, q, j) => {
           if (!Number.isFinite(bound)) return tree.nodes[i]?.wantOneOf(hb.initialTest(i, q, j), q);
           tree.nodes[i]?.want(q);
@@ -104,10 +104,11 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
   };
 }
 
-const sleeperAt = (ex: Execution, s: number): Sleeper => ({ fp: ex.fp[s]!, disables: disablees(ex, s) });
+/** Step s as a sleeper: what it touched and whom it disabled (the happens-before has both). */
+const sleeperAt = (ex: Execution, hb: HappensBefore, s: number): Sleeper => ({ fp: ex.fp[s]!, disables: hb.disabled[s]! });
 
 /** Adds a node for each branching step of the new part of a schedule. */
-function grow(tree: Tree, ex: Execution, sched: BranchRun, from: number, limit: number, bound: number, onBoundCut?: () => void): void {
+function grow(tree: Tree, ex: Execution, hb: HappensBefore, sched: BranchRun, from: number, limit: number, bound: number, onBoundCut?: () => void): void {
   const tid = ex.tid;
   tree.nodes.length = Math.max(0, from);
   let preemptions = 0;
@@ -123,7 +124,7 @@ function grow(tree: Tree, ex: Execution, sched: BranchRun, from: number, limit: 
       const inBound = ownerOn && preemptions >= bound ? en.filter((u) => u === owner || sched.free.has(u)) : en;
       if (inBound.length < en.length) onBoundCut?.();
       const sleepOn = !Number.isFinite(bound) ? 'all' : prevOn ? prev : -1;
-      tree.nodes[s] = new Node(inBound, sched.sleepAt[s] ?? new Map(), sleepOn, tid[s]!, sleeperAt(ex, s));
+      tree.nodes[s] = new Node(inBound, sched.sleepAt[s] ?? new Map(), sleepOn, tid[s]!, sleeperAt(ex, hb, s));
     }
     if (!sched.free.has(tid[s]!)) {
       if (ownerOn && tid[s] !== owner) preemptions++;

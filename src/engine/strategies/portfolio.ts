@@ -1,5 +1,5 @@
 import type { Run } from '../run.ts';
-import type { Driver, RunScheduleOptions, Strategy, StrategyOptions } from '../strategy.ts';
+import { driverOver, type Driver, type RunScheduleOptions, type Strategy, type StrategyOptions } from '../strategy.ts';
 import { fastcheckStrategy } from './fastcheck.ts';
 import { pctStrategy } from './pct.ts';
 import { posStrategy } from './pos.ts';
@@ -75,17 +75,10 @@ export function portfolioStrategy(opts: StrategyOptions, members: readonly Membe
         else if (!active.some((a) => a)) settle();
       };
 
-      const driverOf = (i: number): Driver => ({
-        params: d.params,
-        paramsArbitrary: d.paramsArbitrary,
-        budget: d.budget,
-        maxSteps: d.maxSteps,
+      const driverOf = (i: number): Driver => driverOver(d, {
         // A member's own figures stay its own: none may claim completeness here.
         extra: {},
-        tracked: d.tracked,
-        keepGoing: d.keepGoing,
         exhausted: () => {},
-        more: () => d.more(),
         report: () => {},
         async runSchedule(chooser, params, o: RunScheduleOptions = {}): Promise<Run> {
           if (holder !== i) await new Promise<void>((r) => (waiting[i] = r));
