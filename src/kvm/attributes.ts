@@ -12,7 +12,7 @@ export function kvm_get_memory_attributes(kvm: kvm, gfn: gfn_t): number {
 
 // kvm_mem_is_private() in include/linux/kvm_host.h
 export function kvm_mem_is_private(kvm: kvm, gfn: gfn_t): boolean {
-  return (kvm_get_memory_attributes(kvm, gfn) & KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0;
+  return (kvm.call.kvm_get_memory_attributes(kvm, gfn) & KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0;
 }
 
 // kvm_range_has_memory_attributes() in virt/kvm/kvm_main.c: every GFN in [start, end)

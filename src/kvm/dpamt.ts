@@ -6,13 +6,13 @@
 // Model choice: the refcount changes only under pamt_lock (the kernel also has a
 // lock-free fast path on an atomic_t), so "installed iff refcount > 0" holds at every
 // step boundary and the DPAMT invariant can check it exactly.
+import type { kvm } from './kvm.ts';
 import { Run } from '../engine/index.ts';
 import { model_key, record_fields, touch_range } from './footprint.ts';
 import { GFP_KERNEL, in_atomic, kmalloc, Kernel, might_sleep, spin_lock_bh, spin_lock_init, spin_unlock_bh, spinlock_t } from './kernel.ts';
 import { EIO, ENOMEM } from './errno.ts';
 import type { kvm_pfn_t } from './levels.ts';
-import type { kvm_model } from './model.ts';
-import { pamt_region, TDX_SUCCESS, tdh_phymem_pamt_add, tdh_phymem_pamt_remove, tdx_pamt } from './tdx_module.ts';
+import { pamt_region, TDX_SUCCESS, tdx_pamt } from './tdx_module.ts';
 
 export const PAGE_SIZE = 4096;
 
@@ -128,16 +128,17 @@ export async function tdx_topup_pamt_cache(cache: tdx_pamt_cache, npages: number
 
 /** Takes up to `n` pages from the cache; reports a shortfall to the model (the caches
  * invariant) with the GFN being mapped or split. Returns how many it got. */
-export function tdx_alloc_pamt_pages(model: kvm_model, cache: tdx_pamt_cache, n: number, gfn: number): number {
+export function tdx_alloc_pamt_pages(kvm: kvm, cache: tdx_pamt_cache, n: number, gfn: number): number {
   const got = Math.min(n, cache.cnt);
   cache.cnt -= got;
-  if (got < n) model.empty_cache(cache.name, gfn, in_atomic());
+  if (got < n) kvm.model.empty_cache(cache.name, gfn, in_atomic());
   return got;
 }
 
 // tdx_pamt_get() in arch/x86/virt/vmx/tdx/tdx.c: one more 4K page at `pfn` needs the
 // 4K PAMT of its 2 MiB region; install it from `cache` if it is the first.
-export async function tdx_pamt_get(host: tdx_host, model: kvm_model, pfn: kvm_pfn_t, cache: tdx_pamt_cache, gfn: number): Promise<number> {
+export async function tdx_pamt_get(kvm: kvm, pfn: kvm_pfn_t, cache: tdx_pamt_cache, gfn: number): Promise<number> {
+  const host = kvm.host;
   if (!host.pamt.dynamic) return 0;
   await spin_lock_bh(host.pamt_lock);
   let ret = 0;
@@ -145,8 +146,8 @@ export async function tdx_pamt_get(host: tdx_host, model: kvm_model, pfn: kvm_pf
   if (refs > 0) {
     host.set_refcount(pfn, refs + 1, gfn);
   } else {
-    const pages = tdx_alloc_pamt_pages(model, cache, tdx_dpamt_entry_pages(host), gfn);
-    const err = await tdh_phymem_pamt_add(host.pamt, host.run, pamt_region(pfn), pages);
+    const pages = kvm.call.tdx_alloc_pamt_pages(kvm, cache, tdx_dpamt_entry_pages(host), gfn);
+    const err = await kvm.call.tdh_phymem_pamt_add(host.pamt, host.run, pamt_region(pfn), pages);
     if (err === TDX_SUCCESS) host.set_refcount(pfn, 1, gfn);
     else {
       cache.cnt += pages;
@@ -158,12 +159,13 @@ export async function tdx_pamt_get(host: tdx_host, model: kvm_model, pfn: kvm_pf
 }
 
 // tdx_pamt_put() in arch/x86/virt/vmx/tdx/tdx.c
-export async function tdx_pamt_put(host: tdx_host, pfn: kvm_pfn_t, gfn: number): Promise<void> {
+export async function tdx_pamt_put(kvm: kvm, pfn: kvm_pfn_t, gfn: number): Promise<void> {
+  const host = kvm.host;
   if (!host.pamt.dynamic) return;
   await spin_lock_bh(host.pamt_lock);
   const refs = host.refcount(pfn);
   if (refs === 1) {
-    const err = await tdh_phymem_pamt_remove(host.pamt, host.run, pamt_region(pfn));
+    const err = await kvm.call.tdh_phymem_pamt_remove(host.pamt, host.run, pamt_region(pfn));
     if (err === TDX_SUCCESS) host.set_refcount(pfn, 0, gfn);
   } else if (refs > 1) {
     host.set_refcount(pfn, refs - 1, gfn);

@@ -3,11 +3,11 @@
 // out of its huge folio, so the S-EPT must be split at its boundary first and only
 // that page zapped; the rest of the folio keeps its private memory.
 import { KVM_FILTER_PRIVATE, KVM_FILTER_SHARED } from './gfn_range.ts';
-import { filemap_invalidate_lock_shared, filemap_invalidate_unlock_shared, kvm_gmem_gfn_range, kvm_gmem_invalidate_begin, kvm_gmem_invalidate_end, type kvm_gmem } from './guest_memfd.ts';
+import { filemap_invalidate_lock_shared, filemap_invalidate_unlock_shared, kvm_gmem_gfn_range, type kvm_gmem } from './guest_memfd.ts';
 
 // split_folio() in mm/huge_memory.c: the folio becomes order-0 folios, minus the
 // poisoned page, which is taken out of use.
-function split_folio_drop_poisoned(gmem: kvm_gmem, index: number): void {
+export function split_folio_drop_poisoned(gmem: kvm_gmem, index: number): void {
   const f = gmem.filemap_get_folio(index);
   if (f === null) return;
   gmem.remove_folio(f);
@@ -23,9 +23,9 @@ export async function kvm_gmem_error_folio(gmem: kvm_gmem, index: number): Promi
   const range = kvm_gmem_gfn_range(gmem, index, index + 1, 0);
   return kvm.model.op('kvm_gmem_error_folio', range.start, range.end, true, async () => {
     await filemap_invalidate_lock_shared(gmem.mapping);
-    const r = await kvm_gmem_invalidate_begin(gmem, index, index + 1, { attr_filter: KVM_FILTER_PRIVATE | KVM_FILTER_SHARED, split: true });
-    await kvm_gmem_invalidate_end(gmem);
-    if (r === 0) split_folio_drop_poisoned(gmem, index);
+    const r = await kvm.call.kvm_gmem_invalidate_begin(gmem, index, index + 1, { attr_filter: KVM_FILTER_PRIVATE | KVM_FILTER_SHARED, split: true });
+    await kvm.call.kvm_gmem_invalidate_end(gmem);
+    if (r === 0) kvm.call.split_folio_drop_poisoned(gmem, index);
     await filemap_invalidate_unlock_shared(gmem.mapping);
     return r;
   });

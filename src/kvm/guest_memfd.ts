@@ -3,12 +3,10 @@
 // zaps what a range maps (with the boundary split before it, when asked).
 import { EINVAL, ENOMEM } from './errno.ts';
 import type { kvm_gfn_range } from './gfn_range.ts';
-import { kvm_mmu_invalidate_begin, kvm_mmu_invalidate_end, kvm_mmu_invalidate_range_add, kvm_mmu_unmap_gfn_range } from './invalidate.ts';
 import { down_read, down_write, GFP_KERNEL, init_rwsem, kmalloc, rw_semaphore, up_read, up_write, write_lock, write_unlock } from './kernel.ts';
-import type { kvm, kvm_memory_slot } from './kvm.ts';
+import { kvm_mirror_root, type kvm, type kvm_memory_slot } from './kvm.ts';
 import { touch_range } from './footprint.ts';
 import { ALIGN_DOWN, type gfn_t, type kvm_pfn_t } from './levels.ts';
-import { kvm_flush_remote_tlbs } from './tlb_flush.ts';
 
 export type gmem_backing = 'hugetlb' | 'thp' | 'none';
 
@@ -154,7 +152,7 @@ export async function kvm_gmem_get_pfn(kvm: kvm, slot: kvm_memory_slot, gfn: gfn
   const index = kvm_gmem_get_index(slot, gfn);
   if (index < 0 || index >= gmem.size) return -EINVAL;
   await filemap_invalidate_lock_shared(gmem.mapping);
-  const f = await kvm_gmem_get_folio(gmem, index);
+  const f = await kvm.call.kvm_gmem_get_folio(gmem, index);
   await filemap_invalidate_unlock_shared(gmem.mapping);
   if (f === null) return -ENOMEM;
   return { pfn: f.pfn + (index - f.index), max_order: f.order };
@@ -163,7 +161,7 @@ export async function kvm_gmem_get_pfn(kvm: kvm, slot: kvm_memory_slot, gfn: gfn
 export interface gmem_invalidate_opts {
   /** KVM_FILTER_PRIVATE and/or KVM_FILTER_SHARED. */
   readonly attr_filter: number;
-  /** Split leaves crossing the range boundary before zapping (if hooks.split_before_zap). */
+  /** Split leaves crossing the range boundary before zapping. */
   readonly split: boolean;
   /** Runs under write mmu_lock right after the invalidation begins (the
    * kvm_mmu_notifier_range .on_lock slot), e.g. to store new attributes. */
@@ -183,28 +181,32 @@ export function kvm_gmem_gfn_range(gmem: kvm_gmem, start: number, end: number, a
   };
 }
 
-// __kvm_gmem_invalidate_begin() in virt/kvm/guest_memfd.c: begin the invalidation
-// and zap what [start, end) maps; with `split`, first split the leaves crossing its
-// boundary (locking the split cache per hooks.split_cache). The invalidation is in
-// progress on return even when the split failed (then nothing was zapped).
+// kvm_gmem_invalidate_begin() in virt/kvm/guest_memfd.c: begin the invalidation and
+// zap what [start, end) maps; with `split`, first split the leaves crossing its
+// boundary (kvm_split_boundary_leafs(), with DPAMT pages from the per-VM split
+// cache). The invalidation is in progress on return even when the split failed (then
+// nothing was zapped).
 export async function kvm_gmem_invalidate_begin(gmem: kvm_gmem, start: number, end: number, opts: gmem_invalidate_opts): Promise<number> {
   const kvm = gmem.kvm;
-  const hooks = kvm.hooks;
   const range = kvm_gmem_gfn_range(gmem, start, end, opts.attr_filter);
-  const split = opts.split && hooks.split_before_zap;
-  let r = split ? await hooks.split_cache.prepare(kvm, hooks.split_cache_topup(kvm, range.start, range.end)) : 0;
+  const split = opts.split;
+  let r = split ? await kvm.call.tdx_split_cache_prepare(kvm, kvm.call.tdx_split_cache_topup(kvm, range.start, range.end)) : 0;
   await write_lock(kvm.mmu_lock);
-  kvm_mmu_invalidate_begin(kvm);
-  kvm_mmu_invalidate_range_add(kvm, range.start, range.end);
+  kvm.call.kvm_mmu_invalidate_begin(kvm);
+  kvm.call.kvm_mmu_invalidate_range_add(kvm, range.start, range.end);
   opts.on_lock?.();
-  if (r === 0 && split) r = await hooks.split_boundary(kvm, hooks.split_root(kvm), range.start, range.end);
-  if (r === 0) {
-    const flush = await kvm_mmu_unmap_gfn_range(kvm, range);
-    if (flush && hooks.flush_after_zap) await kvm_flush_remote_tlbs(kvm);
-  }
+  if (r === 0 && split) r = await kvm.call.kvm_split_boundary_leafs(kvm, kvm_mirror_root(kvm), range.start, range.end);
+  if (r === 0) await kvm.call.__kvm_gmem_invalidate_begin(kvm, range);
   await write_unlock(kvm.mmu_lock);
-  if (split) await hooks.split_cache.release(kvm);
+  if (split) await kvm.call.tdx_split_cache_release(kvm);
   return r;
+}
+
+// __kvm_gmem_invalidate_begin() in virt/kvm/guest_memfd.c: under write mmu_lock, zap
+// the range and flush remote TLBs if anything was zapped.
+export async function __kvm_gmem_invalidate_begin(kvm: kvm, range: kvm_gfn_range): Promise<void> {
+  const flush = await kvm.call.kvm_mmu_unmap_gfn_range(kvm, range);
+  if (flush) await kvm.call.kvm_flush_remote_tlbs(kvm);
 }
 
 // kvm_gmem_invalidate_end() in virt/kvm/guest_memfd.c
@@ -212,6 +214,6 @@ export async function kvm_gmem_invalidate_end(gmem: kvm_gmem, on_lock?: () => vo
   const kvm = gmem.kvm;
   await write_lock(kvm.mmu_lock);
   on_lock?.();
-  kvm_mmu_invalidate_end(kvm);
+  kvm.call.kvm_mmu_invalidate_end(kvm);
   await write_unlock(kvm.mmu_lock);
 }

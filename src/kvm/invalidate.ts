@@ -5,7 +5,6 @@ import { KVM_BUG_ON, lockdep_assert_held, lockdep_assert_held_write, WARN_ON } f
 import type { kvm_gfn_range } from './gfn_range.ts';
 import { INVALID_GPA, type kvm } from './kvm.ts';
 import type { gfn_t } from './levels.ts';
-import { kvm_tdp_mmu_unmap_gfn_range } from './tdp_mmu_zap.ts';
 import { fmt_gfn, fmt_range } from './levels.ts';
 
 // kvm_mmu_invalidate_begin() in virt/kvm/kvm_main.c
@@ -66,31 +65,31 @@ export function mmu_invalidate_retry_gfn(kvm: kvm, mmu_seq: number, gfn: gfn_t):
   if (kvm.run.tracing) trace_fault_retry(kvm, mmu_seq, gfn);
   // Dropping mmu_lock after bumping mmu_invalidate_in_progress but before updating
   // the range is a KVM bug (upstream WARNs and retries).
-  if (mmu_invalidate_in_range(kvm, gfn)) return true;
+  if (kvm.call.mmu_invalidate_in_range(kvm, gfn)) return true;
   return kvm.mmu_invalidate_seq !== mmu_seq;
 }
 
 // mmu_invalidate_retry_gfn_unsafe() in include/linux/kvm_host.h: lockless pre-check.
 export function mmu_invalidate_retry_gfn_unsafe(kvm: kvm, mmu_seq: number, gfn: gfn_t): boolean {
   if (kvm.run.tracing) trace_fault_retry(kvm, mmu_seq, gfn);
-  if (mmu_invalidate_in_range(kvm, gfn)) return true;
+  if (kvm.call.mmu_invalidate_in_range(kvm, gfn)) return true;
   return kvm.mmu_invalidate_seq !== mmu_seq;
 }
 
 // kvm_unmap_gfn_range() in arch/x86/kvm/mmu/mmu.c: returns whether TLBs need a flush.
 export async function kvm_unmap_gfn_range(kvm: kvm, range: kvm_gfn_range): Promise<boolean> {
-  return kvm_tdp_mmu_unmap_gfn_range(kvm, range, false);
+  return kvm.call.kvm_tdp_mmu_unmap_gfn_range(kvm, range, false);
 }
 
 // kvm_mmu_unmap_gfn_range() in virt/kvm/kvm_main.c
 export async function kvm_mmu_unmap_gfn_range(kvm: kvm, range: kvm_gfn_range): Promise<boolean> {
-  kvm_mmu_invalidate_range_add(kvm, range.start, range.end);
-  return kvm_unmap_gfn_range(kvm, range);
+  kvm.call.kvm_mmu_invalidate_range_add(kvm, range.start, range.end);
+  return kvm.call.kvm_unmap_gfn_range(kvm, range);
 }
 
 /** A traced run's event for a fault on `gfn` that must retry, and why. */
 function trace_fault_retry(kvm: kvm, mmu_seq: number, gfn: gfn_t): void {
-  if (mmu_invalidate_in_range(kvm, gfn)) {
+  if (kvm.call.mmu_invalidate_in_range(kvm, gfn)) {
     const range = kvm.mmu_invalidate_range_start === INVALID_GPA ? 'no range yet' : fmt_range(kvm.mmu_invalidate_range_start, kvm.mmu_invalidate_range_end);
     kvm.run.event(`fault at GFN ${fmt_gfn(gfn)} retries: an invalidation is in progress (${range})`);
   } else if (kvm.mmu_invalidate_seq !== mmu_seq) {

@@ -7,7 +7,7 @@ import type { tdx_host } from './dpamt.ts';
 import type { tdx_pamt_cache } from './dpamt.ts';
 import type { tdx_guest } from './guest.ts';
 import type { kvm_gmem } from './guest_memfd.ts';
-import type { kvm_tdx_hooks } from './hooks.ts';
+import type { kvm_functions } from './functions.ts';
 import type { interval_map } from './interval_map.ts';
 import type { Kernel, mutex, rwlock_t, spinlock_t } from './kernel.ts';
 import type { gfn_t } from './levels.ts';
@@ -91,7 +91,9 @@ export interface kvm {
   readonly mem_attr_array: interval_map<number>;
   /** The one memslot, bound to a guest_memfd. */
   readonly memslot: kvm_memory_slot;
-  readonly hooks: kvm_tdx_hooks;
+  /** The per-VM dispatch (functions.ts): the model's functions with the variant's
+   * overrides. Model code calls every kernel function through it. */
+  readonly call: kvm_functions;
   readonly host: tdx_host;
   /** The guest OS's own view of its private memory. */
   readonly guest: tdx_guest;

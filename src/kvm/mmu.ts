@@ -1,15 +1,11 @@
 // The vCPU fault path down to the TDP MMU (arch/x86/kvm/mmu/mmu.c): top up the caches
 // outside mmu_lock, look up the PFN, then map under read_lock(mmu_lock) unless an
 // invalidation raced with the lookup.
-import { kvm_mem_is_private } from './attributes.ts';
-import { tdx_dpamt_entry_pages, tdx_topup_pamt_cache } from './dpamt.ts';
+import { tdx_dpamt_entry_pages } from './dpamt.ts';
 import { EFAULT } from './errno.ts';
-import { kvm_gmem_get_pfn } from './guest_memfd.ts';
-import { mmu_invalidate_retry_gfn, mmu_invalidate_retry_gfn_unsafe } from './invalidate.ts';
 import { kvm_mmu_topup_memory_cache, read_lock, read_unlock } from './kernel.ts';
 import type { kvm_memory_slot } from './kvm.ts';
 import { kvm_max_level_for_order, KVM_MAX_HUGEPAGE_LEVEL, PG_LEVEL_4K, PT64_ROOT_MAX_LEVEL, type gfn_t, type kvm_pfn_t } from './levels.ts';
-import { kvm_tdp_mmu_map } from './tdp_mmu_map.ts';
 import type { kvm_vcpu } from './vcpu.ts';
 
 // enum in arch/x86/kvm/mmu/mmu_internal.h
@@ -50,23 +46,23 @@ export async function mmu_topup_memory_caches(vcpu: kvm_vcpu): Promise<number> {
   r = await kvm_mmu_topup_memory_cache(a.mmu_page_header_cache, PT64_ROOT_MAX_LEVEL);
   if (r) return r;
   // kvm_x86_call(topup_external_fault_cache): DPAMT for a 4K page and its tables.
-  return tdx_topup_pamt_cache(vcpu.pamt_cache, tdx_dpamt_entry_pages(vcpu.kvm.host) * PT64_ROOT_MAX_LEVEL);
+  return vcpu.kvm.call.tdx_topup_pamt_cache(vcpu.pamt_cache, tdx_dpamt_entry_pages(vcpu.kvm.host) * PT64_ROOT_MAX_LEVEL);
 }
 
 // kvm_mmu_faultin_pfn() in arch/x86/kvm/mmu/mmu.c
-async function kvm_mmu_faultin_pfn(vcpu: kvm_vcpu, fault: kvm_page_fault): Promise<number> {
+export async function kvm_mmu_faultin_pfn(vcpu: kvm_vcpu, fault: kvm_page_fault): Promise<number> {
   const kvm = vcpu.kvm;
   fault.mmu_seq = kvm.mmu_invalidate_seq;
   // Check for a relevant invalidation before getting the pfn, and before mmu_lock.
-  if (mmu_invalidate_retry_gfn_unsafe(kvm, fault.mmu_seq, fault.gfn)) return RET_PF_RETRY;
+  if (kvm.call.mmu_invalidate_retry_gfn_unsafe(kvm, fault.mmu_seq, fault.gfn)) return RET_PF_RETRY;
   // kvm_mmu_prepare_memory_fault_exit(): attributes disagree, userspace must convert.
-  if (fault.is_private !== kvm_mem_is_private(kvm, fault.gfn)) return -EFAULT;
+  if (fault.is_private !== kvm.call.kvm_mem_is_private(kvm, fault.gfn)) return -EFAULT;
   if (!fault.is_private) {
     fault.pfn = SHARED_PFN_BASE + fault.gfn;
     fault.max_level = PG_LEVEL_4K;
     return RET_PF_CONTINUE;
   }
-  const r = await kvm_gmem_get_pfn(kvm, fault.slot, fault.gfn);
+  const r = await kvm.call.kvm_gmem_get_pfn(kvm, fault.slot, fault.gfn);
   if (typeof r === 'number') return r;
   fault.pfn = r.pfn;
   fault.max_level = Math.min(fault.max_level, kvm_max_level_for_order(r.max_order), KVM_MAX_HUGEPAGE_LEVEL);
@@ -74,26 +70,26 @@ async function kvm_mmu_faultin_pfn(vcpu: kvm_vcpu, fault: kvm_page_fault): Promi
 }
 
 // is_page_fault_stale() in arch/x86/kvm/mmu/mmu.c
-function is_page_fault_stale(vcpu: kvm_vcpu, fault: kvm_page_fault): boolean {
-  return mmu_invalidate_retry_gfn(vcpu.kvm, fault.mmu_seq, fault.gfn);
+export function is_page_fault_stale(vcpu: kvm_vcpu, fault: kvm_page_fault): boolean {
+  return vcpu.kvm.call.mmu_invalidate_retry_gfn(vcpu.kvm, fault.mmu_seq, fault.gfn);
 }
 
 // kvm_tdp_mmu_page_fault() in arch/x86/kvm/mmu/mmu.c
-async function kvm_tdp_mmu_page_fault(vcpu: kvm_vcpu, fault: kvm_page_fault): Promise<number> {
-  let r = await mmu_topup_memory_caches(vcpu);
+export async function kvm_tdp_mmu_page_fault(vcpu: kvm_vcpu, fault: kvm_page_fault): Promise<number> {
+  let r = await vcpu.kvm.call.mmu_topup_memory_caches(vcpu);
   if (r) return r;
-  r = await kvm_mmu_faultin_pfn(vcpu, fault);
+  r = await vcpu.kvm.call.kvm_mmu_faultin_pfn(vcpu, fault);
   if (r !== RET_PF_CONTINUE) return r;
   r = RET_PF_RETRY;
   await read_lock(vcpu.kvm.mmu_lock);
-  if (!is_page_fault_stale(vcpu, fault)) r = await kvm_tdp_mmu_map(vcpu, fault);
+  if (!vcpu.kvm.call.is_page_fault_stale(vcpu, fault)) r = await vcpu.kvm.call.kvm_tdp_mmu_map(vcpu, fault);
   await read_unlock(vcpu.kvm.mmu_lock);
   return r;
 }
 
 // kvm_tdp_page_fault() in arch/x86/kvm/mmu/mmu.c
 export async function kvm_tdp_page_fault(vcpu: kvm_vcpu, fault: kvm_page_fault): Promise<number> {
-  return kvm_tdp_mmu_page_fault(vcpu, fault);
+  return vcpu.kvm.call.kvm_tdp_mmu_page_fault(vcpu, fault);
 }
 
 // kvm_mmu_page_fault() in arch/x86/kvm/mmu/mmu.c (via kvm_mmu_do_page_fault()):
@@ -113,7 +109,7 @@ export async function kvm_mmu_page_fault(vcpu: kvm_vcpu, gfn: gfn_t, is_private:
     huge_page_disallowed: false,
   };
   kvm.stat.faults++;
-  const r = await kvm_tdp_page_fault(vcpu, fault);
+  const r = await kvm.call.kvm_tdp_page_fault(vcpu, fault);
   if (r === RET_PF_RETRY) kvm.stat.fault_retries++;
   return r;
 }

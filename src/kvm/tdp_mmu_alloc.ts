@@ -1,7 +1,6 @@
 // Allocating and freeing TDP MMU page tables (arch/x86/kvm/mmu/tdp_mmu.c): from the
 // vCPU's caches in the fault path, with GFP_KERNEL (mmu_lock dropped) for splits, and
 // freed after an RCU grace period once unlinked.
-import { tdx_pamt_put } from './dpamt.ts';
 import { GFP_KERNEL, kmalloc, kvm_mmu_memory_cache_alloc } from './kernel.ts';
 import type { kvm } from './kvm.ts';
 import type { gfn_t } from './levels.ts';
@@ -24,7 +23,7 @@ export function kvm_mmu_page_new(kvm: kvm): kvm_mmu_page {
 export async function tdp_mmu_alloc_sp(vcpu: kvm_vcpu): Promise<kvm_mmu_page> {
   await kvm_mmu_memory_cache_alloc(vcpu.arch.mmu_page_header_cache);
   await kvm_mmu_memory_cache_alloc(vcpu.arch.mmu_shadow_page_cache);
-  return kvm_mmu_page_new(vcpu.kvm);
+  return vcpu.kvm.call.kvm_mmu_page_new(vcpu.kvm);
 }
 
 // kvm_mmu_alloc_external_spt() in arch/x86/kvm/mmu/mmu_internal.h
@@ -37,7 +36,7 @@ export async function kvm_mmu_alloc_external_spt(vcpu: kvm_vcpu, sp: kvm_mmu_pag
 export async function __tdp_mmu_alloc_sp_for_split(kvm: kvm, is_mirror: boolean): Promise<kvm_mmu_page | null> {
   const mem = kmalloc(kvm.k, (is_mirror ? 3 : 2) * PAGE_SIZE, GFP_KERNEL);
   if (mem === null || mem === undefined) return null;
-  const sp = kvm_mmu_page_new(kvm);
+  const sp = kvm.call.kvm_mmu_page_new(kvm);
   if (is_mirror) sp.external_spt = kvm.host.alloc_pages(0);
   return sp;
 }
@@ -59,11 +58,11 @@ export function tdp_mmu_init_child_sp(child_sp: kvm_mmu_page, iter: tdp_iter): v
 export async function tdp_mmu_free_sp(kvm: kvm, sp: kvm_mmu_page): Promise<void> {
   if (sp.external_spt !== null && sp.external_spt_pamt) {
     sp.external_spt_pamt = false;
-    await tdx_pamt_put(kvm.host, sp.external_spt, sp.gfn);
+    await kvm.call.tdx_pamt_put(kvm, sp.external_spt, sp.gfn);
   }
 }
 
 // tdp_mmu_free_sp_rcu_callback() in arch/x86/kvm/mmu/tdp_mmu.c: runs in softirq.
 export async function tdp_mmu_free_sp_rcu_callback(kvm: kvm, sp: kvm_mmu_page): Promise<void> {
-  await tdp_mmu_free_sp(kvm, sp);
+  await kvm.call.tdp_mmu_free_sp(kvm, sp);
 }

@@ -1,10 +1,10 @@
 // TDP MMU roots (arch/x86/kvm/mmu/tdp_mmu.c): the mirror root (KVM's copy of the
 // S-EPT) and the normal root (shared memory), each refcounted; walkers take a
 // reference on each root they visit.
+import { tdp_mmu_init_sp } from './tdp_mmu_alloc.ts';
 import { call_rcu, refcount_dec_and_test, refcount_inc_not_zero, refcount_read, refcount_set, refcount_t } from './kernel.ts';
 import { ROOTS, type kvm } from './kvm.ts';
 import type { kvm_mmu_page } from './mmu_page.ts';
-import { kvm_mmu_page_new, tdp_mmu_free_sp_rcu_callback, tdp_mmu_init_sp } from './tdp_mmu_alloc.ts';
 
 // enum kvm_tdp_mmu_root_types in arch/x86/kvm/mmu/tdp_mmu.h
 export const KVM_DIRECT_ROOTS = 1 << 0;
@@ -14,7 +14,7 @@ export const KVM_ALL_ROOTS = KVM_DIRECT_ROOTS | KVM_MIRROR_ROOTS;
 
 // kvm_tdp_mmu_alloc_root() in arch/x86/kvm/mmu/tdp_mmu.c, at VM setup (no scheduling point).
 export function kvm_tdp_mmu_alloc_root(kvm: kvm, mirror: boolean): kvm_mmu_page {
-  const root = kvm_mmu_page_new(kvm);
+  const root = kvm.call.kvm_mmu_page_new(kvm);
   tdp_mmu_init_sp(root, null, 0, { level: kvm.arch.root_level, is_mirror: mirror, invalid: false });
   const count = new refcount_t(`${mirror ? 'mirror' : 'direct'}_root->tdp_mmu_root_count`);
   refcount_set(count, 1);
@@ -48,7 +48,7 @@ export async function kvm_tdp_mmu_put_root(kvm: kvm, root: kvm_mmu_page): Promis
   const roots = kvm.arch.tdp_mmu_roots;
   kvm.run.touch(ROOTS.write);
   roots.splice(roots.indexOf(root), 1);
-  call_rcu(root, () => tdp_mmu_free_sp_rcu_callback(kvm, root));
+  call_rcu(root, () => kvm.call.tdp_mmu_free_sp_rcu_callback(kvm, root));
 }
 
 /** The root types a range filter selects: kvm_gfn_range_filter_to_root_types(). */
@@ -65,11 +65,11 @@ export async function* for_each_tdp_mmu_root_yield_safe(kvm: kvm, types: number)
   kvm.run.touch(ROOTS.read);
   for (const root of [...kvm.arch.tdp_mmu_roots]) {
     if (!root_types_match(kvm, root, types)) continue;
-    if (!(await kvm_tdp_mmu_get_root(root))) continue;
+    if (!(await kvm.call.kvm_tdp_mmu_get_root(root))) continue;
     try {
       yield root;
     } finally {
-      await kvm_tdp_mmu_put_root(kvm, root);
+      await kvm.call.kvm_tdp_mmu_put_root(kvm, root);
     }
   }
 }

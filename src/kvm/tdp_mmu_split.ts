@@ -4,14 +4,11 @@
 // module splits its leaf too (BLOCK, TRACK, DEMOTE: tdx_sept_split_private_spte()).
 import { ENOMEM } from './errno.ts';
 import { lockdep_assert_held_read, lockdep_assert_held_write, rcu_read_lock, rcu_read_unlock, read_lock, read_unlock, write_lock, write_unlock } from './kernel.ts';
-import type { kvm } from './kvm.ts';
+import { kvm_mirror_root, type kvm } from './kvm.ts';
 import { KVM_PAGES_PER_HPAGE, SPTE_ENT_PER_PAGE, type gfn_t } from './levels.ts';
 import type { kvm_mmu_page } from './mmu_page.ts';
 import { is_large_pte, is_shadow_present_pte, make_small_spte, type leaf_spte } from './spte.ts';
 import { for_each_tdp_pte_min_level, type tdp_iter } from './tdp_iter.ts';
-import { __tdp_mmu_alloc_sp_for_split, tdp_mmu_free_sp, tdp_mmu_init_child_sp } from './tdp_mmu_alloc.ts';
-import { tdp_mmu_iter_cond_resched } from './tdp_mmu_resched.ts';
-import { kvm_update_page_stats } from './tdp_mmu_spte.ts';
 import { spte_name } from './tdp_mmu_spte.ts';
 
 // kvm_lockdep_assert_mmu_lock_held() in arch/x86/kvm/mmu/tdp_mmu.c
@@ -28,10 +25,10 @@ export async function tdp_mmu_split_huge_page(kvm: kvm, iter: tdp_iter, sp: kvm_
   // linked in yet and thus is not reachable from any other CPU.
   sp.populate((i) => make_small_spte(huge_spte, level - 1, i));
   // Replace the huge spte with a pointer to the populated lower level page table.
-  const ret = await kvm.hooks.split_link_sp(kvm, iter, sp, shared);
+  const ret = await kvm.call.tdp_mmu_link_sp(kvm, iter, sp, shared);
   if (kvm.run.tracing) kvm.run.event(`split ${spte_name(iter.sptep, iter.gfn, level)} into ${SPTE_ENT_PER_PAGE} leaves one level down: ${ret === 0 ? 'linked' : `failed (${ret})`}`);
   if (ret !== 0) return ret;
-  kvm_update_page_stats(kvm, level - 1, SPTE_ENT_PER_PAGE);
+  kvm.call.kvm_update_page_stats(kvm, level - 1, SPTE_ENT_PER_PAGE);
   kvm.stat.splits++;
   return 0;
 }
@@ -43,12 +40,12 @@ export function iter_cross_boundary(iter: tdp_iter, start: gfn_t, end: gfn_t): b
 
 // tdp_mmu_alloc_sp_for_split() in arch/x86/kvm/mmu/tdp_mmu.c: drops RCU and mmu_lock
 // to allocate with GFP_KERNEL; the walk restarts from the root afterwards.
-async function tdp_mmu_alloc_sp_for_split(kvm: kvm, iter: tdp_iter, root: kvm_mmu_page, shared: boolean): Promise<kvm_mmu_page | null> {
+export async function tdp_mmu_alloc_sp_for_split(kvm: kvm, iter: tdp_iter, root: kvm_mmu_page, shared: boolean): Promise<kvm_mmu_page | null> {
   await rcu_read_unlock();
   if (shared) await read_unlock(kvm.mmu_lock);
   else await write_unlock(kvm.mmu_lock);
   kvm.stat.split_alloc_drops++;
-  const sp = await __tdp_mmu_alloc_sp_for_split(kvm, root.role.is_mirror);
+  const sp = await kvm.call.__tdp_mmu_alloc_sp_for_split(kvm, root.role.is_mirror);
   if (shared) await read_lock(kvm.mmu_lock);
   else await write_lock(kvm.mmu_lock);
   await rcu_read_lock();
@@ -69,17 +66,17 @@ export async function tdp_mmu_split_huge_pages_root(
   shared: boolean,
   only_cross_boundary: boolean,
 ): Promise<number> {
-  kvm_lockdep_assert_mmu_lock_held(kvm, shared);
+  kvm.call.kvm_lockdep_assert_mmu_lock_held(kvm, shared);
   let sp: kvm_mmu_page | null = null;
   await rcu_read_lock();
   for (const iter of for_each_tdp_pte_min_level(kvm.stat, root, target_level + 1, start, end, { skip_non_present: true })) {
     for (;;) {
       // retry:
-      if (await tdp_mmu_iter_cond_resched(kvm, iter, false, shared)) break;
+      if (await kvm.call.tdp_mmu_iter_cond_resched(kvm, iter, false, shared)) break;
       if (!is_shadow_present_pte(iter.old_spte) || !is_large_pte(iter.old_spte)) break;
-      if (only_cross_boundary && !iter_cross_boundary(iter, start, end)) break;
+      if (only_cross_boundary && !kvm.call.iter_cross_boundary(iter, start, end)) break;
       if (sp === null) {
-        sp = await tdp_mmu_alloc_sp_for_split(kvm, iter, root, shared);
+        sp = await kvm.call.tdp_mmu_alloc_sp_for_split(kvm, iter, root, shared);
         if (sp === null) {
           await rcu_read_unlock();
           kvm.run.result('-ENOMEM');
@@ -87,8 +84,8 @@ export async function tdp_mmu_split_huge_pages_root(
         }
         break;
       }
-      tdp_mmu_init_child_sp(sp, iter);
-      if ((await tdp_mmu_split_huge_page(kvm, iter, sp, shared)) !== 0) continue;
+      kvm.call.tdp_mmu_init_child_sp(sp, iter);
+      if ((await kvm.call.tdp_mmu_split_huge_page(kvm, iter, sp, shared)) !== 0) continue;
       sp = null;
       break;
     }
@@ -96,6 +93,14 @@ export async function tdp_mmu_split_huge_pages_root(
   await rcu_read_unlock();
   // It's possible to exit the loop having never used the last sp if, for example,
   // another thread won the race and installed its own sp.
-  if (sp !== null) await tdp_mmu_free_sp(kvm, sp);
+  if (sp !== null) await kvm.call.tdp_mmu_free_sp(kvm, sp);
   return 0;
+}
+
+// kvm_tdp_mmu_mirrors_split_huge_pages() in arch/x86/kvm/mmu/tdp_mmu.c ("[PATCH] KVM:
+// x86/mmu: Add a TDP MMU API to split hugepages for mirror roots", Sean
+// Christopherson, Thu, 29 Jan 2026): split the mirror root, the only one a TD's
+// private memory lives in, under write mmu_lock.
+export async function kvm_tdp_mmu_mirrors_split_huge_pages(kvm: kvm, start: gfn_t, end: gfn_t, target_level: number): Promise<number> {
+  return kvm.call.tdp_mmu_split_huge_pages_root(kvm, kvm_mirror_root(kvm), start, end, target_level, false, false);
 }

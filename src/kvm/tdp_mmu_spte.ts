@@ -12,20 +12,8 @@ import { call_rcu, KVM_BUG_ON, lockdep_assert_held_read, lockdep_assert_held_wri
 import type { kvm } from './kvm.ts';
 import { fmt_gfn, KVM_PAGES_PER_HPAGE, level_name, type gfn_t } from './levels.ts';
 import { is_mirror_sptep, type kvm_mmu_page, type tdp_ptep_t } from './mmu_page.ts';
-import {
-  FROZEN_SPTE,
-  is_frozen_spte,
-  is_last_spte,
-  is_shadow_present_pte,
-  make_nonleaf_spte,
-  spte_to_child_sp,
-  spte_to_pfn,
-  type leaf_spte,
-  type u64,
-} from './spte.ts';
-import { tdp_mmu_free_sp_rcu_callback } from './tdp_mmu_alloc.ts';
+import { FROZEN_SPTE, is_frozen_spte, is_last_spte, is_shadow_present_pte, make_nonleaf_spte, spte_to_child_sp, spte_to_pfn, type leaf_spte, type u64 } from './spte.ts';
 import type { tdp_iter } from './tdp_iter.ts';
-import { tdx_sept_link_private_spt, tdx_sept_remove_private_spte, tdx_sept_set_private_spte, tdx_sept_split_private_spte } from './tdx_sept.ts';
 import { range_write } from './footprint.ts';
 import { tlb_entries_in } from './vcpu.ts';
 
@@ -67,7 +55,7 @@ export async function tdp_mmu_cmpxchg_spte(kvm: kvm, iter: tdp_iter, new_spte: u
     kvm.run.result('-EBUSY');
     return false;
   }
-  kvm_tdp_mmu_write_spte(kvm, iter.sptep, iter.gfn, iter.level, new_spte);
+  kvm.call.kvm_tdp_mmu_write_spte(kvm, iter.sptep, iter.gfn, iter.level, new_spte);
   return true;
 }
 
@@ -91,8 +79,8 @@ export function handle_changed_spte(kvm: kvm, sptep: tdp_ptep_t, gfn: gfn_t, old
     kvm.model.retire(is_private, gfn, level, tlb_entries_in(kvm, is_private, gfn, gfn + KVM_PAGES_PER_HPAGE(level)));
     if (!is_present) kvm.stat.zaps++;
   }
-  if (was_leaf !== is_leaf) kvm_update_page_stats(kvm, level, is_leaf ? 1 : -1);
-  if (was_present && !was_leaf && (is_leaf || !is_present)) handle_removed_pt(kvm, spte_to_child_sp(old_spte)!, shared);
+  if (was_leaf !== is_leaf) kvm.call.kvm_update_page_stats(kvm, level, is_leaf ? 1 : -1);
+  if (was_present && !was_leaf && (is_leaf || !is_present)) kvm.call.handle_removed_pt(kvm, spte_to_child_sp(old_spte)!, shared);
 }
 
 // handle_removed_pt() in arch/x86/kvm/mmu/tdp_mmu.c: a table was unlinked; freeze
@@ -105,65 +93,65 @@ export function handle_removed_pt(kvm: kvm, pt: kvm_mmu_page, shared: boolean): 
     if (is_frozen_spte(old)) continue;
     const gfn = pt.gfn + i * pt.entry_pages;
     const sptep = { sp: pt, index: i };
-    kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, FROZEN_SPTE);
-    handle_changed_spte(kvm, sptep, gfn, old, FROZEN_SPTE, level, shared);
+    kvm.call.kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, FROZEN_SPTE);
+    kvm.call.handle_changed_spte(kvm, sptep, gfn, old, FROZEN_SPTE, level, shared);
   }
-  call_rcu(pt, () => tdp_mmu_free_sp_rcu_callback(kvm, pt));
+  call_rcu(pt, () => kvm.call.tdp_mmu_free_sp_rcu_callback(kvm, pt));
 }
 
 // set_external_spte_present() in arch/x86/kvm/mmu/tdp_mmu.c: freeze the mirror SPTE,
 // have the TDX module map the page or link the table (or, with v3, split the huge
 // leaf), then write the final value (or restore the old one).
-async function set_external_spte_present(kvm: kvm, iter: tdp_iter, new_spte: u64): Promise<number> {
+export async function set_external_spte_present(kvm: kvm, iter: tdp_iter, new_spte: u64): Promise<number> {
   const old_spte = iter.old_spte;
   // Lock out other updates to the SPTE until the external page table is modified.
-  if (!(await tdp_mmu_cmpxchg_spte(kvm, iter, FROZEN_SPTE))) return -EBUSY;
-  const ret = await external_spte_change(kvm, iter.gfn, old_spte, new_spte, iter.level);
-  kvm_tdp_mmu_write_spte(kvm, iter.sptep, iter.gfn, iter.level, ret === 0 ? new_spte : old_spte);
+  if (!(await kvm.call.tdp_mmu_cmpxchg_spte(kvm, iter, FROZEN_SPTE))) return -EBUSY;
+  const ret = await kvm.call.external_spte_change(kvm, iter.gfn, old_spte, new_spte, iter.level);
+  kvm.call.kvm_tdp_mmu_write_spte(kvm, iter.sptep, iter.gfn, iter.level, ret === 0 ? new_spte : old_spte);
   return ret;
 }
 
 /** The kvm_x86_ops hook a mirror change calls: set_external_spte,
  * link_external_spt, split_external_spt (v3) or remove_external_spte. */
-async function external_spte_change(kvm: kvm, gfn: gfn_t, old_spte: u64, new_spte: u64, level: number): Promise<number> {
+export async function external_spte_change(kvm: kvm, gfn: gfn_t, old_spte: u64, new_spte: u64, level: number): Promise<number> {
   const was_present = is_shadow_present_pte(old_spte);
   const child = spte_to_child_sp(new_spte);
   if (!was_present) {
-    if (child !== null) return tdx_sept_link_private_spt(kvm, gfn, level, child);
-    if (is_shadow_present_pte(new_spte)) return tdx_sept_set_private_spte(kvm, gfn, level, spte_to_pfn(new_spte));
+    if (child !== null) return kvm.call.tdx_sept_link_private_spt(kvm, gfn, level, child);
+    if (is_shadow_present_pte(new_spte)) return kvm.call.tdx_sept_set_private_spte(kvm, gfn, level, spte_to_pfn(new_spte));
     return 0;
   }
   if (!is_last_spte(old_spte, level)) {
     KVM_BUG_ON(true, kvm, `mirror non-leaf SPTE changed at ${fmt_gfn(gfn)}: external page tables are not freed while the TD runs`);
     return -EIO;
   }
-  if (child !== null) return split_external_spte(kvm, gfn, old_spte, level, child);
-  if (!is_shadow_present_pte(new_spte)) return remove_external_spte(kvm, gfn, old_spte, level);
+  if (child !== null) return kvm.call.split_external_spte(kvm, gfn, old_spte, level, child);
+  if (!is_shadow_present_pte(new_spte)) return kvm.call.remove_external_spte(kvm, gfn, old_spte, level);
   KVM_BUG_ON(true, kvm, `mirror leaf at ${fmt_gfn(gfn)} changed in place`);
   return -EIO;
 }
 
 // remove_external_spte() in arch/x86/kvm/mmu/tdp_mmu.c
-async function remove_external_spte(kvm: kvm, gfn: gfn_t, old_spte: leaf_spte, level: number): Promise<number> {
+export async function remove_external_spte(kvm: kvm, gfn: gfn_t, old_spte: leaf_spte, level: number): Promise<number> {
   lockdep_assert_held_write(kvm.mmu_lock);
-  return tdx_sept_remove_private_spte(kvm, gfn, level, old_spte.pfn);
+  return kvm.call.tdx_sept_remove_private_spte(kvm, gfn, level, old_spte.pfn);
 }
 
 // split_external_spte() (v3 "KVM: x86/tdp_mmu: Split S-EPT huge pages"): the mirror
 // leaf becomes a table; the S-EPT leaf is demoted in the TDX module.
-async function split_external_spte(kvm: kvm, gfn: gfn_t, old_spte: leaf_spte, level: number, sp: kvm_mmu_page): Promise<number> {
-  return tdx_sept_split_private_spte(kvm, gfn, level, old_spte.pfn, sp);
+export async function split_external_spte(kvm: kvm, gfn: gfn_t, old_spte: leaf_spte, level: number, sp: kvm_mmu_page): Promise<number> {
+  return kvm.call.tdx_sept_split_private_spte(kvm, gfn, level, old_spte.pfn, sp);
 }
 
 // __tdp_mmu_set_spte_atomic() in arch/x86/kvm/mmu/tdp_mmu.c
-async function __tdp_mmu_set_spte_atomic(kvm: kvm, iter: tdp_iter, new_spte: u64): Promise<number> {
+export async function __tdp_mmu_set_spte_atomic(kvm: kvm, iter: tdp_iter, new_spte: u64): Promise<number> {
   WARN_ON(iter.yielded || is_frozen_spte(iter.old_spte), '__tdp_mmu_set_spte_atomic(): stale or frozen iterator');
   if (is_mirror_sptep(iter.sptep) && !is_frozen_spte(new_spte)) {
     // Users of atomic zapping don't operate on mirror roots.
     if (KVM_BUG_ON(!is_shadow_present_pte(new_spte), kvm, 'atomic zap of a mirror SPTE')) return -EBUSY;
-    return set_external_spte_present(kvm, iter, new_spte);
+    return kvm.call.set_external_spte_present(kvm, iter, new_spte);
   }
-  return (await tdp_mmu_cmpxchg_spte(kvm, iter, new_spte)) ? 0 : -EBUSY;
+  return (await kvm.call.tdp_mmu_cmpxchg_spte(kvm, iter, new_spte)) ? 0 : -EBUSY;
 }
 
 // tdp_mmu_set_spte_atomic() in arch/x86/kvm/mmu/tdp_mmu.c: under read mmu_lock; fails
@@ -171,9 +159,9 @@ async function __tdp_mmu_set_spte_atomic(kvm: kvm, iter: tdp_iter, new_spte: u64
 export async function tdp_mmu_set_spte_atomic(kvm: kvm, iter: tdp_iter, new_spte: u64): Promise<number> {
   lockdep_assert_held_read(kvm.mmu_lock);
   const old_spte = iter.old_spte;
-  const ret = await __tdp_mmu_set_spte_atomic(kvm, iter, new_spte);
+  const ret = await kvm.call.__tdp_mmu_set_spte_atomic(kvm, iter, new_spte);
   if (ret !== 0) return ret;
-  handle_changed_spte(kvm, iter.sptep, iter.gfn, old_spte, new_spte, iter.level, true);
+  kvm.call.handle_changed_spte(kvm, iter.sptep, iter.gfn, old_spte, new_spte, iter.level, true);
   return 0;
 }
 
@@ -184,27 +172,27 @@ export async function tdp_mmu_set_spte(kvm: kvm, sptep: tdp_ptep_t, old_spte: u6
   lockdep_assert_held_write(kvm.mmu_lock);
   WARN_ON(is_frozen_spte(old_spte) || is_frozen_spte(new_spte), 'tdp_mmu_set_spte(): FROZEN_SPTE under write mmu_lock');
   if (is_mirror_sptep(sptep)) {
-    kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, FROZEN_SPTE);
-    const ret = await external_spte_change(kvm, gfn, old_spte, new_spte, level);
-    kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, ret === 0 ? new_spte : old_spte);
+    kvm.call.kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, FROZEN_SPTE);
+    const ret = await kvm.call.external_spte_change(kvm, gfn, old_spte, new_spte, level);
+    kvm.call.kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, ret === 0 ? new_spte : old_spte);
     if (ret !== 0) return ret;
   } else {
-    kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, new_spte);
+    kvm.call.kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, new_spte);
   }
-  handle_changed_spte(kvm, sptep, gfn, old_spte, new_spte, level, false);
+  kvm.call.handle_changed_spte(kvm, sptep, gfn, old_spte, new_spte, level, false);
   return 0;
 }
 
 // tdp_mmu_iter_set_spte() in arch/x86/kvm/mmu/tdp_mmu.c
 export async function tdp_mmu_iter_set_spte(kvm: kvm, iter: tdp_iter, new_spte: u64): Promise<number> {
   WARN_ON(iter.yielded, 'tdp_mmu_iter_set_spte(): iterator yielded');
-  const ret = await tdp_mmu_set_spte(kvm, iter.sptep, iter.old_spte, new_spte, iter.gfn, iter.level);
+  const ret = await kvm.call.tdp_mmu_set_spte(kvm, iter.sptep, iter.old_spte, new_spte, iter.gfn, iter.level);
   if (ret === 0) iter.old_spte = new_spte;
   return ret;
 }
 
 // tdp_account_mmu_page() in arch/x86/kvm/mmu/tdp_mmu.c
-function tdp_account_mmu_page(kvm: kvm, sp: kvm_mmu_page): void {
+export function tdp_account_mmu_page(kvm: kvm, sp: kvm_mmu_page): void {
   if (sp.role.level > 0) kvm.stat.pages_tables++;
 }
 
@@ -212,8 +200,8 @@ function tdp_account_mmu_page(kvm: kvm, sp: kvm_mmu_page): void {
 // new table `sp` (atomically under read mmu_lock, else under write mmu_lock).
 export async function tdp_mmu_link_sp(kvm: kvm, iter: tdp_iter, sp: kvm_mmu_page, shared: boolean): Promise<number> {
   const spte = make_nonleaf_spte(sp);
-  const ret = shared ? await tdp_mmu_set_spte_atomic(kvm, iter, spte) : await tdp_mmu_iter_set_spte(kvm, iter, spte);
+  const ret = shared ? await kvm.call.tdp_mmu_set_spte_atomic(kvm, iter, spte) : await kvm.call.tdp_mmu_iter_set_spte(kvm, iter, spte);
   if (ret !== 0) return ret;
-  tdp_account_mmu_page(kvm, sp);
+  kvm.call.tdp_account_mmu_page(kvm, sp);
   return 0;
 }

@@ -8,9 +8,7 @@ import { KVM_PAGES_PER_HPAGE, PG_LEVEL_4K, type gfn_t } from './levels.ts';
 import type { kvm_mmu_page } from './mmu_page.ts';
 import { is_last_spte, is_shadow_present_pte, SHADOW_NONPRESENT_VALUE } from './spte.ts';
 import { for_each_tdp_pte_min_level } from './tdp_iter.ts';
-import { tdp_mmu_iter_cond_resched } from './tdp_mmu_resched.ts';
 import { for_each_tdp_mmu_root_yield_safe, KVM_DIRECT_ROOTS, KVM_MIRROR_ROOTS, KVM_VALID_ROOTS } from './tdp_mmu_roots.ts';
-import { tdp_mmu_iter_set_spte } from './tdp_mmu_spte.ts';
 import { spte_name } from './tdp_mmu_spte.ts';
 import { fmt_range } from './levels.ts';
 
@@ -25,13 +23,13 @@ export async function tdp_mmu_zap_leafs(kvm: kvm, root: kvm_mmu_page, start: gfn
   lockdep_assert_held_write(kvm.mmu_lock);
   await rcu_read_lock();
   for (const iter of for_each_tdp_pte_min_level(kvm.stat, root, PG_LEVEL_4K, start, end, { skip_non_present: true })) {
-    if (can_yield && (await tdp_mmu_iter_cond_resched(kvm, iter, flush, false))) {
+    if (can_yield && (await kvm.call.tdp_mmu_iter_cond_resched(kvm, iter, flush, false))) {
       flush = false;
       continue;
     }
     if (!is_shadow_present_pte(iter.old_spte) || !is_last_spte(iter.old_spte, iter.level)) continue;
     if (kvm.run.tracing) kvm.run.event(`zap ${spte_name(iter.sptep, iter.gfn, iter.level)} covering ${fmt_range(iter.gfn, iter.gfn + KVM_PAGES_PER_HPAGE(iter.level))}, for the range ${fmt_range(start, end)}`);
-    await tdp_mmu_iter_set_spte(kvm, iter, SHADOW_NONPRESENT_VALUE);
+    await kvm.call.tdp_mmu_iter_set_spte(kvm, iter, SHADOW_NONPRESENT_VALUE);
     // Zapping SPTEs in invalid roots doesn't require a TLB flush.
     kvm.run.touch(ROOTS.read);
     if (!root.role.invalid) flush = true;
@@ -52,7 +50,7 @@ export function kvm_gfn_range_filter_to_root_types(attr_filter: number): number 
 export async function kvm_tdp_mmu_unmap_gfn_range(kvm: kvm, range: kvm_gfn_range, flush: boolean): Promise<boolean> {
   const types = kvm_gfn_range_filter_to_root_types(range.attr_filter);
   for await (const root of for_each_tdp_mmu_root_yield_safe(kvm, types)) {
-    flush = await tdp_mmu_zap_leafs(kvm, root, range.start, range.end, range.may_block, flush);
+    flush = await kvm.call.tdp_mmu_zap_leafs(kvm, root, range.start, range.end, range.may_block, flush);
   }
   return flush;
 }

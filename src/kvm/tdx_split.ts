@@ -1,15 +1,12 @@
 // Splitting the mirror root before a conversion or a memory failure removes part of
 // a huge page (v3 review: Kai Huang's and Sean Christopherson's head/tail arithmetic;
 // v5 44/45: the per-VM PAMT cache under a mutex taken outside mmu_lock). These are
-// the defaults of the extension points in hooks.ts.
-import { tdx_alloc_pamt_pages, tdx_dpamt_entry_pages, tdx_init_pamt_cache, tdx_topup_pamt_cache } from './dpamt.ts';
-import type { tdx_split_cache_ops } from './hooks.ts';
+// the functions a variant overrides to do them its own way.
+import { tdx_dpamt_entry_pages, tdx_init_pamt_cache } from './dpamt.ts';
 import { lockdep_assert_held, lockdep_assert_held_write, mutex_init, mutex_lock, mutex_unlock, spin_lock_init } from './kernel.ts';
-import { kvm_mirror_root, type kvm } from './kvm.ts';
+import type { kvm } from './kvm.ts';
 import { ALIGN_DOWN, IS_ALIGNED, KVM_PAGES_PER_HPAGE, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, type gfn_t } from './levels.ts';
 import type { kvm_mmu_page } from './mmu_page.ts';
-import { tdp_mmu_split_huge_pages_root } from './tdp_mmu_split.ts';
-import { tdx_min_split_cache_sz } from './tdx_sept.ts';
 
 export interface split_range {
   readonly start: gfn_t;
@@ -39,50 +36,53 @@ export function tdx_boundary_split_ranges(start: gfn_t, end: gfn_t): split_range
 export async function tdx_split_ranges(kvm: kvm, root: kvm_mmu_page, ranges: readonly split_range[]): Promise<number> {
   lockdep_assert_held_write(kvm.mmu_lock);
   for (const r of ranges) {
-    const ret = await tdp_mmu_split_huge_pages_root(kvm, root, r.start, r.end, r.target_level, false, false);
+    const ret = await kvm.call.tdp_mmu_split_huge_pages_root(kvm, root, r.start, r.end, r.target_level, false, false);
     if (ret !== 0) return ret;
   }
   return 0;
 }
 
-/** Default split_boundary: split the head and tail blocks, never walking the middle
- * of the range. */
-export async function tdx_split_boundary_head_tail(kvm: kvm, root: kvm_mmu_page, start: gfn_t, end: gfn_t): Promise<number> {
-  return tdx_split_ranges(kvm, root, tdx_boundary_split_ranges(start, end));
+// kvm_split_boundary_leafs(): v5 44/45's split of the unaligned head and tail before
+// a conversion zaps [start, end), under write mmu_lock: split the head and tail
+// blocks with the existing API, never walking the middle of the range (v3 overrides
+// it with kvm_split_cross_boundary_leafs()'s walk).
+export async function kvm_split_boundary_leafs(kvm: kvm, root: kvm_mmu_page, start: gfn_t, end: gfn_t): Promise<number> {
+  return kvm.call.tdx_split_ranges(kvm, root, tdx_boundary_split_ranges(start, end));
 }
 
-/** Default split_cache_topup: DPAMT pages for each boundary block that may need a split. */
-export function tdx_split_cache_topup_boundary(kvm: kvm, start: gfn_t, end: gfn_t): number {
+// tdx_split_cache_topup(): DPAMT pages for each boundary block that may need a split
+// (v5 44/45 tops up for the head and the tail).
+export function tdx_split_cache_topup(kvm: kvm, start: gfn_t, end: gfn_t): number {
   let n = 0;
   for (const r of tdx_boundary_split_ranges(start, end)) {
-    n += r.target_level === PG_LEVEL_4K ? tdx_min_split_cache_sz(kvm, PG_LEVEL_2M) : tdx_dpamt_entry_pages(kvm.host);
+    n += r.target_level === PG_LEVEL_4K ? kvm.call.tdx_min_split_cache_sz(kvm, PG_LEVEL_2M) : tdx_dpamt_entry_pages(kvm.host);
   }
   return n;
 }
 
-/** Default split_root: the mirror root. */
-export function tdx_split_root_mirror(kvm: kvm): kvm_mmu_page {
-  return kvm_mirror_root(kvm);
+// tdx_split_cache_prepare(): lock the per-VM cache of DPAMT pages for splits without
+// a vCPU and top it up with `pages` (may sleep), before mmu_lock. v5 44/45:
+// kvm_tdx->pamt_cache under pamt_cache_lock, a mutex taken before mmu_lock "so that
+// the PAMT cache can be topped-up as needed without needed to juggle" mmu_lock.
+export async function tdx_split_cache_prepare(kvm: kvm, pages: number): Promise<number> {
+  await mutex_lock(kvm.tdx.pamt_cache_lock);
+  return kvm.call.tdx_topup_pamt_cache(kvm.tdx.pamt_cache, pages);
 }
 
-/** Default split_cache (v5 44/45): kvm_tdx->pamt_cache under pamt_cache_lock, a mutex
- * taken before mmu_lock so topping up may sleep without dropping mmu_lock. */
-export const tdx_pamt_cache_mutex: tdx_split_cache_ops = {
-  async prepare(kvm, pages) {
-    await mutex_lock(kvm.tdx.pamt_cache_lock);
-    return tdx_topup_pamt_cache(kvm.tdx.pamt_cache, pages);
-  },
-  async take(kvm, n, gfn) {
-    lockdep_assert_held(kvm.tdx.pamt_cache_lock);
-    return tdx_alloc_pamt_pages(kvm.model, kvm.tdx.pamt_cache, n, gfn);
-  },
-  async release(kvm) {
-    await mutex_unlock(kvm.tdx.pamt_cache_lock);
-  },
-};
+// tdx_split_cache_take(): under mmu_lock, from tdx_sept_split_private_spte(): up to
+// `n` pages for splitting at `gfn`; returns how many it got.
+export async function tdx_split_cache_take(kvm: kvm, n: number, gfn: gfn_t): Promise<number> {
+  lockdep_assert_held(kvm.tdx.pamt_cache_lock);
+  return kvm.call.tdx_alloc_pamt_pages(kvm, kvm.tdx.pamt_cache, n, gfn);
+}
+
+// tdx_split_cache_release(): after write_unlock(mmu_lock).
+export async function tdx_split_cache_release(kvm: kvm): Promise<void> {
+  await mutex_unlock(kvm.tdx.pamt_cache_lock);
+}
 
 // tdx_vm_init() in arch/x86/kvm/vmx/tdx.c, with v5 44/45 and the fix from its review.
-export function tdx_vm_init_default(kvm: kvm): void {
+export function tdx_vm_init(kvm: kvm): void {
   tdx_init_pamt_cache(kvm.tdx.pamt_cache);
   mutex_init(kvm.tdx.pamt_cache_lock);
   spin_lock_init(kvm.tdx.prealloc_split_cache_lock);

@@ -152,7 +152,7 @@ export async function kvm_make_all_cpus_request(kvm: kvm, req: string): Promise<
   await kvm.run.point({ kind: 'kvm_make_all_cpus_request', obj: req, footprint: kvm.tdx.td.all_vps_fp });
   for (const v of kvm.vcpus) {
     v.vp.in_guest = false;
-    kvm_vcpu_flush_tlb_all(v);
+    kvm.call.kvm_vcpu_flush_tlb_all(v);
   }
 }
 
@@ -162,7 +162,7 @@ export async function vcpu_enter_guest(vcpu: kvm_vcpu): Promise<void> {
   const td = vcpu.kvm.tdx.td;
   await vcpu.kvm.run.point({ kind: 'tdh_vp_enter', obj: vcpu.name, footprint: vcpu.vp.fp });
   const vp = vcpu.vp;
-  if (vp.epoch < td.epoch) kvm_vcpu_flush_tlb_all(vcpu);
+  if (vp.epoch < td.epoch) vcpu.kvm.call.kvm_vcpu_flush_tlb_all(vcpu);
   vp.epoch = td.epoch;
   vp.in_guest = true;
 }

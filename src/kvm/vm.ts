@@ -2,18 +2,16 @@
 // tdx_vm_init(), kvm_mmu_init_tdp_mmu()): the locks, the roots, the vCPUs, one
 // memslot bound to a guest_memfd. Runs in a scenario's setup, before any thread.
 import type { Run } from '../engine/index.ts';
-import { default_kvm_tdx_hooks } from './defaults.ts';
+import { upstream, type kvm_functions } from './functions.ts';
 import { tdx_host_of, tdx_pamt_cache, type tdx_host_opts } from './dpamt.ts';
 import { tdx_guest } from './guest.ts';
 import { kvm_gmem, type gmem_backing } from './guest_memfd.ts';
-import type { kvm_tdx_hooks } from './hooks.ts';
 import { model_key, record_fields } from './footprint.ts';
 import { interval_map } from './interval_map.ts';
 import { Kernel, mutex, mutex_init, rwlock_init, rwlock_t, spinlock_t } from './kernel.ts';
 import { INVALID_GPA, KVM_MEMORY_ATTRIBUTE_PRIVATE, type kvm, type kvm_memory_slot, type kvm_vm_stat } from './kvm.ts';
 import { PT64_ROOT_4LEVEL } from './levels.ts';
 import { kvm_model } from './model.ts';
-import { kvm_tdp_mmu_alloc_root } from './tdp_mmu_roots.ts';
 import { tdx_td } from './tdx_module.ts';
 import { kvm_vcpu } from './vcpu.ts';
 import { kvm_describer } from './describe.ts';
@@ -30,8 +28,10 @@ export interface kvm_create_vm_opts {
   readonly root_level?: number;
   /** Memory starts private (a TD's usual start); default true. */
   readonly private?: boolean;
-  /** Extension points a variant overrides; the rest keep their defaults. */
-  readonly hooks?: Partial<kvm_tdx_hooks>;
+  /** The functions the VM calls (a variant's, variant.fn); default: upstream's. */
+  readonly functions?: kvm_functions;
+  /** Functions replaced on top of `functions` (tests; a variant is the usual way). */
+  readonly overrides?: Partial<kvm_functions>;
   readonly host?: tdx_host_opts;
 }
 
@@ -53,7 +53,7 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts): kvm {
   rwlock_init(mmu_lock);
   const slots_lock = new mutex(k, '&kvm->slots_lock');
   mutex_init(slots_lock);
-  const hooks: kvm_tdx_hooks = { ...default_kvm_tdx_hooks(), ...opts.hooks };
+  const call: kvm_functions = opts.overrides === undefined ? (opts.functions ?? upstream) : { ...(opts.functions ?? upstream), ...opts.overrides };
   const vm = {
     run,
     k,
@@ -76,7 +76,7 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts): kvm {
     vcpus: [],
     mem_attr_array: new interval_map<number>({ run, key: 'attr' }),
     memslot: null as unknown as kvm_memory_slot,
-    hooks,
+    call,
     host,
     guest: null as unknown as tdx_guest,
     model: new kvm_model(run),
@@ -87,9 +87,9 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts): kvm {
   // The invalidation's fields share a key: only write mmu_lock holders change them.
   record_fields(vm, run, MMU_INVALIDATE, ['mmu_invalidate_in_progress', 'mmu_invalidate_seq', 'mmu_invalidate_range_start', 'mmu_invalidate_range_end']);
   record_fields(vm, run, VM_BUGGED, ['vm_bugged']);
-  kvm_tdp_mmu_alloc_root(vm, true);
-  kvm_tdp_mmu_alloc_root(vm, false);
-  hooks.tdx_vm_init(vm);
+  call.kvm_tdp_mmu_alloc_root(vm, true);
+  call.kvm_tdp_mmu_alloc_root(vm, false);
+  call.tdx_vm_init(vm);
   for (let i = 0; i < (opts.nr_vcpus ?? 1); i++) vm.vcpus.push(new kvm_vcpu(vm, i));
   if (opts.private ?? true) vm.mem_attr_array.set(0, opts.gmem_pages, KVM_MEMORY_ATTRIBUTE_PRIVATE);
   // The walks' cost reaches the exploration's figures (and the sweep report).

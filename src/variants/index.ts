@@ -8,8 +8,8 @@ import { v5_44 } from './v5-44.ts';
 import { v5_44_fixed } from './v5-44-fixed.ts';
 import type { Variant } from './variant.ts';
 
-export type { Citation, Variant, VariantInfo } from './variant.ts';
-export { knob_defaults, variant_hooks, variant_knobs, variant_label, withKnobs, type Knobs } from './knobs.ts';
+export { variant, type Citation, type Overrides, type Variant, type VariantDef, type VariantInfo } from './variant.ts';
+export { knob_defaults, knob_overrides, variant_knobs, variant_label, withKnobs, type Knobs } from './knobs.ts';
 export type { topup_site } from './split-cache-knobs.ts';
 export { split_boundary_of, head_tail } from './head-tail.ts';
 export { __kvm_gmem_split_private, v3_cross_boundary } from './v3-cross-boundary.ts';

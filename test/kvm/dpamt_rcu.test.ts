@@ -14,13 +14,13 @@ describe('Dynamic PAMT and RCU-deferred freeing', () => {
           const pfn = vm.host.alloc_pages(9);
           const region = pamt_region(pfn);
           const look = () => seen.push([vm.host.refcount(pfn), vm.host.pamt.is_installed(region)]);
-          await tdx_pamt_get(vm.host, vm.model, pfn, cache, 0);
+          await tdx_pamt_get(vm, pfn, cache, 0);
           look();
-          await tdx_pamt_get(vm.host, vm.model, pfn + 1, cache, 1);
+          await tdx_pamt_get(vm, pfn + 1, cache, 1);
           look();
-          await tdx_pamt_put(vm.host, pfn, 0);
+          await tdx_pamt_put(vm, pfn, 0);
           look();
-          await tdx_pamt_put(vm.host, pfn + 1, 1);
+          await tdx_pamt_put(vm, pfn + 1, 1);
           look();
           expect(cache.cnt).toBe(4 - vm.host.pamt.entry_pages);
         });
@@ -51,7 +51,7 @@ describe('Dynamic PAMT and RCU-deferred freeing', () => {
           const cache = new tdx_pamt_cache('test_cache', vm.run);
           await tdx_topup_pamt_cache(cache, 2);
           sp.external_spt = vm.host.alloc_pages(0);
-          await tdx_pamt_get(vm.host, vm.model, sp.external_spt, cache, 0);
+          await tdx_pamt_get(vm, sp.external_spt, cache, 0);
           sp.external_spt_pamt = true;
           call_rcu(sp, () => tdp_mmu_free_sp_rcu_callback_for_tests(vm, sp));
           queued = true;
