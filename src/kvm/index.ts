@@ -1,37 +1,38 @@
 // The KVM TDX model: what scenarios and patch variants use.
-export * from './levels.ts';
-export * from './spte.ts';
-export { kvm_mmu_page, is_mirror_sp, is_mirror_sptep, type kvm_mmu_page_role, type tdp_ptep_t } from './mmu_page.ts';
-export { tdp_iter, for_each_tdp_pte, for_each_tdp_pte_min_level } from './tdp_iter.ts';
-export { interval_map, range_subtract } from './interval_map.ts';
-export * from './errno.ts';
-export type { kvm, kvm_arch, kvm_tdx, kvm_vm_stat, kvm_memory_slot } from './kvm.ts';
-export { INVALID_GPA, KVM_MEMORY_ATTRIBUTE_PRIVATE, kvm_mirror_root, kvm_direct_root, to_kvm_tdx } from './kvm.ts';
-export { upstream, dispatching, type kvm_functions, type kvm_function_name } from './functions.ts';
-export { kvm_create_vm, kvm_gmem_of, kvm_vcpu_thread, type kvm_create_vm_opts } from './vm.ts';
-export { tdx_premap_private, kvm_premap_shared, type premap_opts } from './setup.ts';
-export { kvm_model, type kvm_model_op } from './model.ts';
-export { tracepoint } from './tracepoint.ts';
+export * from './arch/x86/include/asm/kvm_host.ts';
+export * from './arch/x86/kvm/mmu/spte.ts';
+export { kvm_mmu_page, is_mirror_sp, is_mirror_sptep, type kvm_mmu_page_role, type tdp_ptep_t } from './arch/x86/kvm/mmu/mmu_internal.ts';
+export { tdp_iter, for_each_tdp_pte, for_each_tdp_pte_min_level } from './arch/x86/kvm/mmu/tdp_iter.ts';
+export { interval_map, range_subtract } from './model/interval_map.ts';
+export * from './include/uapi/asm-generic/errno.ts';
+export type { kvm, kvm_arch, kvm_tdx, kvm_vm_stat, kvm_memory_slot } from './include/linux/kvm_host.ts';
+export { INVALID_GPA, KVM_MEMORY_ATTRIBUTE_PRIVATE, kvm_mirror_root, kvm_direct_root, to_kvm_tdx } from './include/linux/kvm_host.ts';
+export { upstream, dispatching, type kvm_functions, type kvm_function_name } from './model/functions.ts';
+export { kvm_gmem_of, kvm_vcpu_thread, type kvm_create_vm_opts } from './virt/kvm/kvm_main.ts';
+export { kvm_create_vm } from './model/functions.ts';
+export { tdx_premap_private, kvm_premap_shared, type premap_opts } from './model/setup.ts';
+export { kvm_model, type kvm_model_op } from './model/model.ts';
+export { tracepoint } from './model/tracepoint.ts';
 // State
-export { kvm_gmem, type folio, type gmem_backing, filemap_invalidate_lock, filemap_invalidate_unlock, filemap_invalidate_lock_shared, filemap_invalidate_unlock_shared } from './guest_memfd.ts';
-export { tdx_host, tdx_host_of, tdx_pamt_cache, tdx_dpamt_entry_pages, type tdx_host_opts } from './dpamt.ts';
-export * from './tdx_module.ts';
-export { kvm_vcpu, kvm_get_running_vcpu, tlb_lookup, KVM_REQ_TLB_FLUSH, KVM_REQ_OUTSIDE_GUEST_MODE, type tlb_entry } from './vcpu.ts';
-export { tdx_guest, try_accept_one, guest_access } from './guest.ts';
-export { kvm_state_hash } from './state_hash.ts';
+export { kvm_gmem, type folio, type gmem_backing, filemap_invalidate_lock, filemap_invalidate_unlock, filemap_invalidate_lock_shared, filemap_invalidate_unlock_shared } from './virt/kvm/guest_memfd.ts';
+export { tdx_host, tdx_host_of, tdx_pamt_cache, tdx_dpamt_entry_pages, type tdx_host_opts } from './arch/x86/virt/vmx/tdx/tdx.ts';
+export * from './arch/x86/virt/vmx/tdx/tdx_module.ts';
+export { kvm_vcpu, kvm_get_running_vcpu, tlb_lookup, KVM_REQ_TLB_FLUSH, KVM_REQ_OUTSIDE_GUEST_MODE, type tlb_entry } from './arch/x86/kvm/x86.ts';
+export { tdx_guest, try_accept_one, guest_access } from './arch/x86/coco/tdx/tdx.ts';
+export { kvm_state_hash } from './model/state_hash.ts';
 // Operations
-export { RET_PF_CONTINUE, RET_PF_RETRY, RET_PF_FIXED, RET_PF_SPURIOUS, type kvm_page_fault } from './mmu.ts';
-export { for_each_tdp_mmu_root_yield_safe, tdp_mmu_root_refs, KVM_DIRECT_ROOTS, KVM_MIRROR_ROOTS, KVM_VALID_ROOTS } from './tdp_mmu_roots.ts';
-export { tdp_mmu_walk_gfn, tdp_mmu_leaves } from './tdp_mmu_lookup.ts';
-export { KVM_FILTER_PRIVATE, KVM_FILTER_SHARED, type kvm_gfn_range } from './gfn_range.ts';
+export { RET_PF_CONTINUE, RET_PF_RETRY, RET_PF_FIXED, RET_PF_SPURIOUS, type kvm_page_fault } from './arch/x86/kvm/mmu/mmu.ts';
+export { for_each_tdp_mmu_root_yield_safe, tdp_mmu_root_refs, KVM_DIRECT_ROOTS, KVM_MIRROR_ROOTS, KVM_VALID_ROOTS } from './arch/x86/kvm/mmu/tdp_mmu.ts';
+export { tdp_mmu_walk_gfn, tdp_mmu_leaves } from './arch/x86/kvm/mmu/tdp_mmu.ts';
+export { KVM_FILTER_PRIVATE, KVM_FILTER_SHARED, type kvm_gfn_range } from './include/linux/kvm_host.ts';
 // Invariants
 export { change_queue } from './invariants/queue.ts';
 export { kvm_install_invariants, kvm_invariant_names, type kvm_invariant_name, type kvm_invariant_opts, private_memory_lost, mirror_sept_disagreement, stale_tlb_entry } from './invariants/index.ts';
-export { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from './gmem_punch_hole.ts';
-export { tdx_boundary_split_ranges, type split_range } from './tdx_split.ts';
+export { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from './virt/kvm/guest_memfd.ts';
+export { tdx_boundary_split_ranges, type split_range } from './arch/x86/kvm/vmx/tdx.ts';
 // Every modeled kernel function, by its kernel name, called through the dispatch of
 // the VM its first argument belongs to (functions.ts).
-import { dispatching } from './functions.ts';
+import { dispatching } from './model/functions.ts';
 export const {
   __kvm_gmem_invalidate_begin,
   __tdp_mmu_alloc_sp_for_split,

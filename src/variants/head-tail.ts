@@ -7,7 +7,7 @@
 // to-be-split range calculated from 'start' overlaps one calculated from 'end', the
 // split is only needed once". Only those blocks can hold a leaf crossing the range,
 // so a 12 TiB hole costs the same walks as a 4 KiB one. The arithmetic is the
-// model's default (kvm_split_boundary_leafs() in src/kvm/tdx_split.ts).
+// model's default (kvm_split_boundary_leafs() in src/kvm/arch/x86/kvm/vmx/tdx.ts).
 import { tdx_split_ranges, type gfn_t, type kvm_functions, type split_range } from '../kvm/index.ts';
 import { variant } from './variant.ts';
 

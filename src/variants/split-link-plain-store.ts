@@ -5,7 +5,7 @@
 // Only a cmpxchg that fails and retries (tdp_mmu_set_spte_atomic()) makes one
 // splitter win and the other find the table.
 import { handle_changed_spte, kvm_tdp_mmu_write_spte, kvm_update_page_stats, make_nonleaf_spte, make_small_spte, SPTE_ENT_PER_PAGE, type kvm, type kvm_mmu_page, type leaf_spte, type tdp_iter } from '../kvm/index.ts';
-import { spte_footprint, spte_name } from '../kvm/tdp_mmu_spte.ts';
+import { spte_footprint, spte_name } from '../kvm/arch/x86/kvm/mmu/tdp_mmu.ts';
 
 // tdp_mmu_split_huge_page() in arch/x86/kvm/mmu/tdp_mmu.c with tdp_mmu_link_sp()'s
 // cmpxchg replaced by a plain store under shared mmu_lock: the splitter saw a huge

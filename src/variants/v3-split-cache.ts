@@ -5,7 +5,7 @@
 // spinlock that nests inside mmu_lock (split_external_spte() runs under it).
 import { GFP_KERNEL, kmalloc, spin_lock, spin_lock_init, spin_unlock } from '../kernel/index.ts';
 import { ENOMEM, PG_LEVEL_2M, tdx_alloc_pamt_pages, tdx_min_split_cache_sz, tdx_pamt_cache, type kvm, type kvm_functions } from '../kvm/index.ts';
-import { PAGE_SIZE, tdx_init_pamt_cache } from '../kvm/dpamt.ts';
+import { PAGE_SIZE, tdx_init_pamt_cache } from '../kvm/arch/x86/virt/vmx/tdx/tdx.ts';
 
 const prealloc = new WeakMap<kvm, tdx_pamt_cache>();
 

@@ -17,8 +17,8 @@ import {
   type kvm,
   type kvm_gfn_range,
 } from '../kvm/index.ts';
-import { kvm_lockdep_assert_mmu_lock_held } from '../kvm/tdp_mmu_split.ts';
-import { kvm_gfn_range_filter_to_root_types } from '../kvm/tdp_mmu_zap.ts';
+import { kvm_lockdep_assert_mmu_lock_held } from '../kvm/arch/x86/kvm/mmu/tdp_mmu.ts';
+import { kvm_gfn_range_filter_to_root_types } from '../kvm/arch/x86/kvm/mmu/tdp_mmu.ts';
 
 /** srcu_read_lock_held(&kvm->srcu): a vCPU runs under kvm->srcu in KVM_RUN. */
 function srcu_read_lock_held(kvm: kvm): boolean {

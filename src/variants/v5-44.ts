@@ -7,7 +7,7 @@
 // EST: "It has the same bug." (the model names it kvm_tdx->pamt_cache_lock, as
 // Sean's fix does).
 import { spin_lock_init } from '../kernel/index.ts';
-import { tdx_init_pamt_cache } from '../kvm/dpamt.ts';
+import { tdx_init_pamt_cache } from '../kvm/arch/x86/virt/vmx/tdx/tdx.ts';
 import { variant } from './variant.ts';
 
 export const v5_44 = variant({

@@ -1,6 +1,6 @@
 // What a patch variant is: the kernel functions one version of the series changes,
 // written as overrides of the model's functions by their kernel names (the per-VM
-// dispatch of src/kvm/functions.ts), on top of a base variant or upstream. Everything
+// dispatch of src/kvm/model/functions.ts), on top of a base variant or upstream. Everything
 // it does not override keeps the base's version, so a variant file reads as the diff
 // of its patch. Knobs (knobs.ts) add the review's bugs on top of any variant.
 import { upstream, type kvm_functions } from '../kvm/index.ts';

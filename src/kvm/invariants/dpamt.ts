@@ -1,8 +1,8 @@
 // Dynamic PAMT bookkeeping: a 2 MiB host region has its 4K PAMT installed exactly
 // when some page holds a reference on it.
-import type { kvm } from '../kvm.ts';
-import { fmt_gfn } from '../levels.ts';
-import { SPTE_ENT_PER_PAGE } from '../levels.ts';
+import type { kvm } from '../include/linux/kvm_host.ts';
+import { fmt_gfn } from '../arch/x86/include/asm/kvm_host.ts';
+import { SPTE_ENT_PER_PAGE } from '../arch/x86/include/asm/kvm_host.ts';
 import { change_queue } from './queue.ts';
 
 export function install_dpamt_invariant(kvm: kvm): void {

@@ -1,6 +1,6 @@
 // Installs the KVM model's invariants on a VM's run. A scenario adds its own with
 // run.invariant(name, check) as usual.
-import type { kvm } from '../kvm.ts';
+import type { kvm } from '../include/linux/kvm_host.ts';
 import { install_agreement_invariant } from './agreement.ts';
 import { install_caches_invariant } from './caches.ts';
 import { install_dpamt_invariant } from './dpamt.ts';

@@ -1,9 +1,9 @@
 // Root references are balanced: once every thread is done, each root holds as many
 // references as when the invariant was installed.
-import type { kvm } from '../kvm.ts';
-import { fmt_range, KVM_PAGES_PER_HPAGE } from '../levels.ts';
-import type { kvm_mmu_page } from '../mmu_page.ts';
-import { tdp_mmu_root_refs } from '../tdp_mmu_roots.ts';
+import type { kvm } from '../include/linux/kvm_host.ts';
+import { fmt_range, KVM_PAGES_PER_HPAGE } from '../arch/x86/include/asm/kvm_host.ts';
+import type { kvm_mmu_page } from '../arch/x86/kvm/mmu/mmu_internal.ts';
+import { tdp_mmu_root_refs } from '../arch/x86/kvm/mmu/tdp_mmu.ts';
 
 export function install_roots_invariant(kvm: kvm): void {
   const baseline = new Map<kvm_mmu_page, number>();

@@ -1,0 +1,143 @@
+// arch/x86/kvm/mmu/mmu.c
+// The vCPU fault path down to the TDP MMU (arch/x86/kvm/mmu/mmu.c): top up the caches
+// outside mmu_lock, look up the PFN, then map under read_lock(mmu_lock) unless an
+// invalidation raced with the lookup.
+import { gfn_round_for_level, type gfn_t, KVM_MAX_HUGEPAGE_LEVEL, kvm_max_level_for_order, KVM_PAGES_PER_HPAGE, type kvm_pfn_t, PG_LEVEL_4K, PT64_ROOT_MAX_LEVEL } from '../../include/asm/kvm_host.ts';
+import type { kvm_vcpu } from '../x86.ts';
+import { tdx_dpamt_entry_pages } from '../../virt/vmx/tdx/tdx.ts';
+import { EFAULT } from '../../../../include/uapi/asm-generic/errno.ts';
+import { type kvm, KVM_MEMORY_ATTRIBUTE_PRIVATE, type kvm_memory_slot } from '../../../../include/linux/kvm_host.ts';
+import { kvm_mmu_topup_memory_cache, read_lock, read_unlock } from '../../../../model/kernel.ts';
+
+// enum in arch/x86/kvm/mmu/mmu_internal.h
+export const RET_PF_CONTINUE = 0;
+export const RET_PF_RETRY = 1;
+export const RET_PF_EMULATE = 2;
+export const RET_PF_WRITE_PROTECTED = 3;
+export const RET_PF_INVALID = 4;
+export const RET_PF_FIXED = 5;
+export const RET_PF_SPURIOUS = 6;
+
+// struct kvm_page_fault in arch/x86/kvm/mmu/mmu_internal.h
+export interface kvm_page_fault {
+  readonly gfn: gfn_t;
+  readonly is_private: boolean;
+  readonly write: boolean;
+  /** Largest level the fault may map: the TD's accept level, then the folio's order. */
+  max_level: number;
+  req_level: number;
+  goal_level: number;
+  pfn: kvm_pfn_t;
+  mmu_seq: number;
+  readonly slot: kvm_memory_slot;
+  huge_page_disallowed: boolean;
+}
+
+/** Shared (non-private) memory comes from the VMM's address space; the model gives
+ * each shared GFN a fixed frame above everything guest_memfd allocates. */
+export const SHARED_PFN_BASE = 2 ** 44;
+
+// mmu_topup_memory_caches() in arch/x86/kvm/mmu/mmu.c: may sleep; outside mmu_lock.
+export async function mmu_topup_memory_caches(vcpu: kvm_vcpu): Promise<number> {
+  const a = vcpu.arch;
+  let r = await kvm_mmu_topup_memory_cache(a.mmu_shadow_page_cache, PT64_ROOT_MAX_LEVEL);
+  if (r) return r;
+  r = await kvm_mmu_topup_memory_cache(a.mmu_external_spt_cache, PT64_ROOT_MAX_LEVEL);
+  if (r) return r;
+  r = await kvm_mmu_topup_memory_cache(a.mmu_page_header_cache, PT64_ROOT_MAX_LEVEL);
+  if (r) return r;
+  // kvm_x86_call(topup_external_fault_cache): DPAMT for a 4K page and its tables.
+  return vcpu.kvm.call.tdx_topup_pamt_cache(vcpu.pamt_cache, tdx_dpamt_entry_pages(vcpu.kvm.host) * PT64_ROOT_MAX_LEVEL);
+}
+
+// kvm_mmu_faultin_pfn() in arch/x86/kvm/mmu/mmu.c
+export async function kvm_mmu_faultin_pfn(vcpu: kvm_vcpu, fault: kvm_page_fault): Promise<number> {
+  const kvm = vcpu.kvm;
+  fault.mmu_seq = kvm.mmu_invalidate_seq;
+  // Check for a relevant invalidation before getting the pfn, and before mmu_lock.
+  if (kvm.call.mmu_invalidate_retry_gfn_unsafe(kvm, fault.mmu_seq, fault.gfn)) return RET_PF_RETRY;
+  // kvm_mmu_prepare_memory_fault_exit(): attributes disagree, userspace must convert.
+  if (fault.is_private !== kvm.call.kvm_mem_is_private(kvm, fault.gfn)) return -EFAULT;
+  if (!fault.is_private) {
+    fault.pfn = SHARED_PFN_BASE + fault.gfn;
+    fault.max_level = PG_LEVEL_4K;
+    return RET_PF_CONTINUE;
+  }
+  const r = await kvm.call.kvm_gmem_get_pfn(kvm, fault.slot, fault.gfn);
+  if (typeof r === 'number') return r;
+  fault.pfn = r.pfn;
+  fault.max_level = Math.min(fault.max_level, kvm_max_level_for_order(r.max_order), KVM_MAX_HUGEPAGE_LEVEL);
+  return RET_PF_CONTINUE;
+}
+
+// is_page_fault_stale() in arch/x86/kvm/mmu/mmu.c
+export function is_page_fault_stale(vcpu: kvm_vcpu, fault: kvm_page_fault): boolean {
+  return vcpu.kvm.call.mmu_invalidate_retry_gfn(vcpu.kvm, fault.mmu_seq, fault.gfn);
+}
+
+// kvm_tdp_mmu_page_fault() in arch/x86/kvm/mmu/mmu.c
+export async function kvm_tdp_mmu_page_fault(vcpu: kvm_vcpu, fault: kvm_page_fault): Promise<number> {
+  let r = await vcpu.kvm.call.mmu_topup_memory_caches(vcpu);
+  if (r) return r;
+  r = await vcpu.kvm.call.kvm_mmu_faultin_pfn(vcpu, fault);
+  if (r !== RET_PF_CONTINUE) return r;
+  r = RET_PF_RETRY;
+  await read_lock(vcpu.kvm.mmu_lock);
+  if (!vcpu.kvm.call.is_page_fault_stale(vcpu, fault)) r = await vcpu.kvm.call.kvm_tdp_mmu_map(vcpu, fault);
+  await read_unlock(vcpu.kvm.mmu_lock);
+  return r;
+}
+
+// kvm_tdp_page_fault() in arch/x86/kvm/mmu/mmu.c
+export async function kvm_tdp_page_fault(vcpu: kvm_vcpu, fault: kvm_page_fault): Promise<number> {
+  return vcpu.kvm.call.kvm_tdp_mmu_page_fault(vcpu, fault);
+}
+
+// kvm_mmu_page_fault() in arch/x86/kvm/mmu/mmu.c (via kvm_mmu_do_page_fault()):
+// `max_level` is what the exit allows (for a TD, the guest's accept level).
+export async function kvm_mmu_page_fault(vcpu: kvm_vcpu, gfn: gfn_t, is_private: boolean, max_level: number): Promise<number> {
+  const kvm = vcpu.kvm;
+  const fault: kvm_page_fault = {
+    gfn,
+    is_private,
+    write: true,
+    max_level: Math.min(max_level, KVM_MAX_HUGEPAGE_LEVEL),
+    req_level: PG_LEVEL_4K,
+    goal_level: PG_LEVEL_4K,
+    pfn: -1,
+    mmu_seq: 0,
+    slot: kvm.memslot,
+    huge_page_disallowed: false,
+  };
+  kvm.stat.faults++;
+  const r = await kvm.call.kvm_tdp_page_fault(vcpu, fault);
+  if (r === RET_PF_RETRY) kvm.stat.fault_retries++;
+  return r;
+}
+
+// Choosing the mapping level of a fault (arch/x86/kvm/mmu/mmu.c): no larger than the
+// fault allows (folio order, the TD's accept level) and only over a range whose
+// attributes all match the fault (the kernel's lpage_info "mixed" flags, read here
+// straight from the attributes).
+
+// kvm_mmu_max_mapping_level() in arch/x86/kvm/mmu/mmu.c
+export function kvm_mmu_max_mapping_level(kvm: kvm, fault: kvm_page_fault): number {
+  const slot = kvm.memslot;
+  const attrs = fault.is_private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
+  for (let level = fault.max_level; level > PG_LEVEL_4K; level--) {
+    const start = gfn_round_for_level(fault.gfn, level);
+    const end = start + KVM_PAGES_PER_HPAGE(level);
+    if (start < slot.base_gfn || end > slot.base_gfn + slot.npages) continue;
+    if (kvm.call.kvm_range_has_memory_attributes(kvm, start, end, KVM_MEMORY_ATTRIBUTE_PRIVATE, attrs)) return level;
+  }
+  return PG_LEVEL_4K;
+}
+
+// kvm_mmu_hugepage_adjust() in arch/x86/kvm/mmu/mmu.c
+export function kvm_mmu_hugepage_adjust(kvm: kvm, fault: kvm_page_fault): void {
+  fault.goal_level = PG_LEVEL_4K;
+  if (fault.max_level === PG_LEVEL_4K) return;
+  fault.req_level = kvm.call.kvm_mmu_max_mapping_level(kvm, fault);
+  if (fault.req_level === PG_LEVEL_4K) return;
+  fault.goal_level = fault.req_level;
+}
