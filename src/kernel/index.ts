@@ -107,6 +107,17 @@ export {
   type rcu_head,
 } from './rcu.ts';
 export {
+  srcu_struct,
+  init_srcu_struct,
+  DEFINE_SRCU,
+  srcu_read_lock,
+  srcu_read_unlock,
+  srcu_read_lock_held,
+  srcu_dereference,
+  srcu_dereference_check,
+  synchronize_srcu,
+} from './srcu.ts';
+export {
   atomic_t,
   atomic64_t,
   atomic_read,
