@@ -15,7 +15,7 @@ export { kvm_model, type kvm_model_op } from './model/model.ts';
 export { tracepoint } from './model/tracepoint.ts';
 // State
 export { kvm_gmem, type folio, type gmem_backing, filemap_invalidate_lock, filemap_invalidate_unlock, filemap_invalidate_lock_shared, filemap_invalidate_unlock_shared } from './virt/kvm/guest_memfd.ts';
-export { tdx_host, tdx_host_of, tdx_pamt_cache, tdx_dpamt_entry_pages, type tdx_host_opts } from './arch/x86/virt/vmx/tdx/tdx.ts';
+export { tdx_host, tdx_host_of, tdx_pamt_cache, tdx_dpamt_entry_pages, tdx_find_pamt_refcount, type tdx_host_opts } from './arch/x86/virt/vmx/tdx/tdx.ts';
 export * from './arch/x86/virt/vmx/tdx/tdx_module.ts';
 export { kvm_vcpu, kvm_get_running_vcpu, tlb_lookup, KVM_REQ_TLB_FLUSH, KVM_REQ_OUTSIDE_GUEST_MODE, type tlb_entry } from './arch/x86/kvm/x86.ts';
 export { tdx_guest, try_accept_one, guest_access } from './arch/x86/coco/tdx/tdx.ts';
@@ -123,6 +123,7 @@ export const {
   tdx_pamt_get,
   tdx_pamt_put,
   tdx_sept_link_private_spt,
+  tdx_sept_reclaim_private_spt,
   tdx_sept_remove_private_spte,
   tdx_sept_set_private_spte,
   tdx_sept_split_private_spte,

@@ -112,7 +112,7 @@ export class model_audit {
     runs_of(out, 'attr', 'attr', vm.mem_attr_array, this.prev_or_null());
     runs_of(out, 'accepted', 'guest:accepted', vm.guest.accepted, this.prev_or_null());
     for (const r of raw(td.pamt).installed as Set<number>) out.set(`pamt|${r}`, { key: 'pamt', lo: r, hi: r + 1, value: 'installed' });
-    for (const [r, n] of vm.host.refcounts()) out.set(`refcount|${r}`, { key: 'pamt:refcount', lo: r, hi: r + 1, value: String(n) });
+    for (const [r, n] of vm.host.refcounts()) out.set(`refcount|${r}`, whole(vm.host.refcount_key(r), n));
     out.set('host:alloc', whole('host:alloc', raw(vm.host).next_pfn));
     const gmem = vm.memslot.gmem.file;
     for (const f of raw(gmem).folios.values() as Iterable<{ index: number; order: number; pfn: number }>) {

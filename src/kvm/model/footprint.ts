@@ -8,7 +8,8 @@
 //   sept:<level>         S-EPT entries (leaves and tables) at a level, by GFN
 //   td:epoch, td:vp<id>  the TD's TLB epoch; a vCPU's in-guest flag and epoch
 //   td:content           content of private pages, by PFN
-//   pamt, pamt:refcount  DPAMT installed per 2 MiB host region, and its refcount
+//   pamt                 DPAMT installed per 2 MiB host region
+//   atomic:pamt_refcount[0x<pfn>]  a region's refcount (an atomic_t, by its first PFN)
 //   host:alloc           the host's page allocator
 //   attr                 memory attributes, by GFN
 //   guest:accepted       what the guest accepted, by GFN

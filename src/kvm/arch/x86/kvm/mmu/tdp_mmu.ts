@@ -448,7 +448,7 @@ export function kvm_update_page_stats(kvm: kvm, level: number, count: number): v
 }
 
 // handle_changed_spte() in arch/x86/kvm/mmu/tdp_mmu.c
-export function handle_changed_spte(kvm: kvm, sptep: tdp_ptep_t, gfn: gfn_t, old_spte: u64, new_spte: u64, level: number, shared: boolean): void {
+export async function handle_changed_spte(kvm: kvm, sptep: tdp_ptep_t, gfn: gfn_t, old_spte: u64, new_spte: u64, level: number, shared: boolean): Promise<void> {
   const sp = sptep.sp;
   kvm.model.tp_spte_changed.trace({ sptep, gfn, level, old_spte, new_spte });
   const was_present = is_shadow_present_pte(old_spte);
@@ -463,13 +463,14 @@ export function handle_changed_spte(kvm: kvm, sptep: tdp_ptep_t, gfn: gfn_t, old
     if (!is_present) kvm.stat.zaps++;
   }
   if (was_leaf !== is_leaf) kvm.call.kvm_update_page_stats(kvm, level, is_leaf ? 1 : -1);
-  if (was_present && !was_leaf && (is_leaf || !is_present)) kvm.call.handle_removed_pt(kvm, spte_to_child_sp(old_spte)!, shared);
+  if (was_present && !was_leaf && (is_leaf || !is_present)) await kvm.call.handle_removed_pt(kvm, spte_to_child_sp(old_spte)!, shared);
 }
 
 // handle_removed_pt() in arch/x86/kvm/mmu/tdp_mmu.c: a table was unlinked; freeze
 // every entry (the model marks the table, see kvm_mmu_page.mark_removed()), process the
-// present ones, and free the table after a grace period.
-export function handle_removed_pt(kvm: kvm, pt: kvm_mmu_page, shared: boolean): void {
+// present ones, reclaim a mirror table's S-EPT page (kvm_x86_ops.reclaim_external_spt),
+// and free the table after a grace period.
+export async function handle_removed_pt(kvm: kvm, pt: kvm_mmu_page, shared: boolean): Promise<void> {
   pt.mark_removed();
   const level = pt.role.level;
   for (const [i, old] of [...pt.entries()]) {
@@ -477,8 +478,9 @@ export function handle_removed_pt(kvm: kvm, pt: kvm_mmu_page, shared: boolean): 
     const gfn = pt.gfn + i * pt.entry_pages;
     const sptep = { sp: pt, index: i };
     kvm.call.kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, FROZEN_SPTE);
-    kvm.call.handle_changed_spte(kvm, sptep, gfn, old, FROZEN_SPTE, level, shared);
+    await kvm.call.handle_changed_spte(kvm, sptep, gfn, old, FROZEN_SPTE, level, shared);
   }
+  if (is_mirror_sp(pt)) await kvm.call.tdx_sept_reclaim_private_spt(kvm, pt.gfn, pt);
   call_rcu(pt, () => kvm.call.tdp_mmu_free_sp_rcu_callback(kvm, pt));
 }
 
@@ -544,7 +546,7 @@ export async function tdp_mmu_set_spte_atomic(kvm: kvm, iter: tdp_iter, new_spte
   const old_spte = iter.old_spte;
   const ret = await kvm.call.__tdp_mmu_set_spte_atomic(kvm, iter, new_spte);
   if (ret !== 0) return ret;
-  kvm.call.handle_changed_spte(kvm, iter.sptep, iter.gfn, old_spte, new_spte, iter.level, true);
+  await kvm.call.handle_changed_spte(kvm, iter.sptep, iter.gfn, old_spte, new_spte, iter.level, true);
   return 0;
 }
 
@@ -562,7 +564,7 @@ export async function tdp_mmu_set_spte(kvm: kvm, sptep: tdp_ptep_t, old_spte: u6
   } else {
     kvm.call.kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, new_spte);
   }
-  kvm.call.handle_changed_spte(kvm, sptep, gfn, old_spte, new_spte, level, false);
+  await kvm.call.handle_changed_spte(kvm, sptep, gfn, old_spte, new_spte, level, false);
   return 0;
 }
 

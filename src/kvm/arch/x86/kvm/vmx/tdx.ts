@@ -7,10 +7,10 @@ import type { kvm_mmu_page } from '../mmu/mmu_internal.ts';
 import { RET_PF_RETRY } from '../mmu/mmu.ts';
 import { kvm_get_running_vcpu, KVM_REQ_OUTSIDE_GUEST_MODE, type kvm_vcpu } from '../x86.ts';
 import { TDX_SUCCESS } from '../../virt/vmx/tdx/tdx_module.ts';
-import { tdx_dpamt_entry_pages, tdx_init_pamt_cache, tdx_pamt_cache } from '../../virt/vmx/tdx/tdx.ts';
+import { tdx_dpamt_entry_pages, tdx_find_pamt_refcount, tdx_init_pamt_cache, tdx_pamt_cache } from '../../virt/vmx/tdx/tdx.ts';
 import { EIO } from '../../../../include/uapi/asm-generic/errno.ts';
 import type { kvm } from '../../../../include/linux/kvm_host.ts';
-import { KVM_BUG_ON, lockdep_assert_held, lockdep_assert_held_write, mutex_init, mutex_lock, mutex_unlock, spin_lock_bh, spin_lock_init, spin_unlock_bh, write_lock, write_unlock } from '../../../../model/kernel.ts';
+import { atomic_set, KVM_BUG_ON, lockdep_assert_held, lockdep_assert_held_write, mutex_init, mutex_lock, mutex_unlock, spin_lock, spin_lock_init, spin_unlock, write_lock, write_unlock } from '../../../../model/kernel.ts';
 
 function where(gfn: gfn_t, level: number): string {
   return `gfn ${fmt_gfn(gfn)} level ${level_name(level)}`;
@@ -91,6 +91,18 @@ export async function tdx_sept_remove_private_spte(kvm: kvm, gfn: gfn_t, level: 
   return 0;
 }
 
+// tdx_sept_reclaim_private_spt() in arch/x86/kvm/vmx/tdx.c (kvm_x86_ops.reclaim_external_spt,
+// Sean Christopherson's x86/tdx_huge_sept_alt, "Re: [RFC PATCH v5 20/45]", 9 Feb 2026,
+// with Yan Zhao's reply of 10 Feb 2026): an S-EPT page the TDX module no longer links
+// gives back its DPAMT reference at once, in process context, so pamt_lock is never
+// taken from the RCU callback that frees the table (RFC v5 20/45 did that, and
+// lockdep saw pamt_lock taken in softirq and with softirqs on).
+export async function tdx_sept_reclaim_private_spt(kvm: kvm, gfn: gfn_t, sp: kvm_mmu_page): Promise<void> {
+  if (sp.external_spt === null || !sp.external_spt_pamt) return;
+  sp.external_spt_pamt = false;
+  await kvm.call.tdx_pamt_put(kvm, sp.external_spt, gfn);
+}
+
 // tdx_sept_split_private_spte() (v3 "TDX: Implement split of S-EPT huge pages"):
 // BLOCK, TRACK, DEMOTE into the new table `sp`, with DPAMT pages for the table page
 // and for the 4K PAMT of the demoted range. An empty cache makes DEMOTE fail.
@@ -107,11 +119,15 @@ export async function tdx_sept_split_private_spte(kvm: kvm, gfn: gfn_t, level: n
   const pamt_pages = to_4k ? kvm.call.tdx_alloc_pamt_pages(kvm, cache, tdx_dpamt_entry_pages(host), gfn) : 0;
   const page = sp.external_spt!;
   if ((await kvm.call.tdx_pamt_get(kvm, page, cache, gfn)) === 0) sp.external_spt_pamt = true;
-  await spin_lock_bh(host.pamt_lock);
+  await spin_lock(host.pamt_lock);
   err = await kvm.call.tdh_mem_page_demote(td, gfn, level, page, pamt_pages);
-  // The demoted range's 4K pages all use its 4K PAMT now.
-  if (err === TDX_SUCCESS && to_4k) host.set_refcount(pfn, SPTE_ENT_PER_PAGE, gfn);
-  await spin_unlock_bh(host.pamt_lock);
+  // The demoted range's 4K pages all use its 4K PAMT now ("x86/tdx: Pass guest
+  // memory's PFN info to demote for updating pamt_refcount", v3).
+  if (err === TDX_SUCCESS && to_4k) {
+    host.note_gfn(pfn, gfn);
+    await atomic_set(tdx_find_pamt_refcount(host, pfn), SPTE_ENT_PER_PAGE);
+  }
+  await spin_unlock(host.pamt_lock);
   if (KVM_BUG_ON(err !== TDX_SUCCESS, kvm, `tdh_mem_page_demote(${where(gfn, level)}) = ${err}`)) return -EIO;
   return 0;
 }

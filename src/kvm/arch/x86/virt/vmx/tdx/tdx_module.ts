@@ -429,7 +429,8 @@ export class tdx_pamt {
 export async function tdh_phymem_pamt_add(pamt: tdx_pamt, run: Run, region: number, pages: number): Promise<tdx_status> {
   await run.point({ kind: 'tdh_phymem_pamt_add', obj: `PAMT[0x${region.toString(16)}]`, footprint: [range_write(PAMT, region, region + 1)] });
   if (pages < pamt.entry_pages) return pamt_status(run, 'TDX_INSUFFICIENT_RESOURCES');
-  if (pamt.is_installed(region)) return pamt_status(run, 'TDX_EPT_ENTRY_STATE_INCORRECT');
+  // pamt_walk(): the region's 2M PAMT entry already in use.
+  if (pamt.is_installed(region)) return pamt_status(run, 'TDX_HPA_RANGE_NOT_FREE');
   pamt.install(region);
   return TDX_SUCCESS;
 }
