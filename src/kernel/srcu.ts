@@ -103,12 +103,16 @@ function srcu_lockdep_warn(t: task_struct, where: string, what: string): Finding
 }
 
 // srcu_read_lock() in include/linux/srcu.h: returns the index srcu_read_unlock() takes.
+// Entering and leaving a read-side section are per-CPU counter updates with no
+// scheduling point of their own: they take effect in the step they are called in,
+// recorded as reads of the srcu_struct, which loses no order that matters against
+// synchronize_srcu() (whose grace period starts at its own point).
 export async function srcu_read_lock(ssp: srcu_struct): Promise<number> {
   const t = current();
   const ip = `srcu_read_lock(${ssp.name})`;
   const op = { kind: 'srcu_read_lock', obj: ssp.name, footprint: ssp.fp_read };
   if (!ssp.initialized) return t.k.splat_at(op, uninitialized(t, ssp, ip));
-  await t.k.run.point(op);
+  t.k.run.touch(ssp.fp_read[0]!);
   ssp.enter(t);
   // srcu_lock_acquire(): a recursive read of ssp->dep_map.
   const f = t.k.lockdep.acquire(t, ssp, 2, false, true, { hardirqs_off: t.irqs_off, softirqs_enabled: t.softirqs_enabled }, ip);
@@ -121,7 +125,7 @@ export async function srcu_read_lock(ssp: srcu_struct): Promise<number> {
 export async function srcu_read_unlock(ssp: srcu_struct, idx: number): Promise<void> {
   const t = current();
   const ip = `srcu_read_unlock(${ssp.name}, ${idx})`;
-  await t.k.run.point({ kind: 'srcu_read_unlock', obj: ssp.name, footprint: ssp.fp_read });
+  t.k.run.touch(ssp.fp_read[0]!);
   const f = t.k.lockdep.release(t, ssp, ip);
   if (f !== null) return t.k.report(f);
   ssp.leave(t);

@@ -6,11 +6,11 @@ export { tdp_iter, for_each_tdp_pte, for_each_tdp_pte_min_level } from './arch/x
 export { interval_map, range_subtract } from './model/interval_map.ts';
 export * from './include/uapi/asm-generic/errno.ts';
 export type { kvm, kvm_arch, kvm_tdx, kvm_vm_stat, kvm_memory_slot } from './include/linux/kvm_host.ts';
-export { INVALID_GPA, KVM_MEMORY_ATTRIBUTE_PRIVATE, kvm_mirror_root, kvm_direct_root, to_kvm_tdx } from './include/linux/kvm_host.ts';
+export { INVALID_GPA, KVM_MEMORY_ATTRIBUTE_PRIVATE, KVM_MEMSLOT_INVALID, kvm_mirror_root, kvm_direct_root, to_kvm_tdx, kvm_memslots, kvm_memslots_in_range, __gfn_to_memslot, kvm_mem_attrs_store } from './include/linux/kvm_host.ts';
 export { upstream, dispatching, type kvm_functions, type kvm_function_name } from './model/functions.ts';
-export { kvm_gmem_of, kvm_vcpu_thread, type kvm_create_vm_opts } from './virt/kvm/kvm_main.ts';
+export { kvm_gmem_of, kvm_vcpu_thread, KVM_MR_CREATE, KVM_MR_DELETE, type kvm_create_vm_opts, type kvm_memslot_opts, type kvm_userspace_memory_region2, type kvm_mmu_notifier_range } from './virt/kvm/kvm_main.ts';
 export { kvm_create_vm } from './model/functions.ts';
-export { tdx_premap_private, kvm_premap_shared, type premap_opts } from './model/setup.ts';
+export { tdx_premap_private, kvm_premap_shared, kvm_set_attributes_at_setup, type premap_opts } from './model/setup.ts';
 export { kvm_model, type kvm_model_op } from './model/model.ts';
 export { tracepoint } from './model/tracepoint.ts';
 // State
@@ -34,14 +34,14 @@ export { tdx_boundary_split_ranges, type split_range } from './arch/x86/kvm/vmx/
 // the VM its first argument belongs to (functions.ts).
 import { dispatching } from './model/functions.ts';
 export const {
-  __kvm_gmem_invalidate_begin,
-  __tdp_mmu_alloc_sp_for_split,
-  __tdp_mmu_set_spte_atomic,
   external_spte_change,
   handle_changed_spte,
   handle_removed_pt,
   is_page_fault_stale,
   iter_cross_boundary,
+  kvm_arch_flush_shadow_memslot,
+  kvm_arch_post_set_memory_attributes,
+  kvm_arch_pre_set_memory_attributes,
   kvm_flush_remote_tlbs,
   kvm_get_memory_attributes,
   kvm_gmem_error_folio,
@@ -49,9 +49,11 @@ export const {
   kvm_gmem_get_folio,
   kvm_gmem_get_pfn,
   kvm_gmem_invalidate_begin,
+  __kvm_gmem_invalidate_begin,
   kvm_gmem_invalidate_end,
   kvm_gmem_punch_hole,
   kvm_gmem_set_attributes,
+  kvm_handle_gfn_range,
   kvm_lockdep_assert_mmu_lock_held,
   kvm_make_all_cpus_request,
   kvm_mem_is_private,
@@ -65,8 +67,13 @@ export const {
   kvm_mmu_page_fault,
   kvm_mmu_page_new,
   kvm_mmu_unmap_gfn_range,
+  kvm_pre_set_memory_attributes,
   kvm_range_has_memory_attributes,
+  kvm_set_memory_region,
+  __kvm_set_memory_region,
+  kvm_set_memslot,
   kvm_split_boundary_leafs,
+  kvm_swap_active_memslots,
   kvm_tdp_mmu_alloc_root,
   kvm_tdp_mmu_get_root,
   kvm_tdp_mmu_map,
@@ -79,6 +86,7 @@ export const {
   kvm_unmap_gfn_range,
   kvm_update_page_stats,
   kvm_vcpu_flush_tlb_all,
+  kvm_vcpu_gfn_to_memslot,
   kvm_vcpu_retry,
   kvm_vm_set_mem_attributes,
   mmu_invalidate_in_range,
@@ -99,6 +107,7 @@ export const {
   tdh_phymem_pamt_remove,
   tdp_account_mmu_page,
   tdp_mmu_alloc_sp,
+  __tdp_mmu_alloc_sp_for_split,
   tdp_mmu_alloc_sp_for_split,
   tdp_mmu_cmpxchg_spte,
   tdp_mmu_free_sp,
@@ -111,6 +120,7 @@ export const {
   tdp_mmu_link_sp,
   tdp_mmu_map_handle_target_level,
   tdp_mmu_set_spte,
+  __tdp_mmu_set_spte_atomic,
   tdp_mmu_set_spte_atomic,
   tdp_mmu_split_huge_page,
   tdp_mmu_split_huge_pages_root,

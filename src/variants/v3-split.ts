@@ -3,12 +3,11 @@
 // splitting each huge leaf that crosses start or end (iter_cross_boundary() in
 // src/kvm). It returns no split or flush status: with concurrent splitters "did I
 // split" means nothing, so each caller decides how and when to flush.
-import { lockdep_assert_once, lockdep_is_held } from '../kernel/index.ts';
+import { lockdep_assert_once, lockdep_is_held, srcu_read_lock_held } from '../kernel/index.ts';
 import {
   EOPNOTSUPP,
   for_each_tdp_mmu_root_yield_safe,
   KVM_DIRECT_ROOTS,
-  kvm_get_running_vcpu,
   KVM_MIRROR_ROOTS,
   KVM_VALID_ROOTS,
   PG_LEVEL_4K,
@@ -19,11 +18,6 @@ import {
 } from '../kvm/index.ts';
 import { kvm_lockdep_assert_mmu_lock_held } from '../kvm/arch/x86/kvm/mmu/tdp_mmu.ts';
 import { kvm_gfn_range_filter_to_root_types } from '../kvm/arch/x86/kvm/mmu/tdp_mmu.ts';
-
-/** srcu_read_lock_held(&kvm->srcu): a vCPU runs under kvm->srcu in KVM_RUN. */
-function srcu_read_lock_held(kvm: kvm): boolean {
-  return kvm_get_running_vcpu(kvm) !== null;
-}
 
 // The loop v3 has twice (kvm_tdp_mmu_try_split_huge_pages() and
 // kvm_tdp_mmu_gfn_range_split_cross_boundary_leafs()), as the shared helper Kai
@@ -63,7 +57,7 @@ export async function kvm_tdp_mmu_gfn_range_split_cross_boundary_leafs(kvm: kvm,
 // never flushes TLBs.
 export async function kvm_split_cross_boundary_leafs(kvm: kvm, range: kvm_gfn_range, shared: boolean): Promise<number> {
   lockdep_assert_once(
-    kvm.mmu_invalidate_in_progress > 0 || lockdep_is_held(kvm.slots_lock) || srcu_read_lock_held(kvm),
+    kvm.mmu_invalidate_in_progress > 0 || lockdep_is_held(kvm.slots_lock) || srcu_read_lock_held(kvm.srcu),
     'lockdep_assert_once(kvm->mmu_invalidate_in_progress || lockdep_is_held(&kvm->slots_lock) || srcu_read_lock_held(&kvm->srcu))',
   );
   if (!range.may_block) return -EOPNOTSUPP;

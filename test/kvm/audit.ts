@@ -115,6 +115,8 @@ export class model_audit {
     for (const [r, n] of vm.host.refcounts()) out.set(`refcount|${r}`, whole(vm.host.refcount_key(r), n));
     out.set('host:alloc', whole('host:alloc', raw(vm.host).next_pfn));
     const gmem = vm.memslot.gmem.file;
+    out.set('memslots', whole('memslots', raw(vm.memslots).slots.map((m: { id: number; base_gfn: number; npages: number; flags: number }) => `${m.id}:${m.base_gfn}:${m.npages}:${m.flags}`).join(',')));
+    out.set('gmem:bindings', whole('gmem:bindings', (raw(gmem).bindings_ as Array<{ id: number }>).map((m) => m.id).join(',')));
     for (const f of raw(gmem).folios.values() as Iterable<{ index: number; order: number; pfn: number }>) {
       out.set(`folio|${f.index}`, { key: 'gmem:folios', lo: f.index, hi: f.index + 2 ** f.order, value: `${f.order}:${f.pfn}` });
     }

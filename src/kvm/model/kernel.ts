@@ -27,6 +27,7 @@ export {
   up_read,
   down_write,
   up_write,
+  lockdep_is_held,
   lockdep_assert_held,
   lockdep_assert_held_read,
   lockdep_assert_held_write,

@@ -9,7 +9,7 @@ import { kvm_get_running_vcpu, KVM_REQ_OUTSIDE_GUEST_MODE, type kvm_vcpu } from 
 import { TDX_SUCCESS } from '../../virt/vmx/tdx/tdx_module.ts';
 import { tdx_dpamt_entry_pages, tdx_find_pamt_refcount, tdx_init_pamt_cache, tdx_pamt_cache } from '../../virt/vmx/tdx/tdx.ts';
 import { EIO } from '../../../../include/uapi/asm-generic/errno.ts';
-import type { kvm } from '../../../../include/linux/kvm_host.ts';
+import { type kvm, KVM_MEMSLOT_INVALID } from '../../../../include/linux/kvm_host.ts';
 import { atomic_set, KVM_BUG_ON, lockdep_assert_held, lockdep_assert_held_write, mutex_init, mutex_lock, mutex_unlock, spin_lock, spin_lock_init, spin_unlock, write_lock, write_unlock } from '../../../../model/kernel.ts';
 
 function where(gfn: gfn_t, level: number): string {
@@ -148,6 +148,12 @@ export async function tdx_handle_ept_violation(vcpu: kvm_vcpu, gfn: gfn_t, is_pr
       if (ret !== RET_PF_RETRY || !local_retry) return ret;
       // kvm_check_request(KVM_REQ_VM_DEAD)
       if (vcpu.kvm.vm_bugged) return -EIO;
+      // Bail if the memslot is invalid, i.e. is being deleted, as faulting in will
+      // never succeed and this task needs to drop SRCU to let the deletion complete
+      // (KVM x86 MMU changes for 6.18: "Don't retry in TDX's anti-zero-step
+      // mitigation if the target memslot is invalid").
+      const slot = vcpu.kvm.call.kvm_vcpu_gfn_to_memslot(vcpu, gfn);
+      if (slot !== null && (slot.flags & KVM_MEMSLOT_INVALID) !== 0) return ret;
       await vcpu.kvm.call.kvm_vcpu_retry(vcpu, gfn, 'RET_PF_RETRY', since);
     }
   });
