@@ -491,14 +491,15 @@ export async function set_external_spte_present(kvm: kvm, iter: tdp_iter, new_sp
   const old_spte = iter.old_spte;
   // Lock out other updates to the SPTE until the external page table is modified.
   if (!(await kvm.call.tdp_mmu_cmpxchg_spte(kvm, iter, FROZEN_SPTE))) return -EBUSY;
-  const ret = await kvm.call.external_spte_change(kvm, iter.gfn, old_spte, new_spte, iter.level);
+  const ret = await kvm.call.external_spte_change(kvm, iter.gfn, old_spte, new_spte, iter.level, true);
   kvm.call.kvm_tdp_mmu_write_spte(kvm, iter.sptep, iter.gfn, iter.level, ret === 0 ? new_spte : old_spte);
   return ret;
 }
 
 /** The kvm_x86_ops hook a mirror change calls: set_external_spte,
- * link_external_spt, split_external_spt (v3) or remove_external_spte. */
-export async function external_spte_change(kvm: kvm, gfn: gfn_t, old_spte: u64, new_spte: u64, level: number): Promise<number> {
+ * link_external_spt, split_external_spt (v3) or remove_external_spte; `shared`: under
+ * read mmu_lock (the atomic path). */
+export async function external_spte_change(kvm: kvm, gfn: gfn_t, old_spte: u64, new_spte: u64, level: number, shared: boolean): Promise<number> {
   const was_present = is_shadow_present_pte(old_spte);
   const child = spte_to_child_sp(new_spte);
   if (!was_present) {
@@ -510,7 +511,7 @@ export async function external_spte_change(kvm: kvm, gfn: gfn_t, old_spte: u64, 
     KVM_BUG_ON(true, kvm, `mirror non-leaf SPTE changed at ${fmt_gfn(gfn)}: external page tables are not freed while the TD runs`);
     return -EIO;
   }
-  if (child !== null) return kvm.call.split_external_spte(kvm, gfn, old_spte, level, child);
+  if (child !== null) return kvm.call.split_external_spte(kvm, gfn, old_spte, level, child, shared);
   if (!is_shadow_present_pte(new_spte)) return kvm.call.remove_external_spte(kvm, gfn, old_spte, level);
   KVM_BUG_ON(true, kvm, `mirror leaf at ${fmt_gfn(gfn)} changed in place`);
   return -EIO;
@@ -522,10 +523,11 @@ export async function remove_external_spte(kvm: kvm, gfn: gfn_t, old_spte: leaf_
   return kvm.call.tdx_sept_remove_private_spte(kvm, gfn, level, old_spte.pfn);
 }
 
-// split_external_spte() (v3 "KVM: x86/tdp_mmu: Split S-EPT huge pages"): the mirror
-// leaf becomes a table; the S-EPT leaf is demoted in the TDX module.
-export async function split_external_spte(kvm: kvm, gfn: gfn_t, old_spte: leaf_spte, level: number, sp: kvm_mmu_page): Promise<number> {
-  return kvm.call.tdx_sept_split_private_spte(kvm, gfn, level, old_spte.pfn, sp);
+// split_external_spte() (v3 08/24 "KVM: x86/tdp_mmu: Introduce split_external_spte()
+// under write mmu_lock", 10/24 passes mmu_lock_shared): the mirror leaf becomes a
+// table; the S-EPT leaf is demoted in the TDX module.
+export async function split_external_spte(kvm: kvm, gfn: gfn_t, old_spte: leaf_spte, level: number, sp: kvm_mmu_page, shared: boolean): Promise<number> {
+  return kvm.call.tdx_sept_split_private_spte(kvm, gfn, level, old_spte.pfn, sp, shared);
 }
 
 // __tdp_mmu_set_spte_atomic() in arch/x86/kvm/mmu/tdp_mmu.c
@@ -558,7 +560,7 @@ export async function tdp_mmu_set_spte(kvm: kvm, sptep: tdp_ptep_t, old_spte: u6
   WARN_ON(is_frozen_spte(old_spte) || is_frozen_spte(new_spte), 'tdp_mmu_set_spte(): FROZEN_SPTE under write mmu_lock');
   if (is_mirror_sptep(sptep)) {
     kvm.call.kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, FROZEN_SPTE);
-    const ret = await kvm.call.external_spte_change(kvm, gfn, old_spte, new_spte, level);
+    const ret = await kvm.call.external_spte_change(kvm, gfn, old_spte, new_spte, level, false);
     kvm.call.kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, ret === 0 ? new_spte : old_spte);
     if (ret !== 0) return ret;
   } else {

@@ -8,9 +8,9 @@ import { RET_PF_RETRY } from '../mmu/mmu.ts';
 import { kvm_get_running_vcpu, KVM_REQ_OUTSIDE_GUEST_MODE, type kvm_vcpu } from '../x86.ts';
 import { TDX_SUCCESS } from '../../virt/vmx/tdx/tdx_module.ts';
 import { tdx_dpamt_entry_pages, tdx_find_pamt_refcount, tdx_init_pamt_cache, tdx_pamt_cache } from '../../virt/vmx/tdx/tdx.ts';
-import { EIO } from '../../../../include/uapi/asm-generic/errno.ts';
+import { EIO, EOPNOTSUPP } from '../../../../include/uapi/asm-generic/errno.ts';
 import { type kvm, KVM_MEMSLOT_INVALID } from '../../../../include/linux/kvm_host.ts';
-import { atomic_set, KVM_BUG_ON, lockdep_assert_held, lockdep_assert_held_write, mutex_init, mutex_lock, mutex_unlock, spin_lock, spin_lock_init, spin_unlock, write_lock, write_unlock } from '../../../../model/kernel.ts';
+import { atomic_set, KVM_BUG_ON, WARN_ON_ONCE, lockdep_assert_held, lockdep_assert_held_write, mutex_init, mutex_lock, mutex_unlock, spin_lock, spin_lock_init, spin_unlock, write_lock, write_unlock } from '../../../../model/kernel.ts';
 
 function where(gfn: gfn_t, level: number): string {
   return `gfn ${fmt_gfn(gfn)} level ${level_name(level)}`;
@@ -103,11 +103,15 @@ export async function tdx_sept_reclaim_private_spt(kvm: kvm, gfn: gfn_t, sp: kvm
   await kvm.call.tdx_pamt_put(kvm, sp.external_spt, gfn);
 }
 
-// tdx_sept_split_private_spte() (v3 "TDX: Implement split of S-EPT huge pages"):
-// BLOCK, TRACK, DEMOTE into the new table `sp`, with DPAMT pages for the table page
-// and for the 4K PAMT of the demoted range. An empty cache makes DEMOTE fail.
-export async function tdx_sept_split_private_spte(kvm: kvm, gfn: gfn_t, level: number, pfn: kvm_pfn_t, sp: kvm_mmu_page): Promise<number> {
+// tdx_sept_split_private_spte() (v3 09/24 "KVM: TDX: Enable huge page splitting under
+// write mmu_lock"): BLOCK, TRACK, DEMOTE into the new table `sp`, with DPAMT pages for
+// the table page and for the 4K PAMT of the demoted range. An empty cache makes
+// DEMOTE fail. Under shared mmu_lock it refuses (v3 10/24 "KVM: x86: Reject splitting
+// huge pages under shared mmu_lock in TDX"; RFC v5 asserts the write lock): a BUSY
+// from DEMOTE there would need TDH.MEM.RANGE.UNBLOCK, which may be BUSY too.
+export async function tdx_sept_split_private_spte(kvm: kvm, gfn: gfn_t, level: number, pfn: kvm_pfn_t, sp: kvm_mmu_page, shared: boolean): Promise<number> {
   lockdep_assert_held(kvm.mmu_lock);
+  if (WARN_ON_ONCE(shared, `Splitting of GFN ${fmt_gfn(gfn)} level ${level_name(level)} under shared lock occurs when KVM does not support it yet`)) return -EOPNOTSUPP;
   const td = kvm.tdx.td;
   const host = kvm.host;
   let err = await kvm.call.tdh_mem_range_block(td, gfn, level);
