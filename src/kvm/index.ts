@@ -34,6 +34,7 @@ export { tdx_boundary_split_ranges, type split_range } from './arch/x86/kvm/vmx/
 // the VM its first argument belongs to (functions.ts).
 import { dispatching } from './model/functions.ts';
 export const {
+  disallowed_hugepage_adjust,
   external_spte_change,
   handle_changed_spte,
   handle_removed_pt,
@@ -69,8 +70,8 @@ export const {
   kvm_mmu_unmap_gfn_range,
   kvm_pre_set_memory_attributes,
   kvm_range_has_memory_attributes,
-  kvm_set_memory_region,
   __kvm_set_memory_region,
+  kvm_set_memory_region,
   kvm_set_memslot,
   kvm_split_boundary_leafs,
   kvm_swap_active_memslots,
@@ -99,8 +100,10 @@ export const {
   split_folio_drop_poisoned,
   tdh_mem_page_aug,
   tdh_mem_page_demote,
+  tdh_mem_page_promote,
   tdh_mem_page_remove,
   tdh_mem_range_block,
+  tdh_mem_range_unblock,
   tdh_mem_sept_add,
   tdh_mem_track,
   tdh_phymem_pamt_add,
@@ -120,8 +123,8 @@ export const {
   tdp_mmu_link_sp,
   tdp_mmu_map_handle_target_level,
   tdp_mmu_set_spte,
-  __tdp_mmu_set_spte_atomic,
   tdp_mmu_set_spte_atomic,
+  __tdp_mmu_set_spte_atomic,
   tdp_mmu_split_huge_page,
   tdp_mmu_split_huge_pages_root,
   tdp_mmu_zap_leafs,

@@ -105,6 +105,9 @@ export class model_audit {
     (raw(td).sept_tables as Array<Map<number, number>>).forEach((m, l) => {
       for (const [gfn, pfn] of m) out.set(`septT|${l}|${gfn}`, { key: `sept:${l}`, lo: gfn, hi: gfn + KVM_PAGES_PER_HPAGE(l), value: String(pfn) });
     });
+    (raw(td).sept_tables_blocked as Array<Map<number, number>>).forEach((m, l) => {
+      for (const [gfn, epoch] of m) out.set(`septB|${l}|${gfn}`, { key: `sept:${l}`, lo: gfn, hi: gfn + KVM_PAGES_PER_HPAGE(l), value: String(epoch) });
+    });
     const whole = (key: string, value: unknown): piece => ({ key, lo: -Infinity, hi: Infinity, value: String(value) });
     out.set('td:epoch', whole('td:epoch', td.epoch));
     for (const [id, vp] of td.vp) out.set(`td:vp${id}`, whole(`td:vp${id}`, `${vp.in_guest}:${vp.epoch}`));

@@ -61,6 +61,12 @@ export async function try_accept_one(vcpu: kvm_vcpu, gfn: gfn_t, level: number):
       return r.status;
     }
     if (r.status === 'TDX_PAGE_ALREADY_ACCEPTED' || r.status === 'TDX_PAGE_SIZE_MISMATCH') return r.status;
+    // A SEAMCALL on the entry holds the module's lock on it (seamcall_contention):
+    // the guest re-executes the ACCEPT, without an exit.
+    if (r.status === 'TDX_OPERAND_BUSY') {
+      await vcpu.kvm.call.kvm_vcpu_retry(vcpu, start, r.status, since);
+      continue;
+    }
     await vcpu.kvm.call.tdx_vcpu_exit(vcpu);
     const ret =
       r.status === 'EXIT_EPT_VIOLATION'
@@ -93,7 +99,7 @@ export async function guest_access(vcpu: kvm_vcpu, gfn: gfn_t, is_private: boole
     let hit = tlb_lookup(vcpu, gfn, is_private) !== null;
     if (!hit && is_private) {
       const e = td.lookup(gfn);
-      if (e !== null && !e.blocked) {
+      if (e !== null && !e.blocked && !td.blocked_above(e.gfn, e.level)) {
         if (!e.accepted) return '#VE';
         tlb_fill(vcpu, e.gfn, e.level, e.pfn, true);
         hit = true;

@@ -4,6 +4,8 @@
 // invalidation raced with the lookup.
 import { gfn_round_for_level, type gfn_t, KVM_MAX_HUGEPAGE_LEVEL, kvm_max_level_for_order, KVM_PAGES_PER_HPAGE, type kvm_pfn_t, PG_LEVEL_4K, PT64_ROOT_MAX_LEVEL } from '../../include/asm/kvm_host.ts';
 import type { kvm_vcpu } from '../x86.ts';
+import { is_mirror_sp } from './mmu_internal.ts';
+import { is_large_pte, is_shadow_present_pte, spte_to_child_sp, type u64 } from './spte.ts';
 import { tdx_dpamt_entry_pages } from '../../virt/vmx/tdx/tdx.ts';
 import { EFAULT } from '../../../../include/uapi/asm-generic/errno.ts';
 import { type kvm, KVM_FILTER_PRIVATE, KVM_FILTER_SHARED, type kvm_gfn_range, KVM_MEMORY_ATTRIBUTE_PRIVATE, type kvm_memory_slot, KVM_MEMSLOT_INVALID } from '../../../../include/linux/kvm_host.ts';
@@ -139,6 +141,20 @@ export function kvm_mmu_max_mapping_level(kvm: kvm, fault: kvm_page_fault): numb
     if (kvm.call.kvm_range_has_memory_attributes(kvm, start, end, KVM_MEMORY_ATTRIBUTE_PRIVATE, attrs)) return level;
   }
   return PG_LEVEL_4K;
+}
+
+// disallowed_hugepage_adjust() in arch/x86/kvm/mmu/mmu.c: a table already sits where
+// the fault would put a huge leaf, and it may not be replaced (hugepage promotion):
+// map one level down. For a mirror root always ("[PATCH] KVM: x86/mmu: Prevent
+// hugepage promotion for mirror roots in fault path", Rick Edgecombe, in RFC v5 and
+// as v3 06/24 "Disallow page merging (huge page adjustment) for mirror root"); the
+// model has no NX hugepage workaround. (The PFN needs no patching here: the model's
+// fault.pfn is the faulting GFN's own.)
+export function disallowed_hugepage_adjust(fault: kvm_page_fault, spte: u64, cur_level: number): void {
+  if (cur_level > PG_LEVEL_4K && cur_level === fault.goal_level && is_shadow_present_pte(spte) && !is_large_pte(spte)) {
+    const child = spte_to_child_sp(spte);
+    if (child !== null && is_mirror_sp(child)) fault.goal_level--;
+  }
 }
 
 // kvm_mmu_hugepage_adjust() in arch/x86/kvm/mmu/mmu.c

@@ -157,13 +157,13 @@ export async function kvm_tdp_mmu_map(vcpu: kvm_vcpu, fault: kvm_page_fault): Pr
   for (const iter of for_each_tdp_pte(kvm.stat, root, fault.gfn, fault.gfn + 1)) {
     // If SPTE has been frozen by another thread, just give up and retry.
     if (is_frozen_spte(iter.old_spte)) break;
+    // Disallow hugepage promotion for mirror roots (RFC v5: "Prevent hugepage
+    // promotion for mirror roots in fault path").
+    if (is_mirror_sp(root)) kvm.call.disallowed_hugepage_adjust(fault, iter.old_spte, iter.level);
     if (is_mirror_sptep(iter.sptep) && is_shadow_present_pte(iter.old_spte)) {
-      // Model (TDX huge pages): the mirror root is never promoted; a table already at
-      // the goal level maps one level down.
-      if (iter.level === fault.goal_level && !is_last_spte(iter.old_spte, iter.level)) fault.goal_level--;
       // A huge leaf above the goal level is split by the guest's next ACCEPT, which
       // exits as a size mismatch (tdx_handle_mismatched_accept()), not here.
-      else if (iter.level > fault.goal_level && is_large_pte(iter.old_spte)) {
+      if (iter.level > fault.goal_level && is_large_pte(iter.old_spte)) {
         ret = RET_PF_SPURIOUS;
         break;
       }

@@ -31,6 +31,11 @@ export interface tdx_host_opts {
   readonly dynamic_pamt?: boolean;
   /** tdx_dpamt_entry_pages(); default 2 (the 4K PAMT of a 2 MiB region). */
   readonly dpamt_entry_pages?: number;
+  /** The TDX module's SEAMCALLs hold its internal locks from an entry point to their
+   * completion, and one finding a lock held returns TDX_OPERAND_BUSY (tdx_module.ts).
+   * Default off: each SEAMCALL is one atomic step, and KVM's handling of BUSY
+   * (tdh_do_no_vcpus() retries) is modeled with the injected faults. */
+  readonly seamcall_contention?: boolean;
 }
 
 /** The allocator hands out frames in order: two allocations do not commute. */
@@ -53,7 +58,7 @@ export class tdx_host {
     readonly run: Run,
     opts: tdx_host_opts,
   ) {
-    this.pamt = new tdx_pamt(run, opts.dynamic_pamt ?? true, opts.dpamt_entry_pages ?? 2);
+    this.pamt = new tdx_pamt(run, opts.dynamic_pamt ?? true, opts.dpamt_entry_pages ?? 2, opts.seamcall_contention ?? false);
     this.pamt_lock = new spinlock_t(Kernel.of(run), 'pamt_lock');
     spin_lock_init(this.pamt_lock);
   }
