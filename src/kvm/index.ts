@@ -73,6 +73,7 @@ export const {
   kvm_tdp_mmu_mirrors_split_huge_pages,
   kvm_tdp_mmu_page_fault,
   kvm_tdp_mmu_put_root,
+  kvm_tdp_mmu_try_split_huge_pages,
   kvm_tdp_mmu_unmap_gfn_range,
   kvm_tdp_mmu_write_spte,
   kvm_tdp_page_fault,

@@ -277,19 +277,22 @@ export function root_types_match(kvm: kvm, root: kvm_mmu_page, types: number): b
 }
 
 // __for_each_tdp_mmu_root_yield_safe() / tdp_mmu_next_root() in arch/x86/kvm/mmu/tdp_mmu.c:
-// yields each root of `types` with a reference held; the reference is dropped when
-// the walk moves on or the caller breaks out.
+// yields each root of `types` with a reference taken (kvm_tdp_mmu_get_root()). As in
+// the kernel, the reference on a root is dropped only when the loop advances past it
+// (tdp_mmu_next_root() puts prev_root) or runs off the end: a caller that leaves the
+// loop early (break, return, an exception) still holds the root it was visiting and
+// must kvm_tdp_mmu_put_root() it itself, or the reference leaks.
 export async function* for_each_tdp_mmu_root_yield_safe(kvm: kvm, types: number): AsyncGenerator<kvm_mmu_page, void, void> {
   kvm.run.touch(ROOTS.read);
+  let prev: kvm_mmu_page | null = null;
   for (const root of [...kvm.arch.tdp_mmu_roots]) {
     if (!root_types_match(kvm, root, types)) continue;
     if (!(await kvm.call.kvm_tdp_mmu_get_root(root))) continue;
-    try {
-      yield root;
-    } finally {
-      await kvm.call.kvm_tdp_mmu_put_root(kvm, root);
-    }
+    if (prev !== null) await kvm.call.kvm_tdp_mmu_put_root(kvm, prev);
+    prev = root;
+    yield root;
   }
+  if (prev !== null) await kvm.call.kvm_tdp_mmu_put_root(kvm, prev);
 }
 
 // Splitting huge leaves (arch/x86/kvm/mmu/tdp_mmu.c): a walk that drops mmu_lock and
@@ -389,6 +392,21 @@ export async function tdp_mmu_split_huge_pages_root(
 // private memory lives in, under write mmu_lock.
 export async function kvm_tdp_mmu_mirrors_split_huge_pages(kvm: kvm, start: gfn_t, end: gfn_t, target_level: number): Promise<number> {
   return kvm.call.tdp_mmu_split_huge_pages_root(kvm, kvm_mirror_root(kvm), start, end, target_level, false, false);
+}
+
+// kvm_tdp_mmu_try_split_huge_pages() in arch/x86/kvm/mmu/tdp_mmu.c: eager page
+// splitting of every valid root; when a root's split fails (-ENOMEM from
+// tdp_mmu_alloc_sp_for_split()) the caller leaves the root loop, so it puts the root
+// it holds first: "if (r) { kvm_tdp_mmu_put_root(kvm, root); break; }".
+export async function kvm_tdp_mmu_try_split_huge_pages(kvm: kvm, start: gfn_t, end: gfn_t, target_level: number, shared: boolean): Promise<void> {
+  kvm.call.kvm_lockdep_assert_mmu_lock_held(kvm, shared);
+  for await (const root of for_each_tdp_mmu_root_yield_safe(kvm, KVM_VALID_ROOTS | KVM_ALL_ROOTS)) {
+    const r = await kvm.call.tdp_mmu_split_huge_pages_root(kvm, root, start, end, target_level, shared, false);
+    if (r !== 0) {
+      await kvm.call.kvm_tdp_mmu_put_root(kvm, root);
+      break;
+    }
+  }
 }
 
 // Changing one SPTE (arch/x86/kvm/mmu/tdp_mmu.c): the atomic path under read
