@@ -14,6 +14,14 @@ export interface track {
 }
 
 const INTERNAL = /[\\/]src[\\/](kernel|engine)[\\/]|^node:|[\\/]node_modules[\\/]/;
+/** Frames by name that a stack leaves out: accessors of a layer's data structures
+ * (`kvm_mmu_page.read`), which stand for memory accesses, not calls. */
+const skipped: RegExp[] = [];
+
+/** Leaves frames whose name matches `re` out of every saved stack. */
+export function stackdepot_skip_frames(re: RegExp): void {
+  skipped.push(re);
+}
 const FRAME = /^\s*at (?:async )?(\S+) \((.*)\)$/;
 
 // stack_depot_save(): `top` (the primitive, e.g. `kmem_cache_free`) and its callers.
@@ -27,7 +35,7 @@ export function save_stack(top: readonly string[]): string[] {
     const m = FRAME.exec(line);
     if (m === null || INTERNAL.test(m[2]!)) continue;
     const name = m[1]!.replace(/^(Object|Promise)\./, '');
-    if (name === 'new' || name.startsWith('<')) continue;
+    if (name === 'new' || name.startsWith('<') || skipped.some((re) => re.test(name))) continue;
     if (out[out.length - 1] !== name) out.push(name);
   }
   return out;
