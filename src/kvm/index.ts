@@ -90,6 +90,7 @@ export const {
   set_external_spte_present,
   split_external_spte,
   split_folio_drop_poisoned,
+  tdh_do_no_vcpus,
   tdh_mem_page_aug,
   tdh_mem_page_demote,
   tdh_mem_page_remove,

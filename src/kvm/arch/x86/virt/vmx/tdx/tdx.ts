@@ -13,7 +13,7 @@ import { pamt_region, tdx_pamt, TDX_SUCCESS } from './tdx_module.ts';
 import { EIO, ENOMEM } from '../../../../../include/uapi/asm-generic/errno.ts';
 import type { kvm } from '../../../../../include/linux/kvm_host.ts';
 import { model_key, record_fields, touch_range } from '../../../../../model/footprint.ts';
-import { GFP_KERNEL, in_atomic, Kernel, kmalloc, might_sleep, spin_lock_bh, spin_lock_init, spin_unlock_bh, spinlock_t } from '../../../../../model/kernel.ts';
+import { alloc_page, GFP_KERNEL_ACCOUNT, in_atomic, Kernel, kmemleak_not_leak, might_sleep, spin_lock_bh, spin_lock_init, spin_unlock_bh, spinlock_t } from '../../../../../model/kernel.ts';
 
 export const PAGE_SIZE = 4096;
 
@@ -22,6 +22,10 @@ export interface tdx_host_opts {
   readonly dynamic_pamt?: boolean;
   /** tdx_dpamt_entry_pages(); default 2 (the 4K PAMT of a 2 MiB region). */
   readonly dpamt_entry_pages?: number;
+  /** The module lacks TDX_FEATURES0.ENHANCE_DEMOTE_INTERRUPTIBILITY (default: it has
+   * it, which RFC v5 37/45 requires): `seamcall_busy` then interrupts DEMOTE with
+   * TDX_INTERRUPTED_RESTARTABLE. */
+  readonly demote_interruptible?: boolean;
 }
 
 const REFCOUNT = 'pamt:refcount';
@@ -37,11 +41,13 @@ export class tdx_host {
   /** Per 2 MiB region: 4K pages using its PAMT (pamt_refcounts[]). Sparse. */
   private readonly pamt_refcount = new Map<number, number>();
   private next_pfn = 0x100000;
+  readonly demote_interruptible: boolean;
 
   constructor(
     readonly run: Run,
     opts: tdx_host_opts,
   ) {
+    this.demote_interruptible = opts.demote_interruptible ?? false;
     this.pamt = new tdx_pamt(run, opts.dynamic_pamt ?? true, opts.dpamt_entry_pages ?? 2);
     this.pamt_lock = new spinlock_t(Kernel.of(run), 'pamt_lock');
     spin_lock_init(this.pamt_lock);
@@ -116,14 +122,24 @@ export function tdx_init_pamt_cache(cache: tdx_pamt_cache): void {
 
 // tdx_topup_pamt_cache() in arch/x86/virt/vmx/tdx/tdx.c: may sleep, and is checked as
 // such even when the cache is already full (as kvm_mmu_topup_memory_cache() is here).
+// One alloc_page(GFP_KERNEL_ACCOUNT) per missing page, a fail_page_alloc site: a
+// failure leaves what it got so far and returns -ENOMEM. The pages are the cache's
+// (kmemleak_not_leak: where they go after it is not modeled).
 export async function tdx_topup_pamt_cache(cache: tdx_pamt_cache, npages: number): Promise<number> {
   might_sleep(`tdx_topup_pamt_cache(${cache.name}, ${npages})`);
   if (cache.cnt >= npages) return 0;
   const run = Run.live;
   if (run === null) throw new Error('tdx_topup_pamt_cache: no run is live');
-  const pages = kmalloc(Kernel.of(run), (npages - cache.cnt) * PAGE_SIZE, GFP_KERNEL);
-  if (pages === null || pages === undefined) return -ENOMEM;
-  cache.cnt = npages;
+  const k = Kernel.of(run);
+  while (cache.cnt < npages) {
+    const page = alloc_page(k, GFP_KERNEL_ACCOUNT);
+    if (page === null) {
+      run.result('-ENOMEM');
+      return -ENOMEM;
+    }
+    kmemleak_not_leak(page);
+    cache.cnt++;
+  }
   return 0;
 }
 
