@@ -84,6 +84,11 @@ export class kvm_mmu_page {
     record_fields<kvm_mmu_page>(this, run, new model_key(`sp:${this.name}:pamt`), ['external_spt_pamt']);
   }
 
+  /** The slab object sp->rcu_head lives in (call_rcu() records KASAN's aux stack there). */
+  get kasan_obj(): kmem_obj | null {
+    return this.header;
+  }
+
   /** Set by tdp_mmu_init_sp(), before the table is linked. */
   get role(): kvm_mmu_page_role {
     return this.the_role;

@@ -289,15 +289,11 @@ export function tdp_mmu_root_refs(kvm: kvm, root: kvm_mmu_page): number {
   return refcount_read(count);
 }
 
-/** KASAN's check of an access to root->tdp_mmu_root_count (the struct's own memory). */
-function root_count_access(root: kvm_mmu_page): refcount_t {
-  if (root.header !== null) kasan_check_read(root.header, 4);
-  return root_count(root);
-}
-
-// kvm_tdp_mmu_get_root() in arch/x86/kvm/mmu/tdp_mmu.h
+// kvm_tdp_mmu_get_root() in arch/x86/kvm/mmu/tdp_mmu.h (KASAN checks the access to
+// root->tdp_mmu_root_count, in the struct's own memory).
 export async function kvm_tdp_mmu_get_root(root: kvm_mmu_page): Promise<boolean> {
-  const ok = await refcount_inc_not_zero(root_count_access(root));
+  const ok = await refcount_inc_not_zero(root_count(root));
+  if (root.header !== null) kasan_check_read(root.header, 4);
   if (ok) root_ref_taken(root);
   return ok;
 }
@@ -305,7 +301,9 @@ export async function kvm_tdp_mmu_get_root(root: kvm_mmu_page): Promise<boolean>
 // kvm_tdp_mmu_put_root() in arch/x86/kvm/mmu/tdp_mmu.c
 export async function kvm_tdp_mmu_put_root(kvm: kvm, root: kvm_mmu_page): Promise<void> {
   root_ref_put(root);
-  if (!(await refcount_dec_and_test(root_count_access(root)))) return;
+  const last = await refcount_dec_and_test(root_count(root));
+  if (root.header !== null) kasan_check_read(root.header, 4);
+  if (!last) return;
   // The root is already invalid (kvm_tdp_mmu_invalidate_roots()); unlink it and free
   // it once readers that may still walk it are gone.
   const roots = kvm.arch.tdp_mmu_roots;
