@@ -75,6 +75,7 @@ export const {
   kvm_tdp_mmu_put_root,
   kvm_tdp_mmu_try_split_huge_pages,
   kvm_tdp_mmu_unmap_gfn_range,
+  kvm_tdp_mmu_zap_sp,
   kvm_tdp_mmu_write_spte,
   kvm_tdp_page_fault,
   kvm_unmap_gfn_range,
