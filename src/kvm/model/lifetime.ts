@@ -23,14 +23,14 @@ const refs_held = new WeakMap<kvm_mmu_page, root_ref[]>();
 // The harness's frames are no part of a kernel stack.
 stackdepot_skip_frames(/^(root_ref_taken|sp_memory_at_setup)$/);
 
-/** kvm_tdp_mmu_get_root() took a reference on `root`: remember the stack. */
+/** A reference on `root` that kvm_tdp_mmu_get_root() took: remember the stack. */
 export function root_ref_taken(root: kvm_mmu_page): void {
   let held = refs_held.get(root);
   if (held === undefined) refs_held.set(root, (held = []));
   held.push({ thread: Run.live?.current?.name ?? '<setup>', stack: save_stack([]) });
 }
 
-/** kvm_tdp_mmu_put_root() dropped one: the latest this thread took, else the oldest. */
+/** One that kvm_tdp_mmu_put_root() dropped: the latest this thread took, else the oldest. */
 export function root_ref_put(root: kvm_mmu_page): void {
   const held = refs_held.get(root);
   if (held === undefined || held.length === 0) return;
