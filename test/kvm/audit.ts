@@ -110,6 +110,7 @@ export class model_audit {
     });
     const whole = (key: string, value: unknown): piece => ({ key, lo: -Infinity, hi: Infinity, value: String(value) });
     out.set('td:epoch', whole('td:epoch', td.epoch));
+    out.set('td:wait_for_sept_zap', whole('td:wait_for_sept_zap', td.wait_for_sept_zap));
     for (const [id, vp] of td.vp) out.set(`td:vp${id}`, whole(`td:vp${id}`, `${vp.in_guest}:${vp.epoch}`));
     runs_of(out, 'content', 'td:content', td.content, this.prev_or_null());
     runs_of(out, 'attr', 'attr', vm.mem_attr_array, this.prev_or_null());
