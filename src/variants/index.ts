@@ -14,7 +14,7 @@ export { knob_defaults, knob_overrides, variant_knobs, variant_label, withKnobs,
 export type { topup_site } from './split-cache-knobs.ts';
 export { split_boundary_of, head_tail } from './head-tail.ts';
 export { __kvm_gmem_split_private, v3_cross_boundary } from './v3-cross-boundary.ts';
-export { kvm_split_cross_boundary_leafs, kvm_tdp_mmu_gfn_range_split_cross_boundary_leafs, kvm_tdp_mmu_try_split_huge_pages } from './v3-split.ts';
+export { kvm_split_cross_boundary_leafs, kvm_tdp_mmu_gfn_range_split_cross_boundary_leafs } from './v3-split.ts';
 export { tdx_honor_guest_accept_level } from './v3-accept-level.ts';
 export { prealloc_split_cache, per_vm_split_cache, tdx_topup_vm_split_cache } from './v3-split-cache.ts';
 export { v5_44 } from './v5-44.ts';

@@ -94,6 +94,10 @@ export class model_audit {
       }
       if (raw(sp).is_removed) out.set(`${sp.name}#removed`, { key, lo: sp.gfn, hi: sp.gfn + SPTE_ENT_PER_PAGE * n, value: 'removed' });
       out.set(`${sp.name}#pamt`, { key: `sp:${sp.name}:pamt`, lo: -Infinity, hi: Infinity, value: String(sp.external_spt_pamt) });
+      // The table's memory (KASAN's shadow): allocated or freed, by the object's key.
+      for (const obj of [sp.header, sp.spt_page, sp.external_spt_page]) {
+        if (obj !== null) out.set(`${sp.name}#mem|${obj.key}`, { key: obj.key, lo: -Infinity, hi: Infinity, value: obj.state });
+      }
     }
     const td = vm.tdx.td;
     (raw(td).sept as Array<Map<number, { gfn: number; level: number; pfn: number; accepted: boolean; blocked: boolean; blocked_epoch: number }>>).forEach((m, l) => {
@@ -109,6 +113,7 @@ export class model_audit {
     });
     const whole = (key: string, value: unknown): piece => ({ key, lo: -Infinity, hi: Infinity, value: String(value) });
     out.set('td:epoch', whole('td:epoch', td.epoch));
+    out.set('td:wait_for_sept_zap', whole('td:wait_for_sept_zap', td.wait_for_sept_zap));
     for (const [id, vp] of td.vp) out.set(`td:vp${id}`, whole(`td:vp${id}`, `${vp.in_guest}:${vp.epoch}`));
     runs_of(out, 'content', 'td:content', td.content, this.prev_or_null());
     runs_of(out, 'attr', 'attr', vm.mem_attr_array, this.prev_or_null());

@@ -10,6 +10,7 @@ import { pamt_region, sept_entry } from '../arch/x86/virt/vmx/tdx/tdx_module.ts'
 import type { tdx_host } from '../arch/x86/virt/vmx/tdx/tdx.ts';
 import { __gfn_to_memslot, type kvm, kvm_direct_root, kvm_mem_attrs_store, type kvm_memory_slot, kvm_mirror_root } from '../include/linux/kvm_host.ts';
 import { type folio, kvm_gmem_get_index } from '../virt/kvm/guest_memfd.ts';
+import { sp_memory_at_setup } from './lifetime.ts';
 
 /** A DPAMT reference taken at setup: install the region's PAMT on first use. */
 function pamt_get_at_setup(host: tdx_host, pfn: kvm_pfn_t): void {
@@ -59,6 +60,7 @@ function table_at_setup(kvm: kvm, root: kvm_mmu_page, gfn: gfn_t, level: number)
     }
     if (is_shadow_present_pte(spte)) throw new Error(`setup: a leaf already maps ${fmt_gfn(gfn)} at level ${l}`);
     const next = kvm_mmu_page_new(kvm);
+    sp_memory_at_setup(kvm, next, root.role.is_mirror);
     const base = gfn_round_for_level(gfn, l);
     tdp_mmu_init_sp(next, { sp, index }, base, { level: l - 1, is_mirror: root.role.is_mirror, invalid: false });
     if (root.role.is_mirror) {

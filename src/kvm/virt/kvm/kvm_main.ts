@@ -288,7 +288,7 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts, upstream: kvm_
     stat: new_stat(),
     arch: { tdp_mmu_roots: [], root_level },
     tdx: {
-      td: new tdx_td(run, root_level, host.pamt),
+      td: new tdx_td(run, root_level, host.pamt, host.demote_interruptible),
       pamt_cache: new tdx_pamt_cache('kvm_tdx->pamt_cache', run),
       // Left for tdx_vm_init() to initialise.
       pamt_cache_lock: new mutex(k, '&kvm_tdx->pamt_cache_lock'),

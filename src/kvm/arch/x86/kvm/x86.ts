@@ -11,6 +11,7 @@ import { tdx_pamt_cache } from '../virt/vmx/tdx/tdx.ts';
 import { type kvm, kvm_vcpu_srcu_read_lock, kvm_vcpu_srcu_read_unlock } from '../../../include/linux/kvm_host.ts';
 import { model_key, touch_range } from '../../../model/footprint.ts';
 import { kvm_mmu_memory_cache } from '../../../model/kernel.ts';
+import { mmu_page_header_cache } from './mmu/mmu_internal.ts';
 import { GEN } from '../../../model/model.ts';
 
 // KVM_REQ_* in include/linux/kvm_host.h
@@ -54,7 +55,7 @@ export class kvm_vcpu {
     readonly vcpu_id: number,
   ) {
     this.arch = {
-      mmu_page_header_cache: new kvm_mmu_memory_cache(kvm.k, `vcpu${vcpu_id}->arch.mmu_page_header_cache`),
+      mmu_page_header_cache: new kvm_mmu_memory_cache(kvm.k, `vcpu${vcpu_id}->arch.mmu_page_header_cache`, { kmem_cache: mmu_page_header_cache(kvm.k) }),
       mmu_shadow_page_cache: new kvm_mmu_memory_cache(kvm.k, `vcpu${vcpu_id}->arch.mmu_shadow_page_cache`),
       mmu_external_spt_cache: new kvm_mmu_memory_cache(kvm.k, `vcpu${vcpu_id}->arch.mmu_external_spt_cache`),
     };

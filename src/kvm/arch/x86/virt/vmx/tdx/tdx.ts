@@ -22,7 +22,7 @@ import { pamt_region, tdx_pamt, TDX_SUCCESS } from './tdx_module.ts';
 import { EIO, ENOMEM } from '../../../../../include/uapi/asm-generic/errno.ts';
 import type { kvm } from '../../../../../include/linux/kvm_host.ts';
 import { model_key, record_fields } from '../../../../../model/footprint.ts';
-import { atomic_dec_and_lock, atomic_inc, atomic_inc_not_zero, atomic_read, atomic_set, atomic_t, GFP_KERNEL, in_atomic, Kernel, kmalloc, might_sleep, spin_lock, spin_lock_init, spin_unlock, spinlock_t, WARN_ON_ONCE } from '../../../../../model/kernel.ts';
+import { atomic_dec_and_lock, atomic_inc, atomic_inc_not_zero, atomic_read, atomic_set, atomic_t, in_atomic, Kernel, might_sleep, spin_lock, spin_lock_init, spin_unlock, spinlock_t, WARN_ON_ONCE, alloc_page, GFP_KERNEL_ACCOUNT, kmemleak_not_leak } from '../../../../../model/kernel.ts';
 
 export const PAGE_SIZE = 4096;
 
@@ -36,6 +36,10 @@ export interface tdx_host_opts {
    * Default off: each SEAMCALL is one atomic step, and KVM's handling of BUSY
    * (tdh_do_no_vcpus() retries) is modeled with the injected faults. */
   readonly seamcall_contention?: boolean;
+  /** The module lacks TDX_FEATURES0.ENHANCE_DEMOTE_INTERRUPTIBILITY (default: it has
+   * it, which RFC v5 37/45 requires): `seamcall_busy` then interrupts DEMOTE with
+   * TDX_INTERRUPTED_RESTARTABLE. */
+  readonly demote_interruptible?: boolean;
 }
 
 /** The allocator hands out frames in order: two allocations do not commute. */
@@ -53,11 +57,13 @@ export class tdx_host {
   /** The guest page a region's refcount last changed for (reports only). */
   private readonly gfn_for = new Map<number, number>();
   private next_pfn = 0x100000;
+  readonly demote_interruptible: boolean;
 
   constructor(
     readonly run: Run,
     opts: tdx_host_opts,
   ) {
+    this.demote_interruptible = opts.demote_interruptible ?? false;
     this.pamt = new tdx_pamt(run, opts.dynamic_pamt ?? true, opts.dpamt_entry_pages ?? 2, opts.seamcall_contention ?? false);
     this.pamt_lock = new spinlock_t(Kernel.of(run), 'pamt_lock');
     spin_lock_init(this.pamt_lock);
@@ -163,14 +169,24 @@ export function tdx_init_pamt_cache(cache: tdx_pamt_cache): void {
 
 // tdx_topup_pamt_cache() in arch/x86/virt/vmx/tdx/tdx.c: may sleep, and is checked as
 // such even when the cache is already full (as kvm_mmu_topup_memory_cache() is here).
+// One alloc_page(GFP_KERNEL_ACCOUNT) per missing page, a fail_page_alloc site: a
+// failure leaves what it got so far and returns -ENOMEM. The pages are the cache's
+// (kmemleak_not_leak: where they go after it is not modeled).
 export async function tdx_topup_pamt_cache(cache: tdx_pamt_cache, npages: number): Promise<number> {
   might_sleep(`tdx_topup_pamt_cache(${cache.name}, ${npages})`);
   if (cache.cnt >= npages) return 0;
   const run = Run.live;
   if (run === null) throw new Error('tdx_topup_pamt_cache: no run is live');
-  const pages = kmalloc(Kernel.of(run), (npages - cache.cnt) * PAGE_SIZE, GFP_KERNEL);
-  if (pages === null || pages === undefined) return -ENOMEM;
-  cache.cnt = npages;
+  const k = Kernel.of(run);
+  while (cache.cnt < npages) {
+    const page = alloc_page(k, GFP_KERNEL_ACCOUNT);
+    if (page === null) {
+      run.result('-ENOMEM');
+      return -ENOMEM;
+    }
+    kmemleak_not_leak(page);
+    cache.cnt++;
+  }
   return 0;
 }
 

@@ -9,15 +9,25 @@
 // the module's internal locks on what it works on (the S-EPT entries, the TD's TLB
 // epoch, a region's PAMT entry), completes at its own point and drops them; another
 // SEAMCALL needing one of them meanwhile returns TDX_OPERAND_BUSY, as the module's
-// sept_lock_acquire_host() / pamt_walk() do.
-import type { Footprint, Run } from '../../../../../../engine/index.ts';
+// sept_lock_acquire_host() / pamt_walk() do. Two failures of the module are choices
+// of the search (engine/faults.ts), enabled by a scenario's budget: `seamcall_busy` (TDX_OPERAND_BUSY from the S-EPT SEAMCALLs KVM handles it
+// for) and `demote` (TDH.MEM.PAGE.DEMOTE out of resources).
+import { faultEnabled, type Footprint, nameFaultClass, type Run } from '../../../../../../engine/index.ts';
 import { fmt_gfn, gfn_round_for_level, type gfn_t, KVM_PAGES_PER_HPAGE, type kvm_pfn_t, level_name, PG_LEVEL_4K, SPTE_ENT_PER_PAGE } from '../../../include/asm/kvm_host.ts';
 import { type tdx_status, TDX_SUCCESS } from '../../../include/asm/shared/tdx_errno.ts';
 import { model_key, range_write, record_fields, touch_range } from '../../../../../model/footprint.ts';
 import { interval_map } from '../../../../../model/interval_map.ts';
+import { Kernel, should_fail } from '../../../../../model/kernel.ts';
 import { tracepoint } from '../../../../../model/tracepoint.ts';
 
-export { TDX_SUCCESS, type tdx_status } from '../../../include/asm/shared/tdx_errno.ts';
+export { TDX_SUCCESS, tdx_operand_busy, type tdx_status } from '../../../include/asm/shared/tdx_errno.ts';
+
+/** The fault classes of the TDX module: their injector threads are `tdx_busy#N` and
+ * `fail_demote#N`. */
+export const FAULT_SEAMCALL_BUSY = 'seamcall_busy';
+export const FAULT_DEMOTE = 'demote';
+nameFaultClass(FAULT_SEAMCALL_BUSY, 'tdx_busy');
+nameFaultClass(FAULT_DEMOTE, 'fail_demote');
 
 /** A leaf of the Secure EPT. Once in the S-EPT, its state changes only through the
  * TD (tdx_td.block(), tdx_td.accept()), which records the write. */
@@ -76,6 +86,7 @@ export interface seamcall_event {
 }
 
 const EPOCH = new model_key('td:epoch');
+const NO_VCPUS = new model_key('td:wait_for_sept_zap');
 
 /** A module lock a SEAMCALL in flight holds: `key` and a range in it (an S-EPT level
  * by GFN, the TD epoch, the PAMT by region), exclusive or shared. */
@@ -147,6 +158,11 @@ export class tdx_td {
    * own sequence, so two threads' writes commute. */
   private readonly content_seq = new Map<string, number>();
 
+  /** kvm_tdx->wait_for_sept_zap, set by tdh_do_no_vcpus() (arch/x86/kvm/vmx/tdx.c)
+   * around its retry: no vCPU enters the TD, so nothing in the module contends with
+   * KVM's SEAMCALL and it cannot be TDX_OPERAND_BUSY. */
+  wait_for_sept_zap = false;
+
   readonly tp_sept_changed = new tracepoint<sept_change>('tdx_sept_changed');
   readonly tp_seamcall = new tracepoint<seamcall_event>('tdx_seamcall');
 
@@ -155,6 +171,9 @@ export class tdx_td {
     readonly root_level: number,
     /** The module's PAMT, shared by every TD on the host. */
     readonly pamt: tdx_pamt,
+    /** The module lacks TDX_FEATURES0.ENHANCE_DEMOTE_INTERRUPTIBILITY: an
+     * interrupted DEMOTE returns TDX_INTERRUPTED_RESTARTABLE. */
+    readonly demote_interruptible = false,
   ) {
     this.locks = new tdx_module_locks(run);
     for (let l = 0; l <= root_level; l++) {
@@ -166,6 +185,7 @@ export class tdx_td {
     }
     this.content = new interval_map<string>({ run, key: 'td:content' });
     record_fields<tdx_td>(this, run, EPOCH, ['epoch']);
+    record_fields<tdx_td>(this, run, NO_VCPUS, ['wait_for_sept_zap']);
   }
 
   /** Records an access of the level-`level` entries over [lo, hi). */
@@ -381,11 +401,25 @@ async function module_call(
   return null;
 }
 
-function done(td: tdx_td, leaf: string, gfn: gfn_t, level: number, status: tdx_status): tdx_status {
-  if (status !== TDX_SUCCESS) td.run.result(status);
+function done(td: tdx_td, leaf: string, gfn: gfn_t, level: number, status: tdx_status, injected = false): tdx_status {
+  if (status !== TDX_SUCCESS && !injected) td.run.result(status);
   if (td.run.tracing) td.run.event(`SEAMCALL ${leaf}(${sept_obj(gfn, level)}) = ${status}`);
   td.tp_seamcall.trace({ leaf, gfn, level, status });
   return status;
+}
+
+/** Fault class `seamcall_busy`: the SEAMCALL `leaf` finds a lock of the module taken
+ * and returns TDX_OPERAND_BUSY (TDX_INTERRUPTED_RESTARTABLE for an interrupted
+ * DEMOTE on a module without ENHANCE_DEMOTE_INTERRUPTIBILITY), as the trace shows:
+ * `tdh_mem_range_block(S-EPT[0x200 2M]) = TDX_OPERAND_BUSY [injected]`. Never while
+ * tdh_do_no_vcpus() keeps the vCPUs out, whose retry "is guaranteed to succeed,
+ * absent KVM and/or TDX-Module bugs" (an interrupt still can stop a DEMOTE). */
+function seamcall_busy(td: tdx_td, leaf: string, gfn: gfn_t, level: number): tdx_status | null {
+  if (!faultEnabled(td.run, FAULT_SEAMCALL_BUSY)) return null;
+  const status: tdx_status = leaf === 'tdh_mem_page_demote' && td.demote_interruptible ? 'TDX_INTERRUPTED_RESTARTABLE' : 'TDX_OPERAND_BUSY';
+  if (status === 'TDX_OPERAND_BUSY' && td.wait_for_sept_zap) return null;
+  if (!should_fail(Kernel.of(td.run), FAULT_SEAMCALL_BUSY, `${leaf}(${sept_obj(gfn, level)})`, status)) return null;
+  return done(td, leaf, gfn, level, status, true);
 }
 
 // tdh_mem_sept_add() in arch/x86/virt/vmx/tdx/tdx.c: link a new S-EPT table below
@@ -394,6 +428,8 @@ export async function tdh_mem_sept_add(td: tdx_td, gfn: gfn_t, level: number, pa
   gfn = gfn_round_for_level(gfn, level);
   const contended = await seamcall(td, 'tdh_mem_sept_add', gfn, level);
   if (contended !== null) return contended;
+  const busy = seamcall_busy(td, 'tdh_mem_sept_add', gfn, level);
+  if (busy !== null) return busy;
   if (!td.walk_to(gfn, level)) return done(td, 'tdh_mem_sept_add', gfn, level, 'TDX_EPT_WALK_FAILED');
   if (td.has_table(gfn, level) || td.leaf_at(gfn, level) !== null) {
     return done(td, 'tdh_mem_sept_add', gfn, level, 'TDX_EPT_ENTRY_STATE_INCORRECT');
@@ -406,6 +442,8 @@ export async function tdh_mem_sept_add(td: tdx_td, gfn: gfn_t, level: number, pa
 export async function tdh_mem_page_aug(td: tdx_td, gfn: gfn_t, level: number, pfn: kvm_pfn_t): Promise<tdx_status> {
   const contended = await seamcall(td, 'tdh_mem_page_aug', gfn, level);
   if (contended !== null) return contended;
+  const busy = seamcall_busy(td, 'tdh_mem_page_aug', gfn, level);
+  if (busy !== null) return busy;
   if (!td.walk_to(gfn, level)) return done(td, 'tdh_mem_page_aug', gfn, level, 'TDX_EPT_WALK_FAILED');
   if (td.leaf_at(gfn, level) !== null || td.has_table(gfn, level)) {
     return done(td, 'tdh_mem_page_aug', gfn, level, 'TDX_EPT_ENTRY_STATE_INCORRECT');
@@ -419,6 +457,8 @@ export async function tdh_mem_page_aug(td: tdx_td, gfn: gfn_t, level: number, pf
 export async function tdh_mem_range_block(td: tdx_td, gfn: gfn_t, level: number): Promise<tdx_status> {
   const contended = await seamcall(td, 'tdh_mem_range_block', gfn, level);
   if (contended !== null) return contended;
+  const busy = seamcall_busy(td, 'tdh_mem_range_block', gfn, level);
+  if (busy !== null) return busy;
   const e = td.leaf_at(gfn, level);
   if (e === null && level > PG_LEVEL_4K && td.has_table(gfn, level)) {
     // A non-leaf entry, blocked before a PROMOTE.
@@ -471,9 +511,15 @@ export async function tdh_mem_page_demote(
 ): Promise<tdx_status> {
   const contended = await seamcall(td, 'tdh_mem_page_demote', gfn, level);
   if (contended !== null) return contended;
+  const busy = seamcall_busy(td, 'tdh_mem_page_demote', gfn, level);
+  if (busy !== null) return busy;
   const e = td.leaf_at(gfn, level);
   const pre = level === PG_LEVEL_4K ? 'TDX_EPT_WALK_FAILED' : blocked_and_tracked(td, e);
   if (pre !== TDX_SUCCESS) return done(td, 'tdh_mem_page_demote', gfn, level, pre);
+  // Fault class `demote`: the module cannot demote for lack of resources.
+  if (should_fail(Kernel.of(td.run), FAULT_DEMOTE, `tdh_mem_page_demote(${sept_obj(gfn, level)})`, 'TDX_INSUFFICIENT_RESOURCES')) {
+    return done(td, 'tdh_mem_page_demote', gfn, level, 'TDX_INSUFFICIENT_RESOURCES', true);
+  }
   const huge = e!;
   const pamt = td.pamt;
   if (level - 1 === PG_LEVEL_4K && pamt.dynamic && !pamt.is_installed(pamt_region(huge.pfn))) {
@@ -497,6 +543,8 @@ export async function tdh_mem_page_demote(
 export async function tdh_mem_page_remove(td: tdx_td, gfn: gfn_t, level: number): Promise<tdx_status> {
   const contended = await seamcall(td, 'tdh_mem_page_remove', gfn, level);
   if (contended !== null) return contended;
+  const busy = seamcall_busy(td, 'tdh_mem_page_remove', gfn, level);
+  if (busy !== null) return busy;
   const e = td.leaf_at(gfn, level);
   const pre = blocked_and_tracked(td, e);
   if (pre !== TDX_SUCCESS) return done(td, 'tdh_mem_page_remove', gfn, level, pre);
