@@ -165,7 +165,10 @@ async function planPrefixes(
 /** What the coordination of parts needs to know of one. */
 export interface PartOutcome {
   readonly item: number;
-  /** Schedules it ran. */
+  /** The cap it was started under (capFor when it started). */
+  readonly cap: number;
+  /** Schedules it ran (a strategy may run one past its cap: fastcheck replays its
+   * counterexample). */
   readonly schedules: number;
   /** It explored its whole item (an exhaustive item's subtree). */
   readonly exhausted: boolean;
@@ -211,7 +214,10 @@ export function relevant(plan: SplitPlan, parts: ReadonlyMap<number, PartOutcome
   return true;
 }
 
-/** Where the parts stand, as one exploration running the items in order would see it. */
+/** Where the parts stand, as one exploration running the items in order would see it.
+ * A coordinator that stops a part early because a part before it found something
+ * (`relevant` turned false) drops that part's result: should the finding not count
+ * after all, the part runs again. */
 export type Resolution =
   /** Item `waiting` is needed next, and not in. */
   | { readonly state: 'waiting'; readonly waiting: number; readonly taken: readonly number[] }
@@ -236,7 +242,8 @@ export function resolveParts(plan: SplitPlan, parts: ReadonlyMap<number, PartOut
     const p = parts.get(k);
     if (p === undefined) return { state: 'waiting', waiting: k, taken };
     if (p.error !== undefined) return { state: 'error', item: k, taken };
-    if (p.schedules > cap) return { state: 'rerun', item: k, cap, taken };
+    // Started before the parts ahead of it were in, it ran past what they left it.
+    if (p.schedules > cap && p.cap > cap) return { state: 'rerun', item: k, cap, taken };
     taken.push(k);
     left -= p.schedules;
     if (!p.exhausted) complete = false;
@@ -304,7 +311,10 @@ export function mergeParts<F extends { readonly kind: string }>(
     for (const f of reconciled.findings) add(f);
     shrinkRuns += reconciled.shrinkRuns;
   }
-  const proved = plan.exhaustive && r.complete && findings.length === 0;
+  // As one exploration says it: complete when every item was, unless a finding
+  // stopped it; a proof when complete and clean.
+  const complete = plan.exhaustive && r.complete && !(stopOnFirst && findings.length > 0);
+  const proved = complete && findings.length === 0;
   const bound = bounded ? plan.bound : null;
   const how = plan.items[0]!.kind === 'prefix' ? `prefixes of ${plan.depth} choice point${plan.depth === 1 ? '' : 's'}` : 'seed ranges';
   const stats: ExploreStats = {
@@ -318,7 +328,7 @@ export function mergeParts<F extends { readonly kind: string }>(
     split: `${plan.items.length} items (${how}), ${r.taken.length} counted`,
     ...(reconciled !== undefined ? { reconciled: reconciled.runs } : {}),
     ...(shrinkRuns > 0 ? { shrinkRuns } : {}),
-    ...(proved ? { complete: bound === null ? 'yes' : `within preemption bound ${bound}` } : {}),
+    ...(complete ? { complete: bound === null ? 'yes' : `within preemption bound ${bound}` } : {}),
   };
   const verdict: Verdict = findings.length > 0 ? { class: 'found', schedules } : proved ? { class: 'proved', schedules, bound } : { class: 'sampled', schedules };
   return { findings, stats, verdict };
@@ -351,6 +361,7 @@ export async function explorePart(program: Program, opts: ExploreOptions, plan: 
   const w = d.witnesses();
   return {
     item: k,
+    cap,
     schedules: stats.schedules,
     exhausted: d.provedBound !== undefined,
     ...(d.provedBound !== undefined ? { bound: d.provedBound } : {}),
