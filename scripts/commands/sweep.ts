@@ -138,8 +138,9 @@ export async function sweep(paths: readonly string[], opts: SweepOptions): Promi
         // Durable first, printed second: what the user has seen is on disk.
         out?.record(key(rec.file, rec.hash), indexOf.get(rec.file) ?? -1, rec);
         records.set(rec.file, rec);
-        const what = rec.verdict === 'error' ? 'error' : 'finding';
-        for (const f of rec.findings) progress.log(`${what} in ${rec.name}: ${f.kind}: ${f.message}\n  ${replayCommand(f)}`);
+        // An error record's first finding is the error; a split scenario's keeps the
+        // findings of its other parts after it.
+        rec.findings.forEach((f, i) => progress.log(`${rec.verdict === 'error' && i === 0 ? 'error' : 'finding'} in ${rec.name}: ${f.kind}: ${f.message}\n  ${replayCommand(f)}`));
         progress.done(rec);
       };
       for (const rec of early) finish(rec);

@@ -165,10 +165,18 @@ export class SplitRun {
     }
   }
 
-  /** Makes the record once the parts decide it. */
+  /** Makes the record once the parts decide it (and stops what still runs). */
   private resolve(): void {
+    this.decide();
+    if (this.record !== null) for (const [k, slot] of this.running) (slot[0] = 0), this.dropped.add(k);
+  }
+
+  private decide(): void {
     const r = resolveParts(this.plan, this.parts, this.stopOnFirst);
     if (r.state === 'error') {
+      // The scenario cannot be judged; the other items still run (a sweep), so that
+      // every finding they can make is made and kept.
+      if (this.o.speculate && (this.running.size > 0 || this.next(true) !== null)) return;
       this.record = this.failed(r.item, this.parts.get(r.item)!);
       return;
     }

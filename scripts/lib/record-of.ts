@@ -46,6 +46,10 @@ export async function explorePartTask(task: SweepTask, probe: ProbeWriter): Prom
   const { plan, item, cap } = task.part!;
   const opts = boundsOptions(l.scenario, task.settings);
   const control = task.control === undefined ? undefined : new Float64Array(task.control);
+  // Test hook: SEPTCHECK_EXIT_IN_ITEM=k makes the worker exploring item k (from 0)
+  // exit, as scenario code calling process.exit() would, to check that a part that
+  // dies loses no finding of the others.
+  if (process.env.SEPTCHECK_EXIT_IN_ITEM === String(item)) process.exit(70);
   try {
     const r = await explorePart(l.scenario, opts, plan, item, { cap, ...(control === undefined ? {} : { liveCap: () => control[0]! }) });
     return { kind: 'part', part: { ...r, findings: findingRecords(l, r.findings, opts.maxSteps, task.tokenRoot) } };
