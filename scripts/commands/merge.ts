@@ -52,6 +52,7 @@ export async function merge(dirs: readonly string[], opts: MergeOptions): Promis
       const known = splits.get(file) ?? [];
       const same = known.find((k) => k.key === s.key);
       if (same === undefined) known.push(s);
+      else if (JSON.stringify(same.plan) !== JSON.stringify(s.plan)) known.push(s);
       else {
         for (const [k, p] of s.parts) same.parts.set(k, p);
         for (const k of s.skipped) same.skipped.add(k);
@@ -76,7 +77,7 @@ export async function merge(dirs: readonly string[], opts: MergeOptions): Promis
     const found = splits.get(file) ?? [];
     if (found.length === 0) continue;
     if (found.length > 1) {
-      const why = 'its shards ran different versions of the file';
+      const why = 'its shards ran different versions of the file, or cut it into other work items (another septcheck?)';
       missing.push(`missing: ${file}: ${why}`);
       byFile.set(file, errorRecord(fileInfo({ file, hash: '', settings: {} }), 'missing', why));
       continue;

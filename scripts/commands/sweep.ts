@@ -120,7 +120,8 @@ export async function sweep(paths: readonly string[], opts: SweepOptions): Promi
         const items = plan.items.map((_, k) => k);
         if (!items.some((k) => mine(shard, index, k))) continue;
         const k = keyOf.get(t.file)!;
-        const stored = previousParts.get(k);
+        const known = previousParts.get(k);
+        const stored = known !== undefined && JSON.stringify(known.plan) === JSON.stringify(plan) ? known : undefined;
         const base: SweepTask = { ...t, kind: 'run', info: c.info };
         const resolves = items.every((j) => mine(shard, index, j));
         const run = new SplitRun(base, plan, { mine: (j) => mine(shard, index, j), speculate: true, resolves }, stored?.parts.values() ?? []);

@@ -116,7 +116,9 @@ export function readParts(dir: string): Map<string, StoredSplit> {
   type Line = { key: string; info?: ScenarioInfo; plan?: SplitPlan; part?: PartRecord; skipped?: number[] };
   for (const l of readJsonl<Line>(join(dir, 'parts.jsonl'))) {
     if (l.plan !== undefined && l.info !== undefined) {
-      if (!out.has(l.key)) out.set(l.key, { key: l.key, info: l.info, plan: l.plan, parts: new Map(), skipped: new Set() });
+      // A plan line starts the scenario afresh: a sweep resumed by a septcheck that
+      // plans it otherwise records its new plan, and the old parts no longer count.
+      out.set(l.key, { key: l.key, info: l.info, plan: l.plan, parts: new Map(), skipped: new Set() });
       continue;
     }
     const s = out.get(l.key);
