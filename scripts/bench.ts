@@ -15,6 +15,7 @@ import { benchStrategies } from './bench/strategies.ts';
 import { benchSuite } from './bench/suite.ts';
 import { suiteRows } from './bench/suite-rows.ts';
 import { heap16TiB, RANGES, spteVisits, sweepThroughput } from './bench/scale.ts';
+import { benchSplit, splitRows, type SplitSettings } from './bench/split.ts';
 import { table } from './lib/table.ts';
 import type { cost_params } from '../scenarios/catalogue/_cost.ts';
 import type { Scenario } from '../src/engine/index.ts';
@@ -30,8 +31,19 @@ const SETTINGS: Settings = {
 const V5 = 'v5-44-fixed';
 const V3 = 'concurrent-splitters-fixed';
 const OUT = 'bench';
+/** One large scenario on 1 and 2 workers: the v3 fixed twin with three splitters,
+ * dfs within three preemptions (a complete proof, 217,458 schedules). */
+const SPLIT: SplitSettings = { file: 'bench/scale/concurrent-splitters-fixed-3.ts', strategy: 'dfs', preemptions: 3 };
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+// `npm run bench -- split`: that row alone, printed, nothing written.
+if (process.argv.slice(2).includes('split')) {
+  const split = await benchSplit(SPLIT, progress);
+  console.log(table(HEADER, splitRows(split)));
+  process.exit(0);
+}
+
 const all = await catalogue();
 const named = (n: string) => all.find((l) => l.scenario.name === n)!;
 
@@ -64,6 +76,7 @@ const sweep = twins(all);
 await sweepThroughput(sweep.slice(0, 1), 1, { ...SETTINGS.pool, schedules: 1 }); // fills tsx's compile cache
 const pool = [await sweepThroughput(sweep, 1, SETTINGS.pool), await sweepThroughput(sweep, 2, SETTINGS.pool)];
 progress('pool done');
+const split = await benchSplit(SPLIT, progress);
 const heap = await heap16TiB();
 const visits = [];
 for (const name of ['cost-12tib-walk', 'cost-12tib-head-tail']) {
@@ -78,6 +91,7 @@ const measured: Omit<Results, 'goals'> = {
   exhaustive,
   interleavings: counts,
   scale: { pool, speedup: pool[1]!.schedulesPerSec / pool[0]!.schedulesPerSec, heap, visits },
+  split,
   strategies,
   suite,
   manyThreads,
@@ -88,7 +102,7 @@ const small = [
   ...strategies.find.map((r) => ['strategy', r.bug, r.strategy, `median ${r.medianSchedules} schedules / ${r.medianMs.toFixed(2)} ms (found ${r.found}/${r.seeds})`, '']),
   ...strategies.reduction.map((r) => ['reduction', `${r.program} (bound ${r.bound})`, 'dpor vs dfs', `${r.dporSchedules} vs ${r.dfsSchedules} (${r.equivalenceClasses} classes)`, '']),
 ];
-console.log(table(HEADER, [...rows(results), ...small, ...suiteRows(suite, SETTINGS.suite), ...manyThreadRows(manyThreads), ...results.goals.map((g) => ['goal', g.goal, g.met ? 'met' : 'MISSED', g.figure, ''])]));
+console.log(table(HEADER, [...rows(results), ...splitRows(split), ...small, ...suiteRows(suite, SETTINGS.suite), ...manyThreadRows(manyThreads), ...results.goals.map((g) => ['goal', g.goal, g.met ? 'met' : 'MISSED', g.figure, ''])]));
 mkdirSync(OUT, { recursive: true });
 writeFileSync(`${OUT}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(`${OUT}/time-to-first-finding.svg`, findingChart(finding, `Time to the first finding, median of ${SETTINGS.seeds} seeds (${results.machine.cpu}, one core)`));

@@ -54,14 +54,27 @@ program
   .option('--depth <d>', "pct's depth; the portfolio runs pct at depths 1 to d (default 3)", int('--depth', 1))
   .option('--keep-going', 'explore past findings: every finding kind of each scenario, each shrunk and with its token')
   .option('--workers <n>', `worker threads (default: CPUs - 1, here ${defaultWorkers()})`, int('--workers', 1))
-  .option('--shard <i/n>', 'run only shard i of n (deterministic partition)')
+  .option('--shard <i/n>', 'run only shard i of n (deterministic partition: every n-th scenario file; with --split, every n-th work item)')
+  .option('--split', 'explore each scenario as work items (dfs, dpor: prefixes of its schedule tree; samplers: seed ranges) spread over the workers and, with --shard, over machines; the same result for any --workers and --shard')
   .option('--json <file>', "write a JSON array: one record per scenario ('-': standard output)")
   .option('--junit <file>', "write JUnit XML for CI ('-': standard output)")
   .option('--out <dir>', 'record each scenario as it finishes, fsynced: findings.jsonl, scenarios.jsonl, reports/')
   .option('--resume', 'skip scenarios already recorded in --out')
   .option('--progress', 'draw the live progress line on stderr (default: when stderr is a terminal)')
   .option('--no-progress', 'plain lines only')
-  .addHelpText('after', `\n${EXIT_CODES} Ctrl-C stops the sweep: what finished is printed (and kept in --out for --resume), exit 130.\n\nEnvironment: SEPTCHECK_STRATEGY, SEPTCHECK_SCHEDULES, SEPTCHECK_SEED, SEPTCHECK_PREEMPTIONS (the flags win).\n\nExample:\n  $ septcheck sweep scenarios/catalogue --strategy dpor --preemptions 2 --out out/ --json out/sweep.json`)
+  .addHelpText(
+    'after',
+    `\n${EXIT_CODES} Ctrl-C stops the sweep: what finished is printed (and kept in --out for --resume), exit 130.\n\n` +
+      'Parallelism: by default each worker (and each --shard) takes whole scenario files. With --split each scenario is\n' +
+      'cut into work items that depend only on the scenario, its strategy, seed and bounds, and the workers (and shards)\n' +
+      'share them out, so one large scenario uses every core, or every machine of a CI matrix: the verdict, the findings\n' +
+      'and the proof are the same on 1 worker or many. A split scenario of a sharded sweep is judged by septcheck merge\n' +
+      '(from the --out folders of all its shards). --time then limits each work item.\n\n' +
+      'Environment: SEPTCHECK_STRATEGY, SEPTCHECK_SCHEDULES, SEPTCHECK_SEED, SEPTCHECK_PREEMPTIONS (the flags win).\n\n' +
+      'Examples:\n  $ septcheck sweep scenarios/catalogue --strategy dpor --preemptions 2 --out out/ --json out/sweep.json\n' +
+      '  $ septcheck sweep scenarios/catalogue/v5-44-fixed.ts --split --workers 8\n' +
+      '  $ septcheck sweep scenarios/catalogue/v5-44-fixed.ts --split --shard 2/4 --out out/shard-2   # then: septcheck merge out/shard-*',
+  )
   .action(async (paths: string[], o) => {
     const { sweep } = await import('./commands/sweep.ts');
     process.exitCode = await sweep(paths, { ...o, seed: o.seed === undefined ? undefined : /^\d+$/.test(o.seed) ? Number(o.seed) : o.seed });
@@ -118,13 +131,18 @@ program
 program
   .command('merge')
   .argument('<dirs...>', '--out directories of sharded sweeps')
-  .description('combine sharded sweep outputs into one summary')
+  .description('combine sharded sweep outputs into one summary (a split scenario is judged from the parts of all its shards)')
   .option('--json <file>', 'write the merged JSON')
   .option('--junit <file>', 'write merged JUnit XML')
-  .addHelpText('after', `\n${EXIT_CODES} Merge exits 3 as well when a shard or a scenario of the sweep is missing.\n\nExample:\n  $ septcheck merge out/shard-1 out/shard-2 --json sweep.json`)
+  .addHelpText(
+    'after',
+    `\n${EXIT_CODES} Merge exits 3 as well when a shard or a scenario of the sweep is missing.\n` +
+      'Judging a split scenario may run its scenario code (a part run again under the budget its shard could not know,\n' +
+      "the parts' lockdep witnesses replayed together): run merge in the checkout the shards ran.\n\nExample:\n  $ septcheck merge out/shard-1 out/shard-2 --json sweep.json",
+  )
   .action(async (dirs: string[], o) => {
     const { merge } = await import('./commands/merge.ts');
-    process.exitCode = merge(dirs, o);
+    process.exitCode = await merge(dirs, o);
   });
 
 process.on('unhandledRejection', exitOnError);

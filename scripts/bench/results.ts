@@ -6,6 +6,7 @@ import type { EngineFigures } from './engine.ts';
 import type { ExhaustiveRow, Interleavings } from './exhaustive.ts';
 import type { BugResult } from './finding.ts';
 import type { HeapFigures, PoolFigures, VisitFigures } from './scale.ts';
+import type { SplitFigures } from './split.ts';
 
 export interface Settings {
   readonly seeds: number;
@@ -35,6 +36,8 @@ export interface Results {
   readonly suite?: readonly SuiteBug[];
   /** Issue 16: dpor's cost per schedule against dfs's with many threads. */
   readonly manyThreads?: readonly ManyThreadsRow[];
+  /** Issue 15: one large scenario, split, on 1 and 2 workers. */
+  readonly split?: SplitFigures;
 }
 
 export interface Goal {

@@ -3,9 +3,9 @@
 // file declares wrongly is bad input (exit 2, nothing runs); code that throws, hangs
 // or exits while being checked is that scenario's error record (exit 3).
 import fc from 'fast-check';
-import { boundsOptions, describeThrown, importDefault, jsonDataProblem, Run, safeJson, scenarioShapeProblem, type Scenario, expectedKinds } from '../../src/engine/index.ts';
+import { boundsOptions, describeThrown, importDefault, jsonDataProblem, Run, safeJson, scenarioShapeProblem, type Scenario, expectedKinds, planSplit } from '../../src/engine/index.ts';
 import type { CheckedInfo, SweepTask, TaskResult } from './pool.ts';
-import { Phase, type ProbeWriter } from './probe.ts';
+import { Phase, watched, type ProbeWriter } from './probe.ts';
 import { invariantProblem, paramsProblemLine, schemaProblem } from './scenario-schema.ts';
 import { errorRecord, fileInfo } from './verdict.ts';
 
@@ -91,10 +91,20 @@ export async function checkScenario(task: SweepTask, probe: ProbeWriter): Promis
   const s = loaded.value as Scenario;
   const info = infoOf(task, s);
   if (c.kind === 'broken') return { kind: 'record', record: errorRecord(info, 'setup-exception', c.message) };
-  return { kind: 'ok', info: { ...info, description: s.description?.split('\n')[0] ?? '' } };
+  const checked = { kind: 'ok' as const, info: { ...info, description: s.description?.split('\n')[0] ?? '' } };
+  if (task.split !== true) return checked;
+  // --split: cut the scenario into work items (dfs and dpor run it to do so).
+  try {
+    return { ...checked, plan: await planSplit(watched(s, probe), boundsOptions(s, task.settings)) };
+  } catch (e) {
+    return { kind: 'record', record: errorRecord(info, 'exploration-exception', `planning the split threw: ${describeThrown(e)}`) };
+  } finally {
+    probe.phase(Phase.Idle);
+  }
 }
 
 function infoOf(task: SweepTask, s: Scenario): Omit<CheckedInfo, 'description'> {
   const strategy = boundsOptions(s, task.settings).strategy;
-  return { file: task.file, hash: task.hash, name: s.name, variant: s.variant ?? '-', strategy, expected: s.expect };
+  const require = s.bounds?.require === 'proved' ? { require: 'proved' as const } : {};
+  return { file: task.file, hash: task.hash, name: s.name, variant: s.variant ?? '-', strategy, expected: s.expect, ...require };
 }

@@ -1,15 +1,20 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from './errors.ts';
+import type { SplitPlan } from '../../src/engine/index.ts';
+import type { PartRecord } from './parts.ts';
 import { replayCommand, type FindingRecord, type ScenarioRecord } from './record.ts';
+import type { ScenarioInfo } from './verdict.ts';
 import { META, type SweepMeta } from './sweep-meta.ts';
 
-const LOGS = ['scenarios.jsonl', 'findings.jsonl'] as const;
+const LOGS = ['scenarios.jsonl', 'findings.jsonl', 'parts.jsonl'] as const;
 
 /**
  * The --out directory: findings.jsonl (one line per finding), reports/ (one text
  * report per finding), scenarios.jsonl (one line per finished scenario, read by
- * --resume and merge) and sweep-meta.json (which shard of which sweep, for merge).
+ * --resume and merge), parts.jsonl (with --split: each scenario's plan, then each
+ * work item as it finishes, read by --resume and merge) and sweep-meta.json (which
+ * shard of which sweep, for merge).
  * Every write is fsynced before the sweep goes on, so a sweep killed with SIGKILL
  * loses nothing it has printed; a scenario counts as finished once its line is in
  * scenarios.jsonl, and findings.jsonl is cut back to the finished scenarios' findings
@@ -33,6 +38,11 @@ export class OutDir {
     return new Map(readRecords(this.dir).map((r) => [r.key, r.record]));
   }
 
+  /** Split scenarios' plans and parts already recorded here, keyed by `key()`. */
+  splits(): Map<string, StoredSplit> {
+    return readParts(this.dir);
+  }
+
   /** Makes the folder ready to record into: both logs exist (an empty shard still
    * leaves its empty records for merge), lines a kill left behind are dropped, and
    * the sweep's description is written. */
@@ -41,6 +51,23 @@ export class OutDir {
     for (const f of LOGS) if (!existsSync(join(this.dir, f))) writeDurably(join(this.dir, f), '', 'a');
     compact(this.dir);
     replaceDurably(join(this.dir, META), JSON.stringify(meta, null, 2) + '\n');
+  }
+
+  /** A split scenario's plan, before any of its parts: what merge needs to judge it. */
+  recordPlan(key: string, info: ScenarioInfo, plan: SplitPlan): void {
+    appendRecordLine(join(this.dir, 'parts.jsonl'), JSON.stringify({ key, info, plan }) + '\n', 'a');
+  }
+
+  /** One finished work item of a split scenario (a later line of the same item
+   * replaces it: a part run again under a smaller cap). */
+  recordPart(key: string, part: PartRecord): void {
+    appendRecordLine(join(this.dir, 'parts.jsonl'), JSON.stringify({ key, item: part.item, part }) + '\n', 'a');
+  }
+
+  /** Items of a split scenario this shard did not run because, as far as it could
+   * tell, they cannot count: merge runs them should they count after all. */
+  recordSkipped(key: string, items: readonly number[]): void {
+    appendRecordLine(join(this.dir, 'parts.jsonl'), JSON.stringify({ key, skipped: items }) + '\n', 'a');
   }
 
   /** Writes the scenario's findings, then marks it finished. `index` is the
@@ -71,6 +98,35 @@ export function readRecords(dir: string): StoredRecord[] {
     index: index ?? Number.MAX_SAFE_INTEGER,
     record,
   }));
+}
+
+/** What parts.jsonl holds of one split scenario. */
+export interface StoredSplit {
+  readonly key: string;
+  readonly info: ScenarioInfo;
+  readonly plan: SplitPlan;
+  /** The last part of each item. */
+  readonly parts: Map<number, PartRecord>;
+  readonly skipped: Set<number>;
+}
+
+/** The split scenarios of an --out directory, by key. */
+export function readParts(dir: string): Map<string, StoredSplit> {
+  const out = new Map<string, StoredSplit>();
+  type Line = { key: string; info?: ScenarioInfo; plan?: SplitPlan; part?: PartRecord; skipped?: number[] };
+  for (const l of readJsonl<Line>(join(dir, 'parts.jsonl'))) {
+    if (l.plan !== undefined && l.info !== undefined) {
+      // A plan line starts the scenario afresh: a sweep resumed by a septcheck that
+      // plans it otherwise records its new plan, and the old parts no longer count.
+      out.set(l.key, { key: l.key, info: l.info, plan: l.plan, parts: new Map(), skipped: new Set() });
+      continue;
+    }
+    const s = out.get(l.key);
+    if (s === undefined) continue;
+    if (l.part !== undefined) s.parts.set(l.part.item, l.part);
+    for (const k of l.skipped ?? []) s.skipped.add(k);
+  }
+  return out;
 }
 
 /** Reads a JSON-lines file, ignoring a torn line left by a kill. */
@@ -109,6 +165,7 @@ function compact(dir: string): void {
   }
   rewriteIfChanged(join(dir, 'scenarios.jsonl'), scenarios.map((l) => l.text));
   rewriteIfChanged(join(dir, 'findings.jsonl'), kept);
+  rewriteIfChanged(join(dir, 'parts.jsonl'), jsonLines(join(dir, 'parts.jsonl')).map((l) => l.text));
 }
 
 function sameFinding(line: unknown, file: string, f: FindingRecord): boolean {

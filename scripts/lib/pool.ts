@@ -1,14 +1,17 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { describeThrown } from '../../src/engine/index.ts';
+import { describeThrown, type Reconciled, type SplitPlan, type Witness } from '../../src/engine/index.ts';
+import type { PartRecord } from './parts.ts';
 import { Phase, PROBE_BYTES, ProbeReader, type ProbeState } from './probe.ts';
-import type { ScenarioRecord, SweepSettings } from './record.ts';
+import type { FindingRecord, ScenarioRecord, SweepSettings } from './record.ts';
 import { errorRecord, fileInfo, type ScenarioInfo } from './verdict.ts';
 
-/** One scenario file for a worker: `check` loads and checks it, `run` explores it. */
+/** One scenario file for a worker: `check` loads and checks it (and with `split`
+ * plans its work items), `run` explores it, `part` explores one of its items,
+ * `reconcile` replays its parts' witnesses together (see src/engine/split.ts). */
 export interface SweepTask {
-  readonly kind: 'check' | 'run';
+  readonly kind: 'check' | 'run' | 'part' | 'reconcile';
   /** As shown and recorded: relative to the project root, or absolute outside it. */
   readonly file: string;
   /** Where it is. */
@@ -19,6 +22,22 @@ export interface SweepTask {
   readonly tokenRoot: string;
   /** What the check found out, for the record of a run that dies. */
   readonly info?: ScenarioInfo;
+  /** check: plan the scenario's split into work items too. */
+  readonly split?: boolean;
+  /** part: item `item` of `plan`, under `cap` schedules at most. */
+  readonly part?: { readonly plan: SplitPlan; readonly item: number; readonly cap: number };
+  /** part: a cap the coordinator lowers while the part runs (Float64 slot 0). */
+  readonly control?: SharedArrayBuffer;
+  /** reconcile: the schedules to replay together, in order. */
+  readonly witnesses?: readonly Witness[];
+}
+
+/** Where a pool takes its tasks from, one at a time as workers free up: a sweep's
+ * split scenarios make tasks as the results of others come in. */
+export interface TaskSource {
+  /** The next task to start, or null when there is none to start now (more may
+   * come once a running task is done). */
+  next(): SweepTask | null;
 }
 
 /** What a scenario is, as a check reports it. */
@@ -27,9 +46,11 @@ export interface CheckedInfo extends ScenarioInfo {
 }
 
 export type TaskResult =
-  | { readonly kind: 'ok'; readonly info: CheckedInfo }
+  | { readonly kind: 'ok'; readonly info: CheckedInfo; readonly plan?: SplitPlan }
   | { readonly kind: 'input'; readonly message: string }
-  | { readonly kind: 'record'; readonly record: ScenarioRecord };
+  | { readonly kind: 'record'; readonly record: ScenarioRecord }
+  | { readonly kind: 'part'; readonly part: PartRecord }
+  | { readonly kind: 'reconciled'; readonly reconciled: Reconciled<FindingRecord> };
 
 /** Hard limits on a worker, in seconds. */
 export interface Limits {
@@ -79,11 +100,12 @@ export class WorkerPool {
 
   /** Runs the tasks, handing each result over as it comes. After `interrupt()` no
    * task starts, and the ones cut short have no result. */
-  async run(tasks: readonly SweepTask[], onResult: (task: SweepTask, r: TaskResult) => void): Promise<void> {
+  async run(tasks: readonly SweepTask[] | TaskSource, onResult: (task: SweepTask, r: TaskResult) => void): Promise<void> {
     // Hand tasks out ourselves, one per free thread, in the sweep's order: piscina's
     // own queue does not start queued tasks first in, first out, so with one worker
     // the scenarios would not run (or print) in the order given.
-    if (tasks.length === 0) return;
+    const source = Array.isArray(tasks) ? listSource(tasks as readonly SweepTask[]) : (tasks as TaskSource);
+    if (Array.isArray(tasks) && tasks.length === 0) return;
     const pool = (this.pool ??= new Piscina({
       filename: worker,
       execArgv: ['--import', register],
@@ -91,10 +113,23 @@ export class WorkerPool {
       maxThreads: this.workers,
       idleTimeout: 1000,
     }));
-    let next = 0;
+    let running = 0;
+    let waiting: Array<() => void> = [];
+    const changed = () => {
+      const w = waiting;
+      waiting = [];
+      for (const wake of w) wake();
+    };
     const lane = async (): Promise<void> => {
-      while (next < tasks.length && !this.interrupted) {
-        const task = tasks[next++]!;
+      while (!this.interrupted) {
+        const task = source.next();
+        if (task === null) {
+          // Nothing to start: done once nothing runs that could make more.
+          if (running === 0) return changed();
+          await new Promise<void>((r) => waiting.push(r));
+          continue;
+        }
+        running++;
         const probe = new SharedArrayBuffer(PROBE_BYTES);
         const watched = { reader: new ProbeReader(probe), abort: new AbortController() };
         this.inflight.set(task, watched);
@@ -104,12 +139,19 @@ export class WorkerPool {
         } finally {
           this.inflight.delete(task);
           this.finishedSchedules += watched.reader.state().schedules;
+          running--;
         }
-        if (this.interrupted && watched.abort.signal.reason === INTERRUPT) return;
-        onResult(task, r);
+        if (this.interrupted && watched.abort.signal.reason === INTERRUPT) return changed();
+        try {
+          onResult(task, r);
+        } finally {
+          changed();
+        }
       }
+      changed();
     };
-    await Promise.all(Array.from({ length: Math.min(this.workers, tasks.length) }, lane));
+    const lanes = Array.isArray(tasks) ? Math.min(this.workers, (tasks as readonly SweepTask[]).length) : this.workers;
+    await Promise.all(Array.from({ length: lanes }, lane));
   }
 
   /** The tasks in flight, and how far each is. */
@@ -132,6 +174,12 @@ export class WorkerPool {
   async close(): Promise<void> {
     await this.pool?.destroy();
   }
+}
+
+/** A list of tasks as a source, in order. */
+function listSource(tasks: readonly SweepTask[]): TaskSource {
+  let next = 0;
+  return { next: () => (next < tasks.length ? tasks[next++]! : null) };
 }
 
 /** The abort reason of an interrupted task. */

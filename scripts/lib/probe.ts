@@ -3,7 +3,7 @@
 // lets its worker answer a message, so the worker writes its progress as it goes:
 // a heartbeat per step, the phase, and the thread and point of the current step.
 // When the parent terminates a stuck worker, this is what it reports.
-import type { Run, SimThread, StepProbe } from '../../src/engine/index.ts';
+import type { Run, Scenario, SimThread, StepProbe } from '../../src/engine/index.ts';
 
 /** What the worker is doing. */
 export const Phase = {
@@ -163,3 +163,34 @@ export class ProbeReader {
     return this.decoder.decode(this.bytes.slice(at, at + len));
   }
 }
+
+/** The scenario, telling the probe when its setup and state hash run (the steps and
+ * the invariants between them the engine tells it itself). */
+export function watched(s: Scenario, probe: ProbeWriter): Scenario {
+  const stateHash = s.stateHash;
+  return {
+    ...s,
+    setup(run, params) {
+      probe.phase(Phase.Setup);
+      void run.done.then(() => {
+        probe.scheduleDone();
+        probe.phase(Phase.Idle);
+      });
+      s.setup(run, params);
+      probe.phase(Phase.Idle);
+    },
+    ...(stateHash === undefined
+      ? {}
+      : {
+          stateHash(run) {
+            probe.phase(Phase.Hook, 'stateHash');
+            try {
+              return stateHash.call(s, run);
+            } finally {
+              probe.phase(Phase.Idle);
+            }
+          },
+        }),
+  };
+}
+

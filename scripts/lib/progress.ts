@@ -48,7 +48,11 @@ export function makeProgress(o: ProgressOptions): Progress {
       const width = options.barsize ?? 20;
       const full = Math.round(params.progress * width);
       const rate = Math.round(o.schedules() / Math.max(1e-3, (performance.now() - t0) / 1000));
-      const running = o.running().map((r) => `${r.task.info?.name ?? basename(r.task.file, '.ts')} (${r.schedules})`);
+      const running = o.running().map((r) => {
+        const name = r.task.info?.name ?? basename(r.task.file, '.ts');
+        const part = r.task.part === undefined ? '' : `#${r.task.part.item + 1}`;
+        return `${name}${part} (${r.schedules})`;
+      });
       return [
         `sweep [${'='.repeat(full)}${'-'.repeat(width - full)}] ${params.value}/${params.total} scenarios`,
         `${rate} schedules/s`,

@@ -53,6 +53,8 @@ export interface SweepSettings {
   readonly stepTime?: number;
   /** Go on past findings: the first of each kind (--keep-going). */
   readonly keepGoing?: boolean;
+  /** Each scenario explored as work items spread over workers and shards (--split). */
+  readonly split?: boolean;
 }
 
 /** How a report tells the user to replay a finding. */

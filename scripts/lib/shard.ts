@@ -26,3 +26,10 @@ export function takeShardIndexed<T>(items: readonly T[], shard: Shard | undefine
   const all = items.map((item, index) => ({ item, index }));
   return shard === undefined ? all : all.filter((x) => x.index % shard.count === shard.index - 1);
 }
+
+/** The shard (1-based) that runs work item `k` of the scenario at `index` of the
+ * sorted list (--split): the items are dealt round the shards starting at the
+ * scenario's own shard, so a scenario of one item goes where its file would. */
+export function shardOfItem(index: number, k: number, count: number): number {
+  return ((index + k) % count) + 1;
+}

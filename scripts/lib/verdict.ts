@@ -36,6 +36,8 @@ export interface ScenarioInfo {
   readonly variant: string;
   readonly strategy: string;
   readonly expected: string;
+  /** The scenario's bounds require a proof (bounds.require). */
+  readonly require?: 'proved';
 }
 
 /** What the record of a file that could not be loaded can say: its name, from the file. */

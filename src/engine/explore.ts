@@ -44,6 +44,33 @@ export interface ExploreOptions {
   /** Ends the exploration early once it returns true (e.g. a wall-time budget,
    * kept outside the engine). Checked before each schedule. */
   readonly stopWhen?: () => boolean;
+  /** A budget that may shrink while the exploration runs (a split exploration's
+   * coordinator lowers it as earlier parts use the shared budget): no schedule
+   * starts once this many have run. Checked before each schedule. */
+  readonly cap?: () => number;
+  /** Remember which run each schedule was, so that `witnesses()` can name the
+   * schedules cross-schedule state remembers (a split exploration's parts). */
+  readonly witnesses?: boolean;
+}
+
+/** A value in `run.shared` that carries what earlier schedules did into later ones
+ * (lockdep's dependency graph) names the runs whose effects it holds: replaying
+ * those schedules, in order, in one exploration, rebuilds it. A split exploration
+ * (split.ts) replays the witnesses of all its parts together, so that a finding
+ * that needs schedules of two parts is not missed. */
+export interface CrossSchedule {
+  witnesses(): Iterable<Run>;
+}
+
+/** Whether a shared value says which runs it remembers. */
+export function isCrossSchedule(v: unknown): v is CrossSchedule {
+  return typeof v === 'object' && v !== null && typeof (v as { witnesses?: unknown }).witnesses === 'function';
+}
+
+/** A schedule a part's cross-schedule state remembers, with the parameters it ran with. */
+export interface Witness {
+  readonly schedule: Schedule;
+  readonly params: unknown;
 }
 
 export interface ExploreStats {
@@ -119,6 +146,9 @@ export class Exploration implements Driver {
   private preemptions = 0;
   private maxPreemptions = 0;
   private readonly stopWhen?: () => boolean;
+  private readonly cap?: () => number;
+  /** Each run's schedule number and parameters (with ExploreOptions.witnesses). */
+  private readonly runs: WeakMap<Run, { readonly n: number; readonly params: unknown }> | null;
   /** Largest value of each run metric over the schedules. */
   private readonly metricMax = new Map<string, number>();
   /** Schedules run up to and including the first that failed, recorded or not. */
@@ -139,6 +169,8 @@ export class Exploration implements Driver {
     this.stopAt = opts.stopAt;
     this.tracked = program.tracked === true;
     this.stopWhen = opts.stopWhen;
+    this.cap = opts.cap;
+    this.runs = opts.witnesses === true ? new WeakMap() : null;
   }
 
   exhausted(bound?: number): void {
@@ -158,13 +190,45 @@ export class Exploration implements Driver {
   more(): boolean {
     if (this.stopOnFirst && this.findings.length > 0) return false;
     if (this.stopWhen !== undefined && this.stopWhen()) return false;
+    if (this.cap !== undefined && !(this.schedules < this.cap())) return false;
     return this.schedules < this.budget;
+  }
+
+  /** Hashes of the distinct terminal states reached. */
+  terminalStates(): ReadonlySet<string> {
+    return this.states;
+  }
+
+  /** The largest value of each run metric over the schedules (e.g. spteVisits). */
+  metrics(): ReadonlyMap<string, number> {
+    return this.metricMax;
+  }
+
+  /** Schedules run up to and including the first that failed; 0 when none did. */
+  get firstFailure(): number {
+    return this.firstFindingAt;
+  }
+
+  /** The schedules the exploration's cross-schedule state remembers (see
+   * CrossSchedule), in the order they ran; needs ExploreOptions.witnesses. When some
+   * shared value cannot say (it does not implement CrossSchedule): its key. */
+  witnesses(): { readonly witnesses: Witness[] } | { readonly opaque: string } {
+    const found = new Map<number, Witness>();
+    for (const [key, v] of this.shared) {
+      if (!isCrossSchedule(v)) return { opaque: key };
+      for (const run of v.witnesses()) {
+        const r = this.runs?.get(run);
+        if (r !== undefined) found.set(r.n, { schedule: run.schedule(), params: r.params });
+      }
+    }
+    return { witnesses: [...found.entries()].sort((a, b) => a[0] - b[0]).map(([, w]) => w) };
   }
 
   async runSchedule(chooser: Chooser, params: unknown = this.params, opts: RunScheduleOptions = {}): Promise<Run> {
     if (this.schedules > 0 && this.schedules % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
     const run = await this.execute(chooser, params, opts);
     this.schedules++;
+    this.runs?.set(run, { n: this.schedules, params });
     this.steps += run.step;
     this.preemptions += run.preemptions;
     if (run.preemptions > this.maxPreemptions) this.maxPreemptions = run.preemptions;
@@ -251,8 +315,7 @@ export function strategyOptions(opts: ExploreOptions, program?: Program): Strate
 /** Explores the schedules of `program` and resolves to its findings and figures. */
 export async function explore(program: Program, opts: ExploreOptions = {}): Promise<ExploreResult> {
   // A pinned program (a regression) replays its schedule unless told otherwise.
-  const name = opts.strategy ?? (program.pinned !== undefined ? 'replay' : DEFAULT_STRATEGY);
-  const strategy = typeof name === 'object' ? name : createStrategy(name, strategyOptions(opts, program));
+  const strategy = strategyFor(program, opts);
   const d = new Exploration(program, opts);
   await strategy.explore(d);
   const pin = program.pinned;
@@ -260,18 +323,30 @@ export async function explore(program: Program, opts: ExploreOptions = {}): Prom
     return confirmFix(program, pin.confirm, d, opts);
   }
   // A replayed schedule is already the one to report.
-  if (opts.shrink !== false && strategy.name !== 'replay' && d.findings.length > 0) {
-    let runs = 0;
-    for (let i = 0; i < d.findings.length; i++) {
-      // A finding kept going past is shrunk as it is replayed: past findings of other kinds.
-      const f = d.findings[i]!;
-      const r = await shrinkFinding(program, f, { maxSteps: d.maxSteps, maxRuns: opts.shrinkRuns, ...(d.keepGoing ? { stopAt: f.kind } : {}) });
-      d.findings[i] = r.finding;
-      runs += r.runs;
-    }
-    d.extra.shrinkRuns = runs;
-  }
+  if (strategy.name !== 'replay') await shrinkFindings(program, d, opts);
   return { findings: d.findings, stats: d.stats(), verdict: d.verdict() };
+}
+
+/** Minimises every finding of an exploration in place (unless `opts.shrink` is
+ * false); the replays spent go to its `shrinkRuns`. */
+export async function shrinkFindings(program: Program, d: Exploration, opts: ExploreOptions): Promise<void> {
+  if (opts.shrink === false || d.findings.length === 0) return;
+  let runs = 0;
+  for (let i = 0; i < d.findings.length; i++) {
+    // A finding kept going past is shrunk as it is replayed: past findings of other kinds.
+    const f = d.findings[i]!;
+    const r = await shrinkFinding(program, f, { maxSteps: d.maxSteps, maxRuns: opts.shrinkRuns, ...(d.keepGoing ? { stopAt: f.kind } : {}) });
+    d.findings[i] = r.finding;
+    runs += r.runs;
+  }
+  d.extra.shrinkRuns = runs;
+}
+
+/** The strategy `explore` would run: the one named (or given), else `replay` for a
+ * pinned program, else the default. */
+export function strategyFor(program: Program, opts: ExploreOptions): Strategy {
+  const name = opts.strategy ?? (program.pinned !== undefined ? 'replay' : DEFAULT_STRATEGY);
+  return typeof name === 'object' ? name : createStrategy(name, strategyOptions(opts, program));
 }
 
 /** A regression whose pinned schedule no longer reproduces its finding: the fix is

@@ -34,3 +34,26 @@ export { describeState, footprintLabel, uniqueFootprints, type Describer } from 
 export { followBlocks, scheduleDifference } from './schedule.ts';
 export { followTraced, retrace, type Followed } from './traced.ts';
 export type { ReportContext, Reporter, StuckThread } from './run.ts';
+export { isCrossSchedule, type CrossSchedule, type Witness } from './explore.ts';
+export {
+  capFor,
+  explorePart,
+  exploreSplit,
+  itemSeed,
+  mergeParts,
+  planSplit,
+  reconcile,
+  relevant,
+  resolveParts,
+  SAMPLER_ITEM,
+  SPLIT_TARGET,
+  witnessesToReconcile,
+  type PartOptions,
+  type PartOutcome,
+  type PartResult,
+  type Reconciled,
+  type Resolution,
+  type SplitOptions,
+  type SplitPlan,
+  type WorkItem,
+} from './split.ts';

@@ -68,6 +68,9 @@ export interface StrategyOptions {
   readonly path?: string;
   /** The schedule the `replay` strategy follows. */
   readonly pinned?: Pinned;
+  /** dfs and dpor: thread ids fixed at the first choice points; only the subtree
+   * below them is explored (a work item of a split exploration, see split.ts). */
+  readonly prefix?: readonly number[];
 }
 
 /** A driver that passes everything to `d` except what `over` replaces: how a

@@ -1,4 +1,4 @@
-import type { ChoicePoint } from '../run.ts';
+import type { ChoicePoint, Run } from '../run.ts';
 import type { SimThread } from '../thread.ts';
 import type { Driver, Strategy, StrategyOptions } from '../strategy.ts';
 import { deepen } from './deepen.ts';
@@ -6,7 +6,9 @@ import { deepen } from './deepen.ts';
 /**
  * Plain depth-first enumeration of every schedule (stateless: each schedule re-runs
  * from the start along a recorded prefix). With a preemption bound it skips the
- * choices that would switch away from a thread that could have gone on.
+ * choices that would switch away from a thread that could have gone on. With
+ * `prefix` (a work item of a split exploration, split.ts) the first choices are
+ * fixed and only the subtree below them is enumerated.
  */
 export function dfsStrategy(opts: StrategyOptions): Strategy {
   const bound = opts.preemptions ?? Infinity;
@@ -14,56 +16,101 @@ export function dfsStrategy(opts: StrategyOptions): Strategy {
     name: 'dfs',
     async explore(d: Driver) {
       if (opts.deepen === true) return deepen(d, opts, dfsStrategy);
-      // One frame per branching step: the choice taken and how many there were.
-      const taken: number[] = [];
+      const r = await dfsWalk(d, { bound, fixed: opts.prefix, onBoundCut: opts.onBoundCut });
       // A bound that never cut a choice left every schedule in: that is a full proof.
-      let cut = false;
-      const width: number[] = [];
-      for (;;) {
-        if (!d.more()) return;
-        let depth = 0;
-        let preempted = 0;
-        const choose = (cp: ChoicePoint): number => {
-          // The owner, not the previous thread: a free thread (a fault injector) in
-          // between costs no preemption either way (Run.decide(), SimThread.free).
-          const cur = cp.owner === null ? -1 : cp.enabled.indexOf(cp.owner);
-          // Order: keep the current thread first, so choice 0 never preempts; then
-          // the free threads, which never preempt either.
-          const order = freeFirst(cp.enabled, cur);
-          let allowed = cp.enabled.length;
-          if (cur >= 0 && preempted >= bound && allowed > 1) {
-            allowed = 1 + freeCount(cp.enabled, cur);
-            if (allowed < cp.enabled.length) {
-              cut = true;
-              opts.onBoundCut?.();
-            }
-          }
-          if (depth === taken.length) {
-            taken.push(0);
-            width.push(allowed);
-          }
-          const k = taken[depth]!;
-          depth++;
-          const i = order(k);
-          if (cur >= 0 && k > 0 && !cp.enabled[i]!.free) preempted++;
-          return i;
-        };
-        await d.runSchedule(choose);
-        // Backtrack: drop exhausted frames past the run's end, then advance the deepest.
-        taken.length = depth;
-        width.length = depth;
-        while (taken.length > 0 && taken[taken.length - 1]! + 1 >= width[width.length - 1]!) {
-          taken.pop();
-          width.pop();
-        }
-        if (taken.length === 0) {
-          d.exhausted(cut ? bound : undefined);
-          return;
-        }
-        taken[taken.length - 1]!++;
-      }
+      if (r.exhausted) d.exhausted(r.cut ? bound : undefined);
     },
   };
+}
+
+export interface WalkOptions {
+  readonly bound: number;
+  /** Thread ids chosen at the first choice points (where more than one thread could
+   * run), in order: fixed, never backtracked into. */
+  readonly fixed?: readonly number[];
+  /** Enumerate the alternatives of only this many choice points after the fixed
+   * ones (counting those where the bound leaves more than one thread); past them
+   * every run goes on without preempting (choice 0). Default: all. */
+  readonly frames?: number;
+  readonly onBoundCut?: () => void;
+  /** Each run, with the thread ids chosen at its choice points up to its last
+   * enumerated frame (the fixed ones included; none past `frames`). */
+  readonly onRun?: (run: Run, chosen: readonly number[], frames: number) => void;
+}
+
+/** The walk itself: whether it ran out of schedules to try (rather than being
+ * stopped by the driver), and whether the bound cut a choice on the way. */
+export async function dfsWalk(d: Driver, w: WalkOptions): Promise<{ exhausted: boolean; cut: boolean }> {
+  const bound = w.bound;
+  const fixed = w.fixed ?? [];
+  const F = fixed.length;
+  const frames = w.frames ?? Infinity;
+  // One frame per enumerated choice point: the choice taken and how many there were.
+  const taken: number[] = [];
+  let cut = false;
+  const width: number[] = [];
+  for (;;) {
+    if (!d.more()) return { exhausted: false, cut };
+    let depth = 0;
+    /** Enumerated frames so far: choice points past the fixed ones where the bound
+     * allows more than one thread (one that allows only one is no frame). */
+    let nb = 0;
+    let preempted = 0;
+    let diverged = false;
+    const chosen: number[] = [];
+    const choose = (cp: ChoicePoint): number => {
+      // The owner, not the previous thread: a free thread (a fault injector) in
+      // between costs no preemption either way (Run.decide(), SimThread.free).
+      const cur = cp.owner === null ? -1 : cp.enabled.indexOf(cp.owner);
+      // Order: keep the current thread first, so choice 0 never preempts; then
+      // the free threads, which never preempt either.
+      const order = freeFirst(cp.enabled, cur);
+      let allowed = cp.enabled.length;
+      if (cur >= 0 && preempted >= bound && allowed > 1) {
+        allowed = 1 + freeCount(cp.enabled, cur);
+        if (allowed < cp.enabled.length) {
+          cut = true;
+          w.onBoundCut?.();
+        }
+      }
+      const f = depth - F;
+      let k = 0;
+      let record = true;
+      if (f < 0) {
+        // A fixed choice: the thread the prefix names.
+        const want = cp.enabled.findIndex((t) => t.id === fixed[depth]);
+        if (want < 0) diverged = true;
+        else while (order(k) !== want) k++;
+      } else if (nb >= frames) {
+        // Past the enumerated frames: on without preempting.
+        record = false;
+      } else if (allowed > 1) {
+        if (nb === taken.length) {
+          taken.push(0);
+          width.push(allowed);
+        }
+        k = taken[nb]!;
+        nb++;
+      }
+      depth++;
+      const i = order(k);
+      if (record) chosen.push(cp.enabled[i]!.id);
+      if (cur >= 0 && k > 0 && !cp.enabled[i]!.free) preempted++;
+      return i;
+    };
+    const run = await d.runSchedule(choose);
+    if (diverged || depth < F) throw new Error('dfs: a fixed prefix chose a thread that cannot run: the program is not deterministic');
+    w.onRun?.(run, chosen, nb);
+    // Backtrack: drop exhausted frames past the run's end, then advance the deepest.
+    taken.length = nb;
+    width.length = nb;
+    while (taken.length > 0 && taken[taken.length - 1]! + 1 >= width[width.length - 1]!) {
+      taken.pop();
+      width.pop();
+    }
+    if (taken.length === 0) return { exhausted: true, cut };
+    taken[taken.length - 1]!++;
+  }
 }
 
 /** The free threads enabled besides the owner at `cur`. */

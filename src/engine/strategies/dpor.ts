@@ -33,6 +33,22 @@ import { dfsStrategy } from './dfs.ts';
  * same inside u·w, since c's step changes no other thread's enabling. So under a
  * bound only c may sleep in its siblings' branches; a sibling other than c moved
  * to the front could cost up to two extra preemptions and is not slept on.
+ *
+ * Below a fixed prefix (`opts.prefix`, a work item of a split exploration, see
+ * split.ts): the first schedule follows the prefix's choices, and no node is made
+ * for a step of the prefix, so no alternative is ever asked for above it (a race
+ * whose earlier step lies in the prefix, or a block that began there, asks at a node
+ * that does not exist and is dropped). Why that loses nothing: the split enumerates
+ * every choice the bound allows at each choice point of the prefixes with plain dfs,
+ * so at those nodes the backtrack set is already every thread, a superset of
+ * whatever a race would have added; the sleep set the residual search starts with
+ * is empty, a subset of the one the whole search would have carried down. Below
+ * the prefix the races and happens-before are those of the residual program (no
+ * step of the suffix happens before another through a prefix step, as prefix steps
+ * all come first), so each residual node gets the backtrack set the whole search
+ * would give it after the same schedules. Larger backtrack sets and smaller sleep
+ * sets only ever add schedules, so the argument that the whole search reaches every
+ * partial order within the bound carries over to each residual search.
  */
 export function dporStrategy(opts: StrategyOptions): Strategy {
   const bound = opts.preemptions ?? Infinity;
@@ -48,6 +64,9 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
       if (opts.deepen === true) return deepen(d, opts, dporStrategy);
       if (!d.tracked) return asDfs(d, 'the scenario does not declare its state tracked');
       const tree = new Tree();
+      const fixed = opts.prefix ?? [];
+      /** The first step past the fixed prefix: no node is made above it. */
+      let base = 0;
       const classes = new Set<string>();
       let prefix: readonly number[] = [];
       let lastHb: HappensBefore | null = null;
@@ -67,12 +86,13 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
         d.extra.dpor = `explored ${schedules} schedule${schedules === 1 ? '' : 's'} (${tree.pruned} pruned), ${how}`;
       };
       while (d.more()) {
-        const sched = new BranchRun(prefix, branch, bound);
+        const sched = new BranchRun(prefix, branch, bound, branch === null ? fixed : []);
         const run = await d.runSchedule(sched.choose, undefined, { footprints: true });
         schedules++;
         // Set-up is deterministic: the first schedule shows whether any state is untracked.
         if (run.untrackedReason !== null) return asDfs(d, `${run.untrackedReason} is not tracked`);
-        if (sched.diverged) throw new Error('dpor: replaying a schedule prefix chose a thread that cannot run: the program is not deterministic');
+        if (sched.diverged || sched.fixedLeft > 0) throw new Error('dpor: replaying a schedule prefix chose a thread that cannot run: the program is not deterministic');
+        if (branch === null) base = sched.fixedEnd;
         const limit = sched.blockedAt >= 0 ? sched.blockedAt : run.step;
         if (sched.blockedAt >= 0) blocked++;
         for (const t of run.threads) if (t.free) sched.free.add(t.id); // also those never offered a choice
@@ -81,7 +101,7 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
         const hb: HappensBefore = new HappensBefore(ex, lastHb === null ? undefined : { hb: lastHb, from: depth });
         lastHb = hb;
         if (branch !== null) tree.nodes[depth]!.take(branch.thread, sleeperAt(ex, hb, depth));
-        grow(tree, ex, hb, sched, depth + 1, limit, bound, onCut);
+        grow(tree, ex, hb, sched, Math.max(depth + 1, base), limit, bound, onCut);
         forEachRace(ex, hb, limit, (i, q, j) => {
           if (!Number.isFinite(bound)) return tree.nodes[i]?.wantOneOf(hb.initialTest(i, q, j), q);
           tree.nodes[i]?.want(q);
@@ -90,7 +110,7 @@ export function dporStrategy(opts: StrategyOptions): Strategy {
           // after it costs what switching before it would (Run.decide()).
           while (b > 0 && (ex.tid[b - 1] === ex.tid[i] || sched.free.has(ex.tid[b - 1]!))) b--;
           if (b < i) tree.nodes[b]?.want(q);
-        }, !Number.isFinite(bound), depth);
+        }, !Number.isFinite(bound), Math.max(depth, base));
         if (sched.blockedAt < 0) classes.add(hb.traceKey(run.ops));
         prefix = ex.tid;
         branch = tree.next();
@@ -146,17 +166,27 @@ class BranchRun {
    * an explored schedule. */
   blockedAt = -1;
   diverged = false;
+  /** Past the last step the fixed choices chose (0 without any). */
+  fixedEnd = 0;
   private readonly sleep: Map<number, Sleeper>;
   private readonly depth: number;
   private lastAsked = -1;
+  private calls = 0;
 
   constructor(
     private readonly prefix: readonly number[],
     private readonly branch: Branch | null,
     private readonly bound: number,
+    /** Thread ids chosen at the first choice points (a split's work item). */
+    private readonly fixed: readonly number[] = [],
   ) {
     this.depth = branch?.depth ?? -1;
     this.sleep = new Map(branch?.sleep ?? []);
+  }
+
+  /** Fixed choices the run never reached. */
+  get fixedLeft(): number {
+    return Math.max(0, this.fixed.length - this.calls);
   }
 
   readonly choose = (cp: ChoicePoint): number => {
@@ -164,6 +194,11 @@ class BranchRun {
     const ids = cp.enabled.map((t) => t.id);
     this.branching[s] = ids;
     for (const t of cp.enabled) if (t.free) this.free.add(t.id);
+    if (this.calls < this.fixed.length) {
+      this.lastAsked = s;
+      this.fixedEnd = s + 1;
+      return this.index(ids, this.fixed[this.calls++]!);
+    }
     if (s < this.depth) return this.index(ids, this.prefix[s]!);
     if (s > this.depth) this.advance(cp.run, s);
     for (const u of this.sleep.keys()) if (!ids.includes(u)) this.sleep.delete(u);

@@ -103,6 +103,16 @@ export class lockdep_graph {
   private readonly classes = new Map<string, lock_class>();
   /** Schedules run so far in this exploration. */
   schedules = 0;
+  /** Runs that added a dependency or a dependency type (usages keep their sites). */
+  private readonly adders = new Set<Run>();
+
+  /** The runs whose dependencies and usages the graph holds (the engine's
+   * CrossSchedule): replayed in one exploration, they rebuild it. */
+  witnesses(): Set<Run> {
+    const out = new Set(this.adders);
+    for (const c of this.classes.values()) for (const s of c.usage_site) if (s !== undefined) out.add(s.run);
+    return out;
+  }
 
   /** register_lock_class(). */
   register(name: string, wait_type_outer: number, wait_type_inner: number): lock_class {
@@ -117,11 +127,13 @@ export class lockdep_graph {
     if (d !== undefined) {
       if ((d.types & type) !== 0) return false;
       d.types |= type;
+      this.adders.add(site.run);
       return true;
     }
     const dep: lock_dep = { from, to, types: type, site };
     from.fwd.set(to, dep);
     to.back.set(from, dep);
+    this.adders.add(site.run);
     return true;
   }
 

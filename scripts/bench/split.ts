@@ -1,0 +1,92 @@
+// One large scenario on 1 worker and on 2 (sweep --split): the command line itself,
+// start-up, planning and worker start included, timed from outside; schedules per
+// second, their ratio, and whether the two records are the same byte for byte.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface SplitSettings {
+  /** The scenario file, and what its exploration is. */
+  readonly file: string;
+  readonly strategy: string;
+  readonly preemptions: number;
+}
+
+export interface SplitRunFigures {
+  readonly workers: number;
+  readonly seconds: number;
+  readonly schedules: number;
+  readonly schedulesPerSec: number;
+}
+
+export interface SplitFigures {
+  readonly scenario: string;
+  readonly settings: SplitSettings;
+  readonly runs: readonly SplitRunFigures[];
+  /** 2 workers' schedules/s over 1 worker's. */
+  readonly speedup: number;
+  /** The verdict in words (e.g. `clean, proved within 3 preemptions (217458 schedules)`). */
+  readonly claim: string;
+  /** How it was split (the record's stats.split). */
+  readonly split: string;
+  /** The records of the two runs are equal: verdict, findings, proof, figures. */
+  readonly identical: boolean;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/septcheck.js', import.meta.url));
+
+interface SweepOut {
+  readonly name: string;
+  readonly schedules: number;
+  readonly claim: string;
+  readonly stats: Record<string, unknown>;
+}
+
+/** Runs `septcheck sweep FILE --split --workers N --json -`; the record and the wall time. */
+async function sweepOnce(s: SplitSettings, workers: number, extra: readonly string[] = []): Promise<{ record: SweepOut; text: string; seconds: number }> {
+  const args = [BIN, 'sweep', s.file, '--split', '--workers', String(workers), '--strategy', s.strategy, '--preemptions', String(s.preemptions), '--json', '-', '--no-progress', ...extra];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  const seconds = (performance.now() - t0) / 1000;
+  if (code !== 0) throw new Error(`sweep --split --workers ${workers} exited ${code}:\n${stderr}`);
+  const [record] = JSON.parse(stdout) as SweepOut[];
+  return { record: record!, text: JSON.stringify(record), seconds };
+}
+
+export async function benchSplit(s: SplitSettings, progress: (line: string) => void): Promise<SplitFigures> {
+  // Fills tsx's compile cache, so that neither timed run pays for it.
+  await sweepOnce(s, 2, ['--schedules', '1']);
+  const runs: SplitRunFigures[] = [];
+  const texts: string[] = [];
+  let record: SweepOut | undefined;
+  for (const workers of [1, 2]) {
+    const r = await sweepOnce(s, workers);
+    record ??= r.record;
+    texts.push(r.text);
+    runs.push({ workers, seconds: r.seconds, schedules: r.record.schedules, schedulesPerSec: r.record.schedules / r.seconds });
+    progress(`split: ${workers} worker${workers === 1 ? '' : 's'} done in ${r.seconds.toFixed(1)} s`);
+  }
+  return {
+    scenario: record!.name,
+    settings: s,
+    runs,
+    speedup: runs[1]!.schedulesPerSec / runs[0]!.schedulesPerSec,
+    claim: record!.claim,
+    split: String(record!.stats.split ?? 'whole'),
+    identical: texts[0] === texts[1],
+  };
+}
+
+/** The table's rows for the figures. */
+export function splitRows(f: SplitFigures): string[][] {
+  const subject = `${f.scenario}, ${f.settings.strategy} within ${f.settings.preemptions} preemptions, --split`;
+  return [
+    ...f.runs.map((r) => ['split', subject, `${r.workers} worker${r.workers === 1 ? '' : 's'}`, `${r.schedules} schedules in ${r.seconds.toFixed(1)} s: ${r.schedulesPerSec.toFixed(0)}/s`, '']),
+    ['split', subject, 'speedup', `${f.speedup.toFixed(2)}x; ${f.claim}; ${f.split}`, `>= 1.7x: ${f.speedup >= 1.7 ? 'met' : 'MISSED'}`],
+    ['split', subject, '1 vs 2 workers', f.identical ? 'the same record: verdict, findings, proof' : 'RECORDS DIFFER', `identical: ${f.identical ? 'met' : 'MISSED'}`],
+  ];
+}
