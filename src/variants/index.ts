@@ -3,6 +3,7 @@
 import { head_tail } from './head-tail.ts';
 import { mismatched_accept_mirror_root } from './mismatched-accept-mirror-root.ts';
 import { mismatched_accept_normal_root } from './mismatched-accept-normal-root.ts';
+import { pamt_cache_punch_hole_only } from './pamt-cache-punch-hole-only.ts';
 import { v3_cross_boundary } from './v3-cross-boundary.ts';
 import { v5_44 } from './v5-44.ts';
 import { v5_44_fixed } from './v5-44-fixed.ts';
@@ -20,6 +21,7 @@ export { v5_44 } from './v5-44.ts';
 export { v5_44_fixed } from './v5-44-fixed.ts';
 export { mismatched_accept_normal_root } from './mismatched-accept-normal-root.ts';
 export { mismatched_accept_mirror_root } from './mismatched-accept-mirror-root.ts';
+export { pamt_cache_punch_hole_only } from './pamt-cache-punch-hole-only.ts';
 
 export const variants: readonly Variant[] = [
   v3_cross_boundary,
@@ -28,6 +30,7 @@ export const variants: readonly Variant[] = [
   v5_44_fixed,
   mismatched_accept_normal_root,
   mismatched_accept_mirror_root,
+  pamt_cache_punch_hole_only,
 ];
 
 /** The registered variant called `name`. */
