@@ -5,6 +5,7 @@ import type { SuiteBug, SuiteSettings } from './suite.ts';
 import type { EngineFigures } from './engine.ts';
 import type { ExhaustiveRow, Interleavings } from './exhaustive.ts';
 import type { BugResult } from './finding.ts';
+import type { ReviewResult } from './review.ts';
 import type { HeapFigures, PoolFigures, VisitFigures } from './scale.ts';
 
 export interface Settings {
@@ -35,6 +36,8 @@ export interface Results {
   readonly suite?: readonly SuiteBug[];
   /** Issue 16: dpor's cost per schedule against dfs's with many threads. */
   readonly manyThreads?: readonly ManyThreadsRow[];
+  /** Issue 12: the review bugs, random against the default portfolio. */
+  readonly review?: readonly ReviewResult[];
 }
 
 export interface Goal {

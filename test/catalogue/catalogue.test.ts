@@ -19,6 +19,8 @@ const rows = [
   ['missing TLB flush after zap', 'no-flush-after-zap', 'no-flush-after-zap-fixed'],
   ['unaligned punch hole on hugetlb backing', 'punch-hole-unaligned', 'punch-hole-unaligned-fixed'],
   ['concurrent splitters of one range under shared mmu_lock', 'concurrent-splitters', 'concurrent-splitters-fixed'],
+  // Issue 12's review bugs (docs/scenarios.md, "Review bugs as variants").
+  ['per-VM PAMT cache locked for PUNCH_HOLE only, a conversion splits without it', 'pamt-cache-punch-hole-only', 'pamt-cache-punch-hole-only-fixed'],
 ] as const;
 
 const load = (name: string) => loadScenario(`${DIR}/${name}.ts`);
