@@ -74,6 +74,7 @@ export const {
   kvm_tdp_mmu_page_fault,
   kvm_tdp_mmu_put_root,
   kvm_tdp_mmu_unmap_gfn_range,
+  kvm_tdp_mmu_zap_sp,
   kvm_tdp_mmu_write_spte,
   kvm_tdp_page_fault,
   kvm_unmap_gfn_range,

@@ -18,7 +18,6 @@ type snapshot = Map<string, piece>;
 
 // The model's private fields (reads through accessors are recorded as the audit's
 // own, which is harmless).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const raw = (o: object): any => o;
 
 const ids = new WeakMap<object, number>();

@@ -5,7 +5,7 @@
 // Inline helpers from headers (spte.h, tdp_iter.h, level arithmetic) and the TDX
 // module's internals are called directly.
 import { is_page_fault_stale, kvm_mmu_faultin_pfn, kvm_mmu_hugepage_adjust, kvm_mmu_max_mapping_level, kvm_mmu_page_fault, kvm_tdp_mmu_page_fault, kvm_tdp_page_fault, mmu_topup_memory_caches } from '../arch/x86/kvm/mmu/mmu.ts';
-import { __tdp_mmu_alloc_sp_for_split, __tdp_mmu_set_spte_atomic, external_spte_change, handle_changed_spte, handle_removed_pt, iter_cross_boundary, kvm_lockdep_assert_mmu_lock_held, kvm_mmu_alloc_external_spt, kvm_mmu_page_new, kvm_tdp_mmu_alloc_root, kvm_tdp_mmu_get_root, kvm_tdp_mmu_map, kvm_tdp_mmu_mirrors_split_huge_pages, kvm_tdp_mmu_put_root, kvm_tdp_mmu_unmap_gfn_range, kvm_tdp_mmu_write_spte, kvm_update_page_stats, remove_external_spte, set_external_spte_present, split_external_spte, tdp_account_mmu_page, tdp_mmu_alloc_sp, tdp_mmu_alloc_sp_for_split, tdp_mmu_cmpxchg_spte, tdp_mmu_free_sp, tdp_mmu_free_sp_rcu_callback, tdp_mmu_get_root_for_fault, tdp_mmu_init_child_sp, tdp_mmu_iter_cond_resched, tdp_mmu_iter_need_resched, tdp_mmu_iter_set_spte, tdp_mmu_link_sp, tdp_mmu_map_handle_target_level, tdp_mmu_set_spte, tdp_mmu_set_spte_atomic, tdp_mmu_split_huge_page, tdp_mmu_split_huge_pages_root, tdp_mmu_zap_leafs } from '../arch/x86/kvm/mmu/tdp_mmu.ts';
+import { __tdp_mmu_alloc_sp_for_split, __tdp_mmu_set_spte_atomic, external_spte_change, handle_changed_spte, handle_removed_pt, iter_cross_boundary, kvm_lockdep_assert_mmu_lock_held, kvm_mmu_alloc_external_spt, kvm_mmu_page_new, kvm_tdp_mmu_alloc_root, kvm_tdp_mmu_get_root, kvm_tdp_mmu_map, kvm_tdp_mmu_mirrors_split_huge_pages, kvm_tdp_mmu_put_root, kvm_tdp_mmu_unmap_gfn_range, kvm_tdp_mmu_zap_sp, kvm_tdp_mmu_write_spte, kvm_update_page_stats, remove_external_spte, set_external_spte_present, split_external_spte, tdp_account_mmu_page, tdp_mmu_alloc_sp, tdp_mmu_alloc_sp_for_split, tdp_mmu_cmpxchg_spte, tdp_mmu_free_sp, tdp_mmu_free_sp_rcu_callback, tdp_mmu_get_root_for_fault, tdp_mmu_init_child_sp, tdp_mmu_iter_cond_resched, tdp_mmu_iter_need_resched, tdp_mmu_iter_set_spte, tdp_mmu_link_sp, tdp_mmu_map_handle_target_level, tdp_mmu_set_spte, tdp_mmu_set_spte_atomic, tdp_mmu_split_huge_page, tdp_mmu_split_huge_pages_root, tdp_mmu_zap_leafs } from '../arch/x86/kvm/mmu/tdp_mmu.ts';
 import { kvm_split_boundary_leafs, tdx_handle_ept_violation, tdx_handle_mismatched_accept, tdx_min_split_cache_sz, tdx_pamt_cache_for, tdx_sept_link_private_spt, tdx_sept_remove_private_spte, tdx_sept_set_private_spte, tdx_sept_split_private_spte, tdx_split_cache_prepare, tdx_split_cache_release, tdx_split_cache_take, tdx_split_cache_topup, tdx_split_ranges, tdx_split_to_accept_level, tdx_track, tdx_vm_init } from '../arch/x86/kvm/vmx/tdx.ts';
 import { kvm_make_all_cpus_request, kvm_vcpu_flush_tlb_all, kvm_vcpu_retry, tdx_vcpu_exit, vcpu_enter_guest } from '../arch/x86/kvm/x86.ts';
 import { tdh_mem_page_aug, tdh_mem_page_demote, tdh_mem_page_remove, tdh_mem_range_block, tdh_mem_sept_add, tdh_mem_track, tdh_phymem_pamt_add, tdh_phymem_pamt_remove } from '../arch/x86/virt/vmx/tdx/tdx_module.ts';
@@ -106,6 +106,7 @@ export const upstream = Object.freeze({
   tdp_mmu_set_spte_atomic,
   // tdp_mmu_zap
   kvm_tdp_mmu_unmap_gfn_range,
+  kvm_tdp_mmu_zap_sp,
   tdp_mmu_zap_leafs,
   // tdx_exit
   tdx_handle_ept_violation,

@@ -635,3 +635,16 @@ export async function kvm_tdp_mmu_unmap_gfn_range(kvm: kvm, range: kvm_gfn_range
   }
   return flush;
 }
+
+// kvm_tdp_mmu_zap_sp() in arch/x86/kvm/mmu/tdp_mmu.c: zap the SPTE that links `sp` into
+// its parent (NX huge page recovery), under write mmu_lock. False for a root or a table
+// no longer linked.
+export async function kvm_tdp_mmu_zap_sp(kvm: kvm, sp: kvm_mmu_page): Promise<boolean> {
+  lockdep_assert_held_write(kvm.mmu_lock);
+  const sptep = sp.ptep;
+  if (sptep === null) return false;
+  const old_spte = sptep.sp.read(sptep.index);
+  if (!is_shadow_present_pte(old_spte) || is_last_spte(old_spte, sp.role.level + 1)) return false;
+  await kvm.call.tdp_mmu_set_spte(kvm, sptep, old_spte, SHADOW_NONPRESENT_VALUE, sp.gfn, sp.role.level + 1);
+  return true;
+}
