@@ -17,7 +17,10 @@ export interface ReviewBug {
 }
 
 /** Issue 12's review bugs, in the order docs/scenarios.md lists them. */
-export const REVIEW_BUGS: readonly ReviewBug[] = [{ scenario: 'pamt-cache-punch-hole-only', interleaving: false, fault: false }];
+export const REVIEW_BUGS: readonly ReviewBug[] = [
+  { scenario: 'pamt-cache-punch-hole-only', interleaving: false, fault: false },
+  { scenario: 'zap-cannot-fail', interleaving: false, fault: true },
+];
 
 export interface ReviewSettings {
   readonly seeds: number;

@@ -4,6 +4,7 @@ import { head_tail } from './head-tail.ts';
 import { mismatched_accept_mirror_root } from './mismatched-accept-mirror-root.ts';
 import { mismatched_accept_normal_root } from './mismatched-accept-normal-root.ts';
 import { pamt_cache_punch_hole_only } from './pamt-cache-punch-hole-only.ts';
+import { zap_cannot_fail } from './zap-cannot-fail.ts';
 import { v3_cross_boundary } from './v3-cross-boundary.ts';
 import { v5_44 } from './v5-44.ts';
 import { v5_44_fixed } from './v5-44-fixed.ts';
@@ -22,6 +23,7 @@ export { v5_44_fixed } from './v5-44-fixed.ts';
 export { mismatched_accept_normal_root } from './mismatched-accept-normal-root.ts';
 export { mismatched_accept_mirror_root } from './mismatched-accept-mirror-root.ts';
 export { pamt_cache_punch_hole_only } from './pamt-cache-punch-hole-only.ts';
+export { zap_cannot_fail } from './zap-cannot-fail.ts';
 
 export const variants: readonly Variant[] = [
   v3_cross_boundary,
@@ -31,6 +33,7 @@ export const variants: readonly Variant[] = [
   mismatched_accept_normal_root,
   mismatched_accept_mirror_root,
   pamt_cache_punch_hole_only,
+  zap_cannot_fail,
 ];
 
 /** The registered variant called `name`. */

@@ -21,6 +21,7 @@ const rows = [
   ['concurrent splitters of one range under shared mmu_lock', 'concurrent-splitters', 'concurrent-splitters-fixed'],
   // Issue 12's review bugs (docs/scenarios.md, "Review bugs as variants").
   ['per-VM PAMT cache locked for PUNCH_HOLE only, a conversion splits without it', 'pamt-cache-punch-hole-only', 'pamt-cache-punch-hole-only-fixed'],
+  ['an invalidation that may not fail zaps the crossing leaf when the split runs out of memory', 'zap-cannot-fail', 'zap-cannot-fail-fixed'],
 ] as const;
 
 const load = (name: string) => loadScenario(`${DIR}/${name}.ts`);
