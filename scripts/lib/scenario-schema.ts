@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENGINE_KINDS, strategyNames, expectedKinds } from '../../src/engine/index.ts';
+import { ENGINE_KINDS, expectedKinds, faultClasses, strategyNames } from '../../src/engine/index.ts';
 import { KERNEL_CHECKS, KERNEL_KINDS } from '../../src/kernel/index.ts';
 import { variants } from '../../src/variants/index.ts';
 import { closest } from './suggest.ts';
@@ -87,6 +87,10 @@ export const scenarioSchema = fieldsSchema.superRefine((s, ctx) => {
     ctx.addIssue({ code: 'custom', path: ['bounds', 'strategy'], message: unknownName('strategy', strategy, strategyNames) });
   } else if (strategy === 'replay' && s.pinned === undefined) {
     ctx.addIssue({ code: 'custom', path: ['bounds', 'strategy'], message: "'replay' needs a pinned schedule (write the scenario with defineRegression)" });
+  }
+  // A fault class names one a layer registers (slab, page_alloc, seamcall_busy, ...).
+  for (const cls of Object.keys(s.faults ?? {})) {
+    if (!faultClasses().includes(cls)) ctx.addIssue({ code: 'custom', path: ['faults', cls], message: unknownName('fault class', cls, faultClasses()) });
   }
   const kind = expectProblem(s.expect);
   if (kind !== null) ctx.addIssue({ code: 'custom', path: ['expect'], message: kind });

@@ -27,7 +27,7 @@ export { footprintOf, conflicts, ANY_READ, ANY_WRITE } from './dpor/footprint.ts
 export { Cell, tracked } from './tracked.ts';
 export { describeVerdict, type Verdict } from './explore.ts';
 export { checksOf, setChecks, type Checks } from './checks.ts';
-export { faultClassName, faultEnabled, faultKey, faultsInjected, nameFaultClass, setFaults, shouldFail, spawnInjectors, type Faults } from './faults.ts';
+export { faultClasses, faultClassName, faultEnabled, faultKey, faultsInjected, nameFaultClass, setFaults, shouldFail, spawnInjectors, type Faults } from './faults.ts';
 export { defineRegression, type RegressionPin } from './regression.ts';
 export { captureStack, displayPath, isInternalFrame, parseStack, stackOf, thrownFrames, type StackFrame } from './stack.ts';
 export { describeState, footprintLabel, uniqueFootprints, type Describer } from './state.ts';

@@ -83,7 +83,8 @@ export interface ScenarioInput<P> {
 
 /** Declares a scenario. A scenario file is a module whose default export is this. */
 export function defineScenario<P = undefined>(input: ScenarioInput<P>): Scenario<P> {
-  const s: Scenario<P> = { ...input, expect: typeof input.expect === 'string' ? input.expect : input.expect.join(EXPECT_SEP) } as Scenario<P>;
+  // A list is joined; anything else is left for the scenario check to name.
+  const s: Scenario<P> = (Array.isArray(input.expect) ? { ...input, expect: input.expect.join(EXPECT_SEP) } : input) as Scenario<P>;
   const checks = s.checks;
   const faults = s.faults !== undefined && Object.values(s.faults).some((n) => n > 0) ? s.faults : undefined;
   if (checks === undefined && faults === undefined) return s;

@@ -3,6 +3,7 @@
 import { head_tail } from './head-tail.ts';
 import { mismatched_accept_mirror_root } from './mismatched-accept-mirror-root.ts';
 import { mismatched_accept_normal_root } from './mismatched-accept-normal-root.ts';
+import { promote_merge } from './promote-merge.ts';
 import { pamt_cache_punch_hole_only } from './pamt-cache-punch-hole-only.ts';
 import { zap_cannot_fail } from './zap-cannot-fail.ts';
 import { v3_cross_boundary } from './v3-cross-boundary.ts';
@@ -15,13 +16,14 @@ export { knob_defaults, knob_overrides, variant_knobs, variant_label, withKnobs,
 export type { topup_site } from './split-cache-knobs.ts';
 export { split_boundary_of, head_tail } from './head-tail.ts';
 export { __kvm_gmem_split_private, v3_cross_boundary } from './v3-cross-boundary.ts';
-export { kvm_split_cross_boundary_leafs, kvm_tdp_mmu_gfn_range_split_cross_boundary_leafs, kvm_tdp_mmu_try_split_huge_pages } from './v3-split.ts';
+export { kvm_split_cross_boundary_leafs, kvm_tdp_mmu_gfn_range_split_cross_boundary_leafs } from './v3-split.ts';
 export { tdx_honor_guest_accept_level } from './v3-accept-level.ts';
 export { prealloc_split_cache, per_vm_split_cache, tdx_topup_vm_split_cache } from './v3-split-cache.ts';
 export { v5_44 } from './v5-44.ts';
 export { v5_44_fixed } from './v5-44-fixed.ts';
 export { mismatched_accept_normal_root } from './mismatched-accept-normal-root.ts';
 export { mismatched_accept_mirror_root } from './mismatched-accept-mirror-root.ts';
+export { promote_merge } from './promote-merge.ts';
 export { pamt_cache_punch_hole_only } from './pamt-cache-punch-hole-only.ts';
 export { zap_cannot_fail } from './zap-cannot-fail.ts';
 
@@ -32,6 +34,7 @@ export const variants: readonly Variant[] = [
   v5_44_fixed,
   mismatched_accept_normal_root,
   mismatched_accept_mirror_root,
+  promote_merge,
   pamt_cache_punch_hole_only,
   zap_cannot_fail,
 ];

@@ -22,9 +22,10 @@ export async function tdp_mmu_split_huge_page_plain_store(kvm: kvm, iter: tdp_it
     const spte = make_nonleaf_spte(sp);
     await kvm.run.point({ kind: 'WRITE_ONCE', obj: spte_name(iter.sptep, iter.gfn, level), footprint: spte_footprint(iter.sptep, iter.gfn, level) });
     kvm_tdp_mmu_write_spte(kvm, iter.sptep, iter.gfn, level, spte);
-    handle_changed_spte(kvm, iter.sptep, iter.gfn, iter.old_spte, spte, level, true);
+    await handle_changed_spte(kvm, iter.sptep, iter.gfn, iter.old_spte, spte, level, true);
     kvm.stat.pages_tables++; // tdp_account_mmu_page()
   }
+  if (kvm.run.tracing) kvm.run.event(`split ${spte_name(iter.sptep, iter.gfn, level)} into ${SPTE_ENT_PER_PAGE} leaves one level down: linked`);
   kvm_update_page_stats(kvm, level - 1, SPTE_ENT_PER_PAGE);
   kvm.stat.splits++;
   return 0;

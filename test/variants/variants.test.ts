@@ -16,9 +16,12 @@ import {
   tdp_mmu_walk_gfn,
   tdx_min_split_cache_sz,
   tdx_premap_private,
+  tdx_topup_pamt_cache,
   try_accept_one,
   type kvm,
+  type kvm_vcpu,
 } from '../../src/kvm/index.ts';
+import { kvm_vcpu_srcu_read_unlock } from '../../src/kvm/include/linux/kvm_host.ts';
 import {
   variant,
   type Variant,
@@ -172,6 +175,29 @@ describe('v3: kvm_split_cross_boundary_leafs() and its callers', () => {
     });
     expect(run.finding?.kind).toBe('assert-held-failed');
     expect(run.finding?.message).toContain('srcu_read_lock_held');
+  });
+
+  it('srcu_read_lock_held(&kvm->srcu) is the vCPU\'s real read-side section: held while it runs KVM code, not once it dropped it to enter the guest', async () => {
+    const split = (v: kvm_vcpu) => kvm_split_cross_boundary_leafs(v.kvm, { slot: v.kvm.memslot, start: 0x210, end: 0x220, attr_filter: KVM_FILTER_PRIVATE, may_block: true }, false);
+    const on_vcpu = (drop: boolean) =>
+      run_once({
+        setup(vm) {
+          tdx_premap_private(vm, 0x200, PG_LEVEL_2M);
+          kvm_vcpu_thread(vm.vcpus[0]!, async (v) => {
+            await tdx_topup_pamt_cache(v.pamt_cache, 2 * tdx_min_split_cache_sz(vm, PG_LEVEL_2M));
+            if (drop) await kvm_vcpu_srcu_read_unlock(v);
+            await write_lock(vm.mmu_lock);
+            await split(v);
+            await write_unlock(vm.mmu_lock);
+          });
+        },
+      });
+    const held = await on_vcpu(false);
+    expect(held.run.finding).toBeNull();
+    expect(held.kvm.tdx.td.lookup(0x210)!.level).toBe(PG_LEVEL_4K);
+    const dropped = await on_vcpu(true);
+    expect(dropped.run.finding?.kind).toBe('assert-held-failed');
+    expect(dropped.run.finding?.message).toContain('srcu_read_lock_held(&kvm->srcu)');
   });
 
   it('the accept-level caller splits the mirror leaf to the accept level and flushes nothing itself', async () => {

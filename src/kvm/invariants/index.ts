@@ -7,7 +7,6 @@ import { install_dpamt_invariant } from './dpamt.ts';
 import { install_invalidation_invariant } from './invalidation.ts';
 import { install_liveness_invariant } from './liveness.ts';
 import { install_private_invariant } from './private.ts';
-import { install_roots_invariant } from './roots.ts';
 import { install_tdx_invariant } from './tdx.ts';
 import { install_tlb_invariant } from './tlb.ts';
 
@@ -18,7 +17,6 @@ const installers = {
   invalidation: install_invalidation_invariant,
   dpamt: install_dpamt_invariant,
   caches: install_caches_invariant,
-  roots: install_roots_invariant,
   tdx: install_tdx_invariant,
   liveness: install_liveness_invariant,
 } as const;

@@ -5,16 +5,21 @@
 // commute. The keys, each with the range its accesses name:
 //
 //   spte:<m|d><level>    SPTEs of the mirror or direct root(s) at a level, by GFN
-//   sept:<level>         S-EPT entries (leaves and tables) at a level, by GFN
+//   sept:<level>         S-EPT entries (leaves and tables, their BLOCK state and, with
+//                        seamcall_contention, the module's locks on them) at a level, by GFN
 //   td:epoch, td:vp<id>  the TD's TLB epoch; a vCPU's in-guest flag and epoch
 //   td:content           content of private pages, by PFN
-//   pamt, pamt:refcount  DPAMT installed per 2 MiB host region, and its refcount
+//   pamt                 DPAMT installed per 2 MiB host region
+//   atomic:pamt_refcount[0x<pfn>]  a region's refcount (an atomic_t, by its first PFN)
 //   host:alloc           the host's page allocator
 //   attr                 memory attributes, by GFN
 //   guest:accepted       what the guest accepted, by GFN
 //   gmem:folios          guest_memfd folios, by file index (a huge block at a time)
 //   tlb:<vcpu>:<p|s>     a vCPU's private or shared translations, by GFN
 //   mmu_invalidate       mmu_invalidate_in_progress, _seq, _range_start/_end
+//   memslots             kvm->memslots (the published set)
+//   gmem:bindings        a guest_memfd's memslot bindings
+//   srcu:&kvm->srcu      kvm->srcu's readers (read) and grace periods (write)
 //   roots                the roots list and the roots' role.invalid
 //   vm_bugged            kvm->vm_bugged
 //   pamt_cache:<name>    a DPAMT page cache's count

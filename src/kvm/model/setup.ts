@@ -8,8 +8,9 @@ import { is_shadow_present_pte, make_nonleaf_spte, make_spte, spte_to_child_sp }
 import { kvm_mmu_page_new, tdp_mmu_init_sp } from '../arch/x86/kvm/mmu/tdp_mmu.ts';
 import { pamt_region, sept_entry } from '../arch/x86/virt/vmx/tdx/tdx_module.ts';
 import type { tdx_host } from '../arch/x86/virt/vmx/tdx/tdx.ts';
-import { type kvm, kvm_direct_root, kvm_mirror_root } from '../include/linux/kvm_host.ts';
+import { __gfn_to_memslot, type kvm, kvm_direct_root, kvm_mem_attrs_store, type kvm_memory_slot, kvm_mirror_root } from '../include/linux/kvm_host.ts';
 import { type folio, kvm_gmem_get_index } from '../virt/kvm/guest_memfd.ts';
+import { sp_memory_at_setup } from './lifetime.ts';
 
 /** A DPAMT reference taken at setup: install the region's PAMT on first use. */
 function pamt_get_at_setup(host: tdx_host, pfn: kvm_pfn_t): void {
@@ -18,10 +19,23 @@ function pamt_get_at_setup(host: tdx_host, pfn: kvm_pfn_t): void {
   host.set_refcount(pfn, host.refcount(pfn) + 1, -1);
 }
 
+/** The memslot holding `gfn` (at setup: no SRCU reader to check). */
+function memslot_at_setup(kvm: kvm, gfn: gfn_t): kvm_memory_slot {
+  const slot = __gfn_to_memslot(kvm.memslots, gfn);
+  if (slot === null) throw new Error(`setup: no memslot holds GFN ${fmt_gfn(gfn)}`);
+  return slot;
+}
+
+/** Attributes over [start, end) at setup, as if KVM_SET_MEMORY_ATTRIBUTES had run. */
+export function kvm_set_attributes_at_setup(kvm: kvm, start: gfn_t, end: gfn_t, attributes: number): void {
+  kvm_mem_attrs_store(kvm, start, end, attributes);
+}
+
 /** The folio backing `gfn`, allocated if needed, of at least `order`. */
 function folio_at_setup(kvm: kvm, gfn: gfn_t, order: number): folio {
-  const gmem = kvm.memslot.gmem.file;
-  const index = kvm_gmem_get_index(kvm.memslot, gfn);
+  const slot = memslot_at_setup(kvm, gfn);
+  const gmem = slot.gmem.file;
+  const index = kvm_gmem_get_index(slot, gfn);
   let f = gmem.filemap_get_folio(index);
   if (f === null) {
     const o = gmem.order_for(index);
@@ -46,6 +60,7 @@ function table_at_setup(kvm: kvm, root: kvm_mmu_page, gfn: gfn_t, level: number)
     }
     if (is_shadow_present_pte(spte)) throw new Error(`setup: a leaf already maps ${fmt_gfn(gfn)} at level ${l}`);
     const next = kvm_mmu_page_new(kvm);
+    sp_memory_at_setup(kvm, next, root.role.is_mirror);
     const base = gfn_round_for_level(gfn, l);
     tdp_mmu_init_sp(next, { sp, index }, base, { level: l - 1, is_mirror: root.role.is_mirror, invalid: false });
     if (root.role.is_mirror) {
@@ -72,7 +87,7 @@ export function tdx_premap_private(kvm: kvm, gfn: gfn_t, level: number, opts: pr
   const base = gfn_round_for_level(gfn, level);
   const pages = KVM_PAGES_PER_HPAGE(level);
   const f = folio_at_setup(kvm, base, (level - 1) * 9);
-  const pfn = f.pfn + (kvm_gmem_get_index(kvm.memslot, base) - f.index);
+  const pfn = f.pfn + (kvm_gmem_get_index(memslot_at_setup(kvm, base), base) - f.index);
   const sp = table_at_setup(kvm, kvm_mirror_root(kvm), base, level);
   const index = SPTE_INDEX(base, level);
   if (sp.read(index).tag !== 'nonpresent') throw new Error(`setup: ${fmt_gfn(base)} is already mapped`);

@@ -3,14 +3,15 @@
 // the guest's view, invalidation and DPAMT. Cost follows what is mapped.
 import { hashText } from '../../engine/index.ts';
 import { tdp_mmu_leaves } from '../arch/x86/kvm/mmu/tdp_mmu.ts';
-import { type kvm, kvm_direct_root, kvm_mirror_root } from '../include/linux/kvm_host.ts';
+import type { kvm } from '../include/linux/kvm_host.ts';
 
 export function kvm_state_hash(kvm: kvm): string {
   const td = kvm.tdx.td;
   const end = 2 ** 53;
   const parts: string[] = [];
   for (const e of td.leaves_in(0, end)) parts.push(`s${e.level}:${e.gfn}:${e.pfn}:${e.state}`);
-  for (const root of [kvm_mirror_root(kvm), kvm_direct_root(kvm)]) {
+  // The valid roots (the mirror root, then the normal one), however many are left.
+  for (const root of kvm.arch.tdp_mmu_roots.filter((r) => !r.role.invalid)) {
     for (const l of tdp_mmu_leaves(root, 0, end)) parts.push(`${root.role.is_mirror ? 'm' : 'd'}${l.level}:${l.gfn}:${l.spte?.pfn ?? 'frozen'}`);
   }
   parts.push(JSON.stringify(kvm.mem_attr_array.entries()), JSON.stringify(kvm.guest.accepted.entries()), JSON.stringify(td.content.entries()));

@@ -4,7 +4,7 @@
 // builds one.
 import type { Run } from '../../../engine/index.ts';
 import type { tdx_guest } from '../../arch/x86/coco/tdx/tdx.ts';
-import type { gfn_t } from '../../arch/x86/include/asm/kvm_host.ts';
+import { fmt_range, type gfn_t } from '../../arch/x86/include/asm/kvm_host.ts';
 import type { kvm_mmu_page } from '../../arch/x86/kvm/mmu/mmu_internal.ts';
 import type { kvm_vcpu } from '../../arch/x86/kvm/x86.ts';
 import type { tdx_td } from '../../arch/x86/virt/vmx/tdx/tdx_module.ts';
@@ -12,7 +12,7 @@ import type { tdx_host, tdx_pamt_cache } from '../../arch/x86/virt/vmx/tdx/tdx.t
 import { model_key } from '../../model/footprint.ts';
 import type { kvm_functions } from '../../model/functions.ts';
 import type { interval_map } from '../../model/interval_map.ts';
-import type { Kernel, mutex, rwlock_t, spinlock_t } from '../../model/kernel.ts';
+import { type Kernel, lockdep_is_held, type mutex, type rwlock_t, type spinlock_t, srcu_dereference_check, srcu_read_lock, srcu_read_unlock, type srcu_struct, WARN_ON_ONCE } from '../../model/kernel.ts';
 import type { kvm_model } from '../../model/model.ts';
 import type { kvm_gmem } from '../../virt/kvm/guest_memfd.ts';
 
@@ -44,11 +44,25 @@ export interface kvm_vm_stat {
   pages_tables: number;
 }
 
-// struct kvm_memory_slot, reduced to one guest_memfd binding.
+// KVM_MEMSLOT_INVALID in include/linux/kvm_host.h: the slot is being deleted or moved.
+export const KVM_MEMSLOT_INVALID = 1 << 16;
+
+// struct kvm_memory_slot, reduced to its GFN range and its guest_memfd binding. A
+// published slot is never changed: an update publishes a new copy (kvm_set_memslot()).
 export interface kvm_memory_slot {
+  readonly id: number;
   readonly base_gfn: gfn_t;
   readonly npages: number;
+  /** KVM_MEMSLOT_INVALID while it is being deleted. */
+  readonly flags: number;
   readonly gmem: { readonly file: kvm_gmem; readonly pgoff: number };
+}
+
+// struct kvm_memslots in include/linux/kvm_host.h (one address space): the slots,
+// sorted by GFN, and the generation each publication bumps.
+export interface kvm_memslots {
+  readonly generation: number;
+  readonly slots: readonly kvm_memory_slot[];
 }
 
 // struct kvm_arch, the TDP MMU part.
@@ -89,7 +103,13 @@ export interface kvm {
   readonly vcpus: kvm_vcpu[];
   /** kvm->mem_attr_array: attributes per GFN range. */
   readonly mem_attr_array: interval_map<number>;
-  /** The one memslot, bound to a guest_memfd. */
+  /** kvm->srcu: readers of kvm->memslots (a vCPU's exit handling, kvm_vcpu_srcu_read_lock()). */
+  readonly srcu: srcu_struct;
+  /** kvm->memslots[0], published with rcu_assign_pointer() and read through
+   * kvm_memslots() (srcu_dereference_check()); each access recorded (`memslots`). */
+  memslots: kvm_memslots;
+  /** The first memslot as the VM was created (fixtures, tests and variants building
+   * a kvm_gfn_range; model code looks slots up with kvm_memslots()). */
   readonly memslot: kvm_memory_slot;
   /** The per-VM dispatch (functions.ts): the model's functions with the variant's
    * overrides. Model code calls every kernel function through it. */
@@ -110,6 +130,45 @@ export function to_kvm_tdx(kvm: kvm): kvm_tdx {
 
 /** The footprint key of kvm->arch.tdp_mmu_roots and of the roots' role.invalid. */
 export const ROOTS = new model_key('roots');
+
+// kvm_vcpu_srcu_read_lock() in include/linux/kvm_host.h: a vCPU holds kvm->srcu
+// whenever it runs KVM code (KVM_RUN takes it, guest entry drops it, an exit retakes it).
+export async function kvm_vcpu_srcu_read_lock(vcpu: kvm_vcpu): Promise<void> {
+  WARN_ON_ONCE(vcpu.srcu_depth++ !== 0, `KVM: Illegal vCPU srcu_idx LOCK, depth=${vcpu.srcu_depth - 1}`);
+  vcpu.srcu_idx = await srcu_read_lock(vcpu.kvm.srcu);
+}
+
+// kvm_vcpu_srcu_read_unlock() in include/linux/kvm_host.h
+export async function kvm_vcpu_srcu_read_unlock(vcpu: kvm_vcpu): Promise<void> {
+  await srcu_read_unlock(vcpu.kvm.srcu, vcpu.srcu_idx);
+  WARN_ON_ONCE(--vcpu.srcu_depth !== 0, `KVM: Illegal vCPU srcu_idx UNLOCK, depth=${vcpu.srcu_depth}`);
+}
+
+// kvm_memslots() / __kvm_memslots() in include/linux/kvm_host.h: legal under kvm->srcu
+// or kvm->slots_lock.
+export function kvm_memslots(kvm: kvm): kvm_memslots {
+  return srcu_dereference_check(kvm.memslots, kvm.srcu, lockdep_is_held(kvm.slots_lock), 'kvm_memslots');
+}
+
+// __gfn_to_memslot() / search_memslots() in include/linux/kvm_host.h
+export function __gfn_to_memslot(slots: kvm_memslots, gfn: gfn_t): kvm_memory_slot | null {
+  for (const s of slots.slots) if (gfn >= s.base_gfn && gfn < s.base_gfn + s.npages) return s;
+  return null;
+}
+
+/** The slots overlapping [start, end): kvm_for_each_memslot_in_gfn_range(). */
+export function kvm_memslots_in_range(slots: kvm_memslots, start: gfn_t, end: gfn_t): kvm_memory_slot[] {
+  return slots.slots.filter((s) => s.base_gfn < end && start < s.base_gfn + s.npages);
+}
+
+/** The xa_store() loop of kvm_vm_set_mem_attributes(): `attributes` over [start,
+ * end), all at once; callers hold what the kernel holds around it (the guest_memfd
+ * conversion stores them in the mmu_lock section that begins its invalidation). */
+export function kvm_mem_attrs_store(kvm: kvm, start: gfn_t, end: gfn_t, attributes: number): void {
+  kvm.mem_attr_array.set(start, end, attributes === 0 ? undefined : attributes);
+  if (kvm.run.tracing) kvm.run.event(`attributes ${fmt_range(start, end)} -> ${(attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0 ? 'private' : 'shared'}`);
+  kvm.model.bump();
+}
 
 /** The mirror root: vcpu->arch.mmu->mirror_root_hpa, one per TD. */
 export function kvm_mirror_root(kvm: kvm): kvm_mmu_page {
@@ -140,4 +199,6 @@ export interface kvm_gfn_range {
   readonly end: gfn_t;
   readonly attr_filter: number;
   readonly may_block: boolean;
+  /** range->arg.attributes, for the attribute update's handlers. */
+  readonly attributes?: number;
 }

@@ -3,9 +3,9 @@
 // its invalidate lock, the PFN lookup of the fault path, and the invalidation that
 // zaps what a range maps (with the boundary split before it, when asked).
 import { ALIGN_DOWN, type gfn_t, IS_ALIGNED, type kvm_pfn_t } from '../../arch/x86/include/asm/kvm_host.ts';
-import { EINVAL, ENOMEM, EOPNOTSUPP } from '../../include/uapi/asm-generic/errno.ts';
-import { type kvm, KVM_FILTER_PRIVATE, KVM_FILTER_SHARED, type kvm_gfn_range, KVM_MEMORY_ATTRIBUTE_PRIVATE, type kvm_memory_slot, kvm_mirror_root } from '../../include/linux/kvm_host.ts';
-import { touch_range } from '../../model/footprint.ts';
+import { EEXIST, EINVAL, ENOMEM, EOPNOTSUPP } from '../../include/uapi/asm-generic/errno.ts';
+import { type kvm, KVM_FILTER_PRIVATE, KVM_FILTER_SHARED, type kvm_gfn_range, KVM_MEMORY_ATTRIBUTE_PRIVATE, kvm_mem_attrs_store, type kvm_memory_slot, kvm_mirror_root } from '../../include/linux/kvm_host.ts';
+import { model_key, touch_range } from '../../model/footprint.ts';
 import { down_read, down_write, GFP_KERNEL, init_rwsem, kmalloc, mutex_lock, mutex_unlock, rw_semaphore, up_read, up_write, write_lock, write_unlock } from '../../model/kernel.ts';
 
 export type gmem_backing = 'hugetlb' | 'thp' | 'none';
@@ -24,6 +24,7 @@ export interface address_space {
 }
 
 const FOLIOS = 'gmem:folios';
+const BINDINGS = new model_key('gmem:bindings');
 
 // struct gmem_file / the guest_memfd inode. Folios are recorded by file index, a
 // huge block at a time (a lookup looks at the block's huge folio and its small ones).
@@ -33,6 +34,9 @@ export class kvm_gmem {
   /** Order-0 folios per huge block, so a block that was split never gets a huge folio. */
   private readonly small = new Map<number, number>();
   readonly mapping: address_space;
+  /** gmem->bindings: the memslots bound to ranges of this file, by file offset.
+   * Through bindings_in(), which records reads (`gmem:bindings`). */
+  private bindings_: readonly kvm_memory_slot[] = [];
 
   constructor(
     readonly kvm: kvm,
@@ -48,6 +52,18 @@ export class kvm_gmem {
 
   get huge_pages(): number {
     return 2 ** this.huge_order;
+  }
+
+  /** The memslots bound to file indices overlapping [start, end), by file offset. */
+  bindings_in(start: number, end: number): kvm_memory_slot[] {
+    this.kvm.run.touch(BINDINGS.read);
+    return this.bindings_.filter((s) => s.gmem.pgoff < end && start < s.gmem.pgoff + s.npages);
+  }
+
+  /** Replaces the bindings (kvm_gmem_bind(), kvm_gmem_unbind()). */
+  set_bindings(b: readonly kvm_memory_slot[]): void {
+    this.kvm.run.touch(BINDINGS.write);
+    this.bindings_ = [...b].sort((x, y) => x.gmem.pgoff - y.gmem.pgoff);
   }
 
   /** Records an access of the huge block holding `index`. */
@@ -168,17 +184,46 @@ export interface gmem_invalidate_opts {
   readonly on_lock?: () => void;
 }
 
-/** The GFN range of file indices [start, end) in the VM's one binding. */
+// kvm_gmem_bind() in virt/kvm/guest_memfd.c: `slot` maps file indices [pgoff, pgoff +
+// npages); -EINVAL outside the file or over another binding.
+export function kvm_gmem_bind(kvm: kvm, slot: kvm_memory_slot, gmem: kvm_gmem, pgoff: number): number {
+  void kvm;
+  if (pgoff < 0 || pgoff + slot.npages > gmem.size) return -EINVAL;
+  if (gmem.bindings_in(pgoff, pgoff + slot.npages).length > 0) return -EEXIST;
+  gmem.set_bindings([...gmem.bindings_in(0, gmem.size), slot]);
+  return 0;
+}
+
+// kvm_gmem_unbind() in virt/kvm/guest_memfd.c: under the file's invalidate lock.
+export async function kvm_gmem_unbind(slot: kvm_memory_slot): Promise<void> {
+  const gmem = slot.gmem.file;
+  await filemap_invalidate_lock(gmem.mapping);
+  gmem.set_bindings(gmem.bindings_in(0, gmem.size).filter((s) => s.id !== slot.id));
+  await filemap_invalidate_unlock(gmem.mapping);
+}
+
+/** The GFN ranges of file indices [start, end), one per memslot bound to them
+ * (__kvm_gmem_invalidate_begin()'s xa_for_each_range() over gmem->bindings). */
+export function kvm_gmem_gfn_ranges(gmem: kvm_gmem, start: number, end: number, attr_filter: number): kvm_gfn_range[] {
+  return gmem.bindings_in(start, end).map((slot) => {
+    const pgoff = slot.gmem.pgoff;
+    return {
+      slot,
+      start: slot.base_gfn + Math.max(pgoff, start) - pgoff,
+      end: slot.base_gfn + Math.min(pgoff + slot.npages, end) - pgoff,
+      attr_filter,
+      may_block: true,
+    };
+  });
+}
+
+/** The GFN range of file indices [start, end): its one binding's (the hull of several;
+ * empty, at the file offset, when none is bound there). For an operation's bounds. */
 export function kvm_gmem_gfn_range(gmem: kvm_gmem, start: number, end: number, attr_filter: number): kvm_gfn_range {
-  const slot = gmem.kvm.memslot;
-  const pgoff = slot.gmem.pgoff;
-  return {
-    slot,
-    start: slot.base_gfn + Math.max(pgoff, start) - pgoff,
-    end: slot.base_gfn + Math.min(pgoff + slot.npages, end) - pgoff,
-    attr_filter,
-    may_block: true,
-  };
+  const ranges = kvm_gmem_gfn_ranges(gmem, start, end, attr_filter);
+  if (ranges.length === 0) return { slot: gmem.kvm.memslot, start, end: start, attr_filter, may_block: true };
+  if (ranges.length === 1) return ranges[0]!;
+  return { ...ranges[0]!, start: Math.min(...ranges.map((r) => r.start)), end: Math.max(...ranges.map((r) => r.end)) };
 }
 
 // kvm_gmem_invalidate_begin() in virt/kvm/guest_memfd.c: begin the invalidation and
@@ -188,15 +233,19 @@ export function kvm_gmem_gfn_range(gmem: kvm_gmem, start: number, end: number, a
 // nothing was zapped).
 export async function kvm_gmem_invalidate_begin(gmem: kvm_gmem, start: number, end: number, opts: gmem_invalidate_opts): Promise<number> {
   const kvm = gmem.kvm;
-  const range = kvm_gmem_gfn_range(gmem, start, end, opts.attr_filter);
+  const ranges = kvm_gmem_gfn_ranges(gmem, start, end, opts.attr_filter);
   const split = opts.split;
-  let r = split ? await kvm.call.tdx_split_cache_prepare(kvm, kvm.call.tdx_split_cache_topup(kvm, range.start, range.end)) : 0;
+  let pages = 0;
+  if (split) for (const range of ranges) pages += kvm.call.tdx_split_cache_topup(kvm, range.start, range.end);
+  let r = split ? await kvm.call.tdx_split_cache_prepare(kvm, pages) : 0;
   await write_lock(kvm.mmu_lock);
   kvm.call.kvm_mmu_invalidate_begin(kvm);
-  kvm.call.kvm_mmu_invalidate_range_add(kvm, range.start, range.end);
+  for (const range of ranges) kvm.call.kvm_mmu_invalidate_range_add(kvm, range.start, range.end);
+  // A file range bound to no memslot still begins an invalidation (of nothing).
+  if (ranges.length === 0) kvm.call.kvm_mmu_invalidate_range_add(kvm, 0, 0);
   opts.on_lock?.();
-  if (r === 0 && split) r = await kvm.call.kvm_split_boundary_leafs(kvm, kvm_mirror_root(kvm), range.start, range.end);
-  if (r === 0) await kvm.call.__kvm_gmem_invalidate_begin(kvm, range);
+  for (const range of ranges) if (r === 0 && split) r = await kvm.call.kvm_split_boundary_leafs(kvm, kvm_mirror_root(kvm), range.start, range.end);
+  for (const range of ranges) if (r === 0) await kvm.call.__kvm_gmem_invalidate_begin(kvm, range);
   await write_unlock(kvm.mmu_lock);
   if (split) await kvm.call.tdx_split_cache_release(kvm);
   return r;
@@ -231,16 +280,19 @@ export async function kvm_gmem_set_attributes(gmem: kvm_gmem, start: number, end
   return kvm.model.op('kvm_gmem_set_attributes', range.start, range.end, true, async () => {
     await mutex_lock(kvm.slots_lock);
     await filemap_invalidate_lock(gmem.mapping);
-    const old = [...kvm.mem_attr_array.pieces(range.start, range.end)];
+    const ranges = kvm_gmem_gfn_ranges(gmem, start, end, 0);
+    const old = ranges.flatMap((g) => [...kvm.mem_attr_array.pieces(g.start, g.end)]);
     const r = await kvm.call.kvm_gmem_invalidate_begin(gmem, start, end, {
       attr_filter: to_shared ? KVM_FILTER_PRIVATE : KVM_FILTER_SHARED,
       split: to_shared,
       // The new attributes are visible to faults as soon as the invalidation begins:
       // a fault outside the range sees the huge page as mixed and maps 4K.
-      on_lock: () => kvm.call.kvm_vm_set_mem_attributes(kvm, range.start, range.end, attributes),
+      on_lock: () => {
+        for (const g of ranges) kvm_mem_attrs_store(kvm, g.start, g.end, attributes);
+      },
     });
     await kvm.call.kvm_gmem_invalidate_end(gmem, r === 0 ? undefined : () => {
-      for (const p of old) kvm.call.kvm_vm_set_mem_attributes(kvm, p.lo, p.hi, p.value ?? 0);
+      for (const p of old) kvm_mem_attrs_store(kvm, p.lo, p.hi, p.value ?? 0);
     });
     await filemap_invalidate_unlock(gmem.mapping);
     await mutex_unlock(kvm.slots_lock);

@@ -8,9 +8,10 @@ import { exitKey, type Footprint } from '../../../../engine/index.ts';
 import { fmt_gfn, gfn_round_for_level, type gfn_t, KVM_PAGES_PER_HPAGE, type kvm_pfn_t, PG_LEVEL_1G, PG_LEVEL_4K } from '../include/asm/kvm_host.ts';
 import type { tdx_vp } from '../virt/vmx/tdx/tdx_module.ts';
 import { tdx_pamt_cache } from '../virt/vmx/tdx/tdx.ts';
-import type { kvm } from '../../../include/linux/kvm_host.ts';
+import { type kvm, kvm_vcpu_srcu_read_lock, kvm_vcpu_srcu_read_unlock } from '../../../include/linux/kvm_host.ts';
 import { model_key, touch_range } from '../../../model/footprint.ts';
 import { kvm_mmu_memory_cache } from '../../../model/kernel.ts';
+import { mmu_page_header_cache } from './mmu/mmu_internal.ts';
 import { GEN } from '../../../model/model.ts';
 
 // KVM_REQ_* in include/linux/kvm_host.h
@@ -42,6 +43,10 @@ export class kvm_vcpu {
   readonly tlb = new Map<string, tlb_entry>();
   /** The thread running this vCPU (kvm_get_running_vcpu()); set before any thread runs. */
   thread: string | null = null;
+  /** vcpu->____srcu_idx and vcpu->srcu_depth (kvm_vcpu_srcu_read_lock()); only this
+   * vCPU's thread uses them. */
+  srcu_idx = 0;
+  srcu_depth = 0;
   /** Footprint keys of the private and shared translations. */
   readonly tlb_key: { readonly private: model_key; readonly shared: model_key };
 
@@ -50,7 +55,7 @@ export class kvm_vcpu {
     readonly vcpu_id: number,
   ) {
     this.arch = {
-      mmu_page_header_cache: new kvm_mmu_memory_cache(kvm.k, `vcpu${vcpu_id}->arch.mmu_page_header_cache`),
+      mmu_page_header_cache: new kvm_mmu_memory_cache(kvm.k, `vcpu${vcpu_id}->arch.mmu_page_header_cache`, { kmem_cache: mmu_page_header_cache(kvm.k) }),
       mmu_shadow_page_cache: new kvm_mmu_memory_cache(kvm.k, `vcpu${vcpu_id}->arch.mmu_shadow_page_cache`),
       mmu_external_spt_cache: new kvm_mmu_memory_cache(kvm.k, `vcpu${vcpu_id}->arch.mmu_external_spt_cache`),
     };
@@ -161,6 +166,8 @@ export async function kvm_make_all_cpus_request(kvm: kvm, req: string): Promise<
 // epoch that moved since the vCPU last ran flushes its TLB.
 export async function vcpu_enter_guest(vcpu: kvm_vcpu): Promise<void> {
   const td = vcpu.kvm.tdx.td;
+  // kvm_vcpu_srcu_read_unlock() before entering the guest.
+  if (vcpu.srcu_depth > 0) await kvm_vcpu_srcu_read_unlock(vcpu);
   await vcpu.kvm.run.point({ kind: 'tdh_vp_enter', obj: vcpu.name, footprint: vcpu.vp.fp });
   const vp = vcpu.vp;
   if (vp.epoch < td.epoch) vcpu.kvm.call.kvm_vcpu_flush_tlb_all(vcpu);
@@ -168,9 +175,11 @@ export async function vcpu_enter_guest(vcpu: kvm_vcpu): Promise<void> {
   vp.in_guest = true;
 }
 
-/** A TD exit: the vCPU leaves the guest for KVM. */
-export function tdx_vcpu_exit(vcpu: kvm_vcpu): void {
+/** A TD exit: the vCPU leaves the guest for KVM, which handles the exit under
+ * kvm->srcu (vcpu_enter_guest()'s kvm_vcpu_srcu_read_lock() after the VM-exit). */
+export async function tdx_vcpu_exit(vcpu: kvm_vcpu): Promise<void> {
   vcpu.vp.in_guest = false;
+  if (vcpu.srcu_depth === 0) await kvm_vcpu_srcu_read_lock(vcpu);
 }
 
 /**

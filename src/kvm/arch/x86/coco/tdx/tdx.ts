@@ -8,7 +8,7 @@ import { tdp_mmu_walk_gfn } from '../../kvm/mmu/tdp_mmu.ts';
 import { type kvm_vcpu, tlb_fill, tlb_lookup } from '../../kvm/x86.ts';
 import { tdg_mem_page_accept, type tdx_status } from '../../virt/vmx/tdx/tdx_module.ts';
 import { EIO } from '../../../../include/uapi/asm-generic/errno.ts';
-import { type kvm, kvm_direct_root } from '../../../../include/linux/kvm_host.ts';
+import { type kvm, kvm_direct_root, kvm_vcpu_srcu_read_unlock } from '../../../../include/linux/kvm_host.ts';
 import { range_write } from '../../../../model/footprint.ts';
 import { interval_map } from '../../../../model/interval_map.ts';
 
@@ -61,13 +61,21 @@ export async function try_accept_one(vcpu: kvm_vcpu, gfn: gfn_t, level: number):
       return r.status;
     }
     if (r.status === 'TDX_PAGE_ALREADY_ACCEPTED' || r.status === 'TDX_PAGE_SIZE_MISMATCH') return r.status;
-    vcpu.kvm.call.tdx_vcpu_exit(vcpu);
+    // A SEAMCALL on the entry holds the module's lock on it (seamcall_contention):
+    // the guest re-executes the ACCEPT, without an exit.
+    if (r.status === 'TDX_OPERAND_BUSY') {
+      await vcpu.kvm.call.kvm_vcpu_retry(vcpu, start, r.status, since);
+      continue;
+    }
+    await vcpu.kvm.call.tdx_vcpu_exit(vcpu);
     const ret =
       r.status === 'EXIT_EPT_VIOLATION'
         ? await vcpu.kvm.call.tdx_handle_ept_violation(vcpu, start, true, level)
         : await vcpu.kvm.call.tdx_handle_mismatched_accept(vcpu, start, level);
     if (ret < 0) return ret;
     if (kvm.vm_bugged) return -EIO;
+    // Back to the guest, which re-executes the ACCEPT: KVM drops kvm->srcu first.
+    if (vcpu.srcu_depth > 0) await kvm_vcpu_srcu_read_unlock(vcpu);
     await vcpu.kvm.call.kvm_vcpu_retry(vcpu, start, r.status, since);
   }
 }
@@ -91,7 +99,7 @@ export async function guest_access(vcpu: kvm_vcpu, gfn: gfn_t, is_private: boole
     let hit = tlb_lookup(vcpu, gfn, is_private) !== null;
     if (!hit && is_private) {
       const e = td.lookup(gfn);
-      if (e !== null && !e.blocked) {
+      if (e !== null && !e.blocked && !td.blocked_above(e.gfn, e.level)) {
         if (!e.accepted) return '#VE';
         tlb_fill(vcpu, e.gfn, e.level, e.pfn, true);
         hit = true;
@@ -107,10 +115,12 @@ export async function guest_access(vcpu: kvm_vcpu, gfn: gfn_t, is_private: boole
       if (write && is_private) guest_write_content(kvm, gfn);
       return 'ok';
     }
-    vcpu.kvm.call.tdx_vcpu_exit(vcpu);
+    await vcpu.kvm.call.tdx_vcpu_exit(vcpu);
     const ret = await vcpu.kvm.call.tdx_handle_ept_violation(vcpu, gfn, is_private, PG_LEVEL_4K);
     if (ret < 0) return ret;
     if (kvm.vm_bugged) return -EIO;
+    // Back to the guest, which re-executes the access: KVM drops kvm->srcu first.
+    if (vcpu.srcu_depth > 0) await kvm_vcpu_srcu_read_unlock(vcpu);
     await vcpu.kvm.call.kvm_vcpu_retry(vcpu, gfn, 'EPT violation', since);
   }
 }

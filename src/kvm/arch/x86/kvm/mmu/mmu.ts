@@ -4,10 +4,12 @@
 // invalidation raced with the lookup.
 import { gfn_round_for_level, type gfn_t, KVM_MAX_HUGEPAGE_LEVEL, kvm_max_level_for_order, KVM_PAGES_PER_HPAGE, type kvm_pfn_t, PG_LEVEL_4K, PT64_ROOT_MAX_LEVEL } from '../../include/asm/kvm_host.ts';
 import type { kvm_vcpu } from '../x86.ts';
+import { is_mirror_sp } from './mmu_internal.ts';
+import { is_large_pte, is_shadow_present_pte, spte_to_child_sp, type u64 } from './spte.ts';
 import { tdx_dpamt_entry_pages } from '../../virt/vmx/tdx/tdx.ts';
 import { EFAULT } from '../../../../include/uapi/asm-generic/errno.ts';
-import { type kvm, KVM_MEMORY_ATTRIBUTE_PRIVATE, type kvm_memory_slot } from '../../../../include/linux/kvm_host.ts';
-import { kvm_mmu_topup_memory_cache, read_lock, read_unlock } from '../../../../model/kernel.ts';
+import { type kvm, KVM_FILTER_PRIVATE, KVM_FILTER_SHARED, type kvm_gfn_range, KVM_MEMORY_ATTRIBUTE_PRIVATE, type kvm_memory_slot, KVM_MEMSLOT_INVALID } from '../../../../include/linux/kvm_host.ts';
+import { kvm_mmu_topup_memory_cache, lockdep_assert_held_write, read_lock, read_unlock, WARN_ON_ONCE, write_lock, write_unlock } from '../../../../model/kernel.ts';
 
 // enum in arch/x86/kvm/mmu/mmu_internal.h
 export const RET_PF_CONTINUE = 0;
@@ -63,6 +65,10 @@ export async function kvm_mmu_faultin_pfn(vcpu: kvm_vcpu, fault: kvm_page_fault)
     fault.max_level = PG_LEVEL_4K;
     return RET_PF_CONTINUE;
   }
+  // Retry the page fault if the gfn hit a memslot that is being deleted or moved.
+  // This ensures any existing SPTEs for the old memslot will be zapped before KVM
+  // inserts a new one for the gfn.
+  if ((fault.slot.flags & KVM_MEMSLOT_INVALID) !== 0) return RET_PF_RETRY;
   const r = await kvm.call.kvm_gmem_get_pfn(kvm, fault.slot, fault.gfn);
   if (typeof r === 'number') return r;
   fault.pfn = r.pfn;
@@ -97,6 +103,10 @@ export async function kvm_tdp_page_fault(vcpu: kvm_vcpu, fault: kvm_page_fault):
 // `max_level` is what the exit allows (for a TD, the guest's accept level).
 export async function kvm_mmu_page_fault(vcpu: kvm_vcpu, gfn: gfn_t, is_private: boolean, max_level: number): Promise<number> {
   const kvm = vcpu.kvm;
+  // kvm_vcpu_gfn_to_memslot(), under kvm->srcu. No slot: the private fault exits to
+  // userspace (kvm_mmu_prepare_memory_fault_exit()).
+  const slot = kvm.call.kvm_vcpu_gfn_to_memslot(vcpu, gfn);
+  if (slot === null) return -EFAULT;
   const fault: kvm_page_fault = {
     gfn,
     is_private,
@@ -106,7 +116,7 @@ export async function kvm_mmu_page_fault(vcpu: kvm_vcpu, gfn: gfn_t, is_private:
     goal_level: PG_LEVEL_4K,
     pfn: -1,
     mmu_seq: 0,
-    slot: kvm.memslot,
+    slot,
     huge_page_disallowed: false,
   };
   kvm.stat.faults++;
@@ -122,7 +132,7 @@ export async function kvm_mmu_page_fault(vcpu: kvm_vcpu, gfn: gfn_t, is_private:
 
 // kvm_mmu_max_mapping_level() in arch/x86/kvm/mmu/mmu.c
 export function kvm_mmu_max_mapping_level(kvm: kvm, fault: kvm_page_fault): number {
-  const slot = kvm.memslot;
+  const slot = fault.slot;
   const attrs = fault.is_private ? KVM_MEMORY_ATTRIBUTE_PRIVATE : 0;
   for (let level = fault.max_level; level > PG_LEVEL_4K; level--) {
     const start = gfn_round_for_level(fault.gfn, level);
@@ -133,6 +143,20 @@ export function kvm_mmu_max_mapping_level(kvm: kvm, fault: kvm_page_fault): numb
   return PG_LEVEL_4K;
 }
 
+// disallowed_hugepage_adjust() in arch/x86/kvm/mmu/mmu.c: a table already sits where
+// the fault would put a huge leaf, and it may not be replaced (hugepage promotion):
+// map one level down. For a mirror root always ("[PATCH] KVM: x86/mmu: Prevent
+// hugepage promotion for mirror roots in fault path", Rick Edgecombe, in RFC v5 and
+// as v3 06/24 "Disallow page merging (huge page adjustment) for mirror root"); the
+// model has no NX hugepage workaround. (The PFN needs no patching here: the model's
+// fault.pfn is the faulting GFN's own.)
+export function disallowed_hugepage_adjust(fault: kvm_page_fault, spte: u64, cur_level: number): void {
+  if (cur_level > PG_LEVEL_4K && cur_level === fault.goal_level && is_shadow_present_pte(spte) && !is_large_pte(spte)) {
+    const child = spte_to_child_sp(spte);
+    if (child !== null && is_mirror_sp(child)) fault.goal_level--;
+  }
+}
+
 // kvm_mmu_hugepage_adjust() in arch/x86/kvm/mmu/mmu.c
 export function kvm_mmu_hugepage_adjust(kvm: kvm, fault: kvm_page_fault): void {
   fault.goal_level = PG_LEVEL_4K;
@@ -140,4 +164,37 @@ export function kvm_mmu_hugepage_adjust(kvm: kvm, fault: kvm_page_fault): void {
   fault.req_level = kvm.call.kvm_mmu_max_mapping_level(kvm, fault);
   if (fault.req_level === PG_LEVEL_4K) return;
   fault.goal_level = fault.req_level;
+}
+
+// Memory attributes and memslots on the x86 side (arch/x86/kvm/mmu/mmu.c).
+
+// kvm_arch_pre_set_memory_attributes() in arch/x86/kvm/mmu/mmu.c: zap what the range
+// maps on the side it leaves (a range turning shared loses its private mappings, one
+// turning private its shared ones); returns whether TLBs need a flush. Upstream does
+// not split a huge leaf crossing the range first (v3 15/24 would: "KVM: x86: Split
+// cross-boundary mirror leafs for KVM_SET_MEMORY_ATTRIBUTES").
+export async function kvm_arch_pre_set_memory_attributes(kvm: kvm, range: kvm_gfn_range): Promise<boolean> {
+  if (WARN_ON_ONCE(range.end <= range.start, 'kvm_arch_pre_set_memory_attributes(): empty range')) return false;
+  const to_private = ((range.attributes ?? 0) & KVM_MEMORY_ATTRIBUTE_PRIVATE) !== 0;
+  return kvm.call.kvm_unmap_gfn_range(kvm, { ...range, attr_filter: to_private ? KVM_FILTER_SHARED : KVM_FILTER_PRIVATE });
+}
+
+// kvm_arch_post_set_memory_attributes() in arch/x86/kvm/mmu/mmu.c: updates the
+// lpage_info "mixed" flags; the model reads mixed ranges from the attributes
+// themselves (kvm_mmu_max_mapping_level()), so there is nothing to update.
+export async function kvm_arch_post_set_memory_attributes(kvm: kvm, range: kvm_gfn_range): Promise<boolean> {
+  lockdep_assert_held_write(kvm.mmu_lock);
+  void range;
+  return false;
+}
+
+// kvm_arch_flush_shadow_memslot() in arch/x86/kvm/mmu/mmu.c, via kvm_mmu_zap_memslot()
+// (a TD zaps only the slot's leaves): under write mmu_lock, private and shared.
+export async function kvm_arch_flush_shadow_memslot(kvm: kvm, slot: kvm_memory_slot): Promise<void> {
+  const range: kvm_gfn_range = { slot, start: slot.base_gfn, end: slot.base_gfn + slot.npages, may_block: true, attr_filter: KVM_FILTER_PRIVATE | KVM_FILTER_SHARED };
+  await write_lock(kvm.mmu_lock);
+  const flush = await kvm.call.kvm_unmap_gfn_range(kvm, range);
+  // kvm_flush_remote_tlbs_memslot()
+  if (flush) await kvm.call.kvm_flush_remote_tlbs(kvm);
+  await write_unlock(kvm.mmu_lock);
 }

@@ -1,10 +1,12 @@
 // arch/x86/kvm/mmu/tdp_mmu.c
 // Allocating and freeing TDP MMU page tables (arch/x86/kvm/mmu/tdp_mmu.c): from the
-// vCPU's caches in the fault path, with GFP_KERNEL (mmu_lock dropped) for splits, and
-// freed after an RCU grace period once unlinked.
+// vCPU's caches in the fault path, with GFP_KERNEL_ACCOUNT (mmu_lock dropped) for
+// splits, and freed after an RCU grace period once unlinked. The struct, its page
+// (sp->spt) and the S-EPT page (sp->external_spt) are real allocations that KASAN and
+// kmemleak follow (model/lifetime.ts says what still points to them).
 import type { Footprint } from '../../../../../engine/index.ts';
 import { fmt_gfn, fmt_range, gfn_round_for_level, type gfn_t, KVM_PAGES_PER_HPAGE, level_name, PG_LEVEL_4K, SPTE_ENT_PER_PAGE, SPTE_INDEX } from '../../include/asm/kvm_host.ts';
-import { is_mirror_sp, is_mirror_sptep, kvm_mmu_page, type kvm_mmu_page_role, type tdp_ptep_t } from './mmu_internal.ts';
+import { is_mirror_sp, is_mirror_sptep, kvm_mmu_page, type kvm_mmu_page_role, mmu_page_header_cache, type tdp_ptep_t } from './mmu_internal.ts';
 import { type kvm_page_fault, RET_PF_FIXED, RET_PF_RETRY, RET_PF_SPURIOUS } from './mmu.ts';
 import { FROZEN_SPTE, is_frozen_spte, is_large_pte, is_last_spte, is_shadow_present_pte, type leaf_spte, make_nonleaf_spte, make_small_spte, make_spte, SHADOW_NONPRESENT_VALUE, spte_to_child_sp, spte_to_pfn, type u64 } from './spte.ts';
 import { for_each_tdp_pte, for_each_tdp_pte_min_level, type tdp_iter } from './tdp_iter.ts';
@@ -12,9 +14,8 @@ import { type kvm_vcpu, tlb_entries_in } from '../x86.ts';
 import { EBUSY, EIO, ENOMEM } from '../../../../include/uapi/asm-generic/errno.ts';
 import { type kvm, kvm_direct_root, KVM_FILTER_PRIVATE, KVM_FILTER_SHARED, type kvm_gfn_range, kvm_mirror_root, ROOTS } from '../../../../include/linux/kvm_host.ts';
 import { range_write } from '../../../../model/footprint.ts';
-import { call_rcu, cond_resched_rwlock_read, cond_resched_rwlock_write, GFP_KERNEL, kmalloc, KVM_BUG_ON, kvm_mmu_memory_cache_alloc, lockdep_assert_held_read, lockdep_assert_held_write, rcu_read_lock, rcu_read_unlock, read_lock, read_unlock, refcount_dec_and_test, refcount_inc_not_zero, refcount_read, refcount_set, refcount_t, rwlock_is_contended, WARN_ON, write_lock, write_unlock } from '../../../../model/kernel.ts';
-
-const PAGE_SIZE = 4096;
+import { kmemleak_track_sp, root_ref_put, root_ref_taken, sp_memory_at_setup } from '../../../../model/lifetime.ts';
+import { call_rcu, cond_resched_rwlock_read, cond_resched_rwlock_write, free_page, get_zeroed_page, GFP_KERNEL_ACCOUNT, kasan_check_read, kmem_cache_free, kmem_cache_zalloc, KVM_BUG_ON, kvm_mmu_memory_cache_alloc, lockdep_assert_held_read, lockdep_assert_held_write, rcu_read_lock, rcu_read_unlock, read_lock, read_unlock, refcount_dec_and_test, refcount_inc_not_zero, refcount_read, refcount_set, refcount_t, rwlock_is_contended, WARN_ON, write_lock, write_unlock } from '../../../../model/kernel.ts';
 
 /** A new, unlinked table. Its id comes from the allocating thread's own sequence
  * (set-up's is plain numbers), so allocations by different threads commute. */
@@ -25,25 +26,53 @@ export function kvm_mmu_page_new(kvm: kvm): kvm_mmu_page {
   return new kvm_mmu_page(thread === '' ? n : `${n}@${thread}`, kvm.run);
 }
 
-// tdp_mmu_alloc_sp() in arch/x86/kvm/mmu/tdp_mmu.c: from the vCPU's caches (under mmu_lock).
+// tdp_mmu_alloc_sp() in arch/x86/kvm/mmu/tdp_mmu.c: from the vCPU's caches (under
+// mmu_lock): the struct from mmu_page_header_cache, sp->spt from mmu_shadow_page_cache.
 export async function tdp_mmu_alloc_sp(vcpu: kvm_vcpu): Promise<kvm_mmu_page> {
-  await kvm_mmu_memory_cache_alloc(vcpu.arch.mmu_page_header_cache);
-  await kvm_mmu_memory_cache_alloc(vcpu.arch.mmu_shadow_page_cache);
-  return vcpu.kvm.call.kvm_mmu_page_new(vcpu.kvm);
+  const header = await kvm_mmu_memory_cache_alloc(vcpu.arch.mmu_page_header_cache);
+  const spt = await kvm_mmu_memory_cache_alloc(vcpu.arch.mmu_shadow_page_cache);
+  const sp = vcpu.kvm.call.kvm_mmu_page_new(vcpu.kvm);
+  sp.header = header;
+  sp.spt_page = spt;
+  kmemleak_track_sp(vcpu.kvm, sp);
+  return sp;
 }
 
 // kvm_mmu_alloc_external_spt() in arch/x86/kvm/mmu/mmu_internal.h
 export async function kvm_mmu_alloc_external_spt(vcpu: kvm_vcpu, sp: kvm_mmu_page): Promise<void> {
-  await kvm_mmu_memory_cache_alloc(vcpu.arch.mmu_external_spt_cache);
+  sp.external_spt_page = await kvm_mmu_memory_cache_alloc(vcpu.arch.mmu_external_spt_cache);
   sp.external_spt = vcpu.kvm.host.alloc_pages(0);
+  kmemleak_track_sp(vcpu.kvm, sp);
 }
 
-// __tdp_mmu_alloc_sp_for_split() in arch/x86/kvm/mmu/tdp_mmu.c: may sleep.
+// __tdp_mmu_alloc_sp_for_split() in arch/x86/kvm/mmu/tdp_mmu.c: may sleep. The struct
+// (kmem_cache_zalloc()), then sp->spt (get_zeroed_page()) and, for a mirror table, the
+// S-EPT page (TDX huge pages: "KVM: x86/tdp_mmu: Alloc external_spt page for mirror
+// page table splitting"); a failure frees what was allocated and returns NULL.
 export async function __tdp_mmu_alloc_sp_for_split(kvm: kvm, is_mirror: boolean): Promise<kvm_mmu_page | null> {
-  const mem = kmalloc(kvm.k, (is_mirror ? 3 : 2) * PAGE_SIZE, GFP_KERNEL);
-  if (mem === null || mem === undefined) return null;
+  const cache = mmu_page_header_cache(kvm.k);
+  const header = kmem_cache_zalloc(cache, GFP_KERNEL_ACCOUNT);
+  if (header === null) return null;
+  const spt = get_zeroed_page(kvm.k, GFP_KERNEL_ACCOUNT);
+  if (spt === null) {
+    kmem_cache_free(cache, header);
+    return null;
+  }
+  let external = null;
+  if (is_mirror) {
+    external = get_zeroed_page(kvm.k, GFP_KERNEL_ACCOUNT);
+    if (external === null) {
+      free_page(spt);
+      kmem_cache_free(cache, header);
+      return null;
+    }
+  }
   const sp = kvm.call.kvm_mmu_page_new(kvm);
+  sp.header = header;
+  sp.spt_page = spt;
+  sp.external_spt_page = external;
   if (is_mirror) sp.external_spt = kvm.host.alloc_pages(0);
+  kmemleak_track_sp(kvm, sp);
   return sp;
 }
 
@@ -60,12 +89,18 @@ export function tdp_mmu_init_child_sp(child_sp: kvm_mmu_page, iter: tdp_iter): v
   tdp_mmu_init_sp(child_sp, iter.sptep, iter.gfn, { level: iter.level - 1, is_mirror: parent.role.is_mirror, invalid: false });
 }
 
-// tdp_mmu_free_sp() in arch/x86/kvm/mmu/tdp_mmu.c: the S-EPT page gives back its DPAMT reference.
+// tdp_mmu_free_sp() in arch/x86/kvm/mmu/tdp_mmu.c: the S-EPT page gives back its DPAMT
+// reference (RFC v5), then free_page(sp->external_spt), free_page(sp->spt),
+// kmem_cache_free(mmu_page_header_cache, sp). Freeing a table twice is KASAN's
+// double-free (the model does not check the reads of sp's own fields on the way).
 export async function tdp_mmu_free_sp(kvm: kvm, sp: kvm_mmu_page): Promise<void> {
   if (sp.external_spt !== null && sp.external_spt_pamt) {
     sp.external_spt_pamt = false;
     await kvm.call.tdx_pamt_put(kvm, sp.external_spt, sp.gfn);
   }
+  free_page(sp.external_spt_page);
+  free_page(sp.spt_page);
+  if (sp.header !== null) kmem_cache_free(mmu_page_header_cache(kvm.k), sp.header);
 }
 
 // tdp_mmu_free_sp_rcu_callback() in arch/x86/kvm/mmu/tdp_mmu.c: runs in softirq.
@@ -157,13 +192,13 @@ export async function kvm_tdp_mmu_map(vcpu: kvm_vcpu, fault: kvm_page_fault): Pr
   for (const iter of for_each_tdp_pte(kvm.stat, root, fault.gfn, fault.gfn + 1)) {
     // If SPTE has been frozen by another thread, just give up and retry.
     if (is_frozen_spte(iter.old_spte)) break;
+    // Disallow hugepage promotion for mirror roots (RFC v5: "Prevent hugepage
+    // promotion for mirror roots in fault path").
+    if (is_mirror_sp(root)) kvm.call.disallowed_hugepage_adjust(fault, iter.old_spte, iter.level);
     if (is_mirror_sptep(iter.sptep) && is_shadow_present_pte(iter.old_spte)) {
-      // Model (TDX huge pages): the mirror root is never promoted; a table already at
-      // the goal level maps one level down.
-      if (iter.level === fault.goal_level && !is_last_spte(iter.old_spte, iter.level)) fault.goal_level--;
       // A huge leaf above the goal level is split by the guest's next ACCEPT, which
       // exits as a size mismatch (tdx_handle_mismatched_accept()), not here.
-      else if (iter.level > fault.goal_level && is_large_pte(iter.old_spte)) {
+      if (iter.level > fault.goal_level && is_large_pte(iter.old_spte)) {
         ret = RET_PF_SPURIOUS;
         break;
       }
@@ -233,6 +268,7 @@ export const KVM_ALL_ROOTS = KVM_DIRECT_ROOTS | KVM_MIRROR_ROOTS;
 // kvm_tdp_mmu_alloc_root() in arch/x86/kvm/mmu/tdp_mmu.c, at VM setup (no scheduling point).
 export function kvm_tdp_mmu_alloc_root(kvm: kvm, mirror: boolean): kvm_mmu_page {
   const root = kvm.call.kvm_mmu_page_new(kvm);
+  sp_memory_at_setup(kvm, root, false);
   tdp_mmu_init_sp(root, null, 0, { level: kvm.arch.root_level, is_mirror: mirror, invalid: false });
   const count = new refcount_t(`${mirror ? 'mirror' : 'direct'}_root->tdp_mmu_root_count`);
   refcount_set(count, 1);
@@ -253,14 +289,21 @@ export function tdp_mmu_root_refs(kvm: kvm, root: kvm_mmu_page): number {
   return refcount_read(count);
 }
 
-// kvm_tdp_mmu_get_root() in arch/x86/kvm/mmu/tdp_mmu.h
+// kvm_tdp_mmu_get_root() in arch/x86/kvm/mmu/tdp_mmu.h (KASAN checks the access to
+// root->tdp_mmu_root_count, in the struct's own memory).
 export async function kvm_tdp_mmu_get_root(root: kvm_mmu_page): Promise<boolean> {
-  return refcount_inc_not_zero(root_count(root));
+  const ok = await refcount_inc_not_zero(root_count(root));
+  if (root.header !== null) kasan_check_read(root.header, 4);
+  if (ok) root_ref_taken(root);
+  return ok;
 }
 
 // kvm_tdp_mmu_put_root() in arch/x86/kvm/mmu/tdp_mmu.c
 export async function kvm_tdp_mmu_put_root(kvm: kvm, root: kvm_mmu_page): Promise<void> {
-  if (!(await refcount_dec_and_test(root_count(root)))) return;
+  root_ref_put(root);
+  const last = await refcount_dec_and_test(root_count(root));
+  if (root.header !== null) kasan_check_read(root.header, 4);
+  if (!last) return;
   // The root is already invalid (kvm_tdp_mmu_invalidate_roots()); unlink it and free
   // it once readers that may still walk it are gone.
   const roots = kvm.arch.tdp_mmu_roots;
@@ -277,19 +320,22 @@ export function root_types_match(kvm: kvm, root: kvm_mmu_page, types: number): b
 }
 
 // __for_each_tdp_mmu_root_yield_safe() / tdp_mmu_next_root() in arch/x86/kvm/mmu/tdp_mmu.c:
-// yields each root of `types` with a reference held; the reference is dropped when
-// the walk moves on or the caller breaks out.
+// yields each root of `types` with a reference taken (kvm_tdp_mmu_get_root()). As in
+// the kernel, the reference on a root is dropped only when the loop advances past it
+// (tdp_mmu_next_root() puts prev_root) or runs off the end: a caller that leaves the
+// loop early (break, return, an exception) still holds the root it was visiting and
+// must kvm_tdp_mmu_put_root() it itself, or the reference leaks.
 export async function* for_each_tdp_mmu_root_yield_safe(kvm: kvm, types: number): AsyncGenerator<kvm_mmu_page, void, void> {
   kvm.run.touch(ROOTS.read);
+  let prev: kvm_mmu_page | null = null;
   for (const root of [...kvm.arch.tdp_mmu_roots]) {
     if (!root_types_match(kvm, root, types)) continue;
     if (!(await kvm.call.kvm_tdp_mmu_get_root(root))) continue;
-    try {
-      yield root;
-    } finally {
-      await kvm.call.kvm_tdp_mmu_put_root(kvm, root);
-    }
+    if (prev !== null) await kvm.call.kvm_tdp_mmu_put_root(kvm, prev);
+    prev = root;
+    yield root;
   }
+  if (prev !== null) await kvm.call.kvm_tdp_mmu_put_root(kvm, prev);
 }
 
 // Splitting huge leaves (arch/x86/kvm/mmu/tdp_mmu.c): a walk that drops mmu_lock and
@@ -391,6 +437,21 @@ export async function kvm_tdp_mmu_mirrors_split_huge_pages(kvm: kvm, start: gfn_
   return kvm.call.tdp_mmu_split_huge_pages_root(kvm, kvm_mirror_root(kvm), start, end, target_level, false, false);
 }
 
+// kvm_tdp_mmu_try_split_huge_pages() in arch/x86/kvm/mmu/tdp_mmu.c: eager page
+// splitting of every valid root; when a root's split fails (-ENOMEM from
+// tdp_mmu_alloc_sp_for_split()) the caller leaves the root loop, so it puts the root
+// it holds first: "if (r) { kvm_tdp_mmu_put_root(kvm, root); break; }".
+export async function kvm_tdp_mmu_try_split_huge_pages(kvm: kvm, start: gfn_t, end: gfn_t, target_level: number, shared: boolean): Promise<void> {
+  kvm.call.kvm_lockdep_assert_mmu_lock_held(kvm, shared);
+  for await (const root of for_each_tdp_mmu_root_yield_safe(kvm, KVM_VALID_ROOTS | KVM_ALL_ROOTS)) {
+    const r = await kvm.call.tdp_mmu_split_huge_pages_root(kvm, root, start, end, target_level, shared, false);
+    if (r !== 0) {
+      await kvm.call.kvm_tdp_mmu_put_root(kvm, root);
+      break;
+    }
+  }
+}
+
 // Changing one SPTE (arch/x86/kvm/mmu/tdp_mmu.c): the atomic path under read
 // mmu_lock (cmpxchg, FROZEN_SPTE while the TDX module is updated), the write-locked
 // path, and the bookkeeping after any change (handle_changed_spte()).
@@ -448,7 +509,7 @@ export function kvm_update_page_stats(kvm: kvm, level: number, count: number): v
 }
 
 // handle_changed_spte() in arch/x86/kvm/mmu/tdp_mmu.c
-export function handle_changed_spte(kvm: kvm, sptep: tdp_ptep_t, gfn: gfn_t, old_spte: u64, new_spte: u64, level: number, shared: boolean): void {
+export async function handle_changed_spte(kvm: kvm, sptep: tdp_ptep_t, gfn: gfn_t, old_spte: u64, new_spte: u64, level: number, shared: boolean): Promise<void> {
   const sp = sptep.sp;
   kvm.model.tp_spte_changed.trace({ sptep, gfn, level, old_spte, new_spte });
   const was_present = is_shadow_present_pte(old_spte);
@@ -463,13 +524,14 @@ export function handle_changed_spte(kvm: kvm, sptep: tdp_ptep_t, gfn: gfn_t, old
     if (!is_present) kvm.stat.zaps++;
   }
   if (was_leaf !== is_leaf) kvm.call.kvm_update_page_stats(kvm, level, is_leaf ? 1 : -1);
-  if (was_present && !was_leaf && (is_leaf || !is_present)) kvm.call.handle_removed_pt(kvm, spte_to_child_sp(old_spte)!, shared);
+  if (was_present && !was_leaf && (is_leaf || !is_present)) await kvm.call.handle_removed_pt(kvm, spte_to_child_sp(old_spte)!, shared);
 }
 
 // handle_removed_pt() in arch/x86/kvm/mmu/tdp_mmu.c: a table was unlinked; freeze
 // every entry (the model marks the table, see kvm_mmu_page.mark_removed()), process the
-// present ones, and free the table after a grace period.
-export function handle_removed_pt(kvm: kvm, pt: kvm_mmu_page, shared: boolean): void {
+// present ones, reclaim a mirror table's S-EPT page (kvm_x86_ops.reclaim_external_spt),
+// and free the table after a grace period.
+export async function handle_removed_pt(kvm: kvm, pt: kvm_mmu_page, shared: boolean): Promise<void> {
   pt.mark_removed();
   const level = pt.role.level;
   for (const [i, old] of [...pt.entries()]) {
@@ -477,8 +539,9 @@ export function handle_removed_pt(kvm: kvm, pt: kvm_mmu_page, shared: boolean): 
     const gfn = pt.gfn + i * pt.entry_pages;
     const sptep = { sp: pt, index: i };
     kvm.call.kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, FROZEN_SPTE);
-    kvm.call.handle_changed_spte(kvm, sptep, gfn, old, FROZEN_SPTE, level, shared);
+    await kvm.call.handle_changed_spte(kvm, sptep, gfn, old, FROZEN_SPTE, level, shared);
   }
+  if (is_mirror_sp(pt)) await kvm.call.tdx_sept_reclaim_private_spt(kvm, pt.gfn, pt);
   call_rcu(pt, () => kvm.call.tdp_mmu_free_sp_rcu_callback(kvm, pt));
 }
 
@@ -489,14 +552,15 @@ export async function set_external_spte_present(kvm: kvm, iter: tdp_iter, new_sp
   const old_spte = iter.old_spte;
   // Lock out other updates to the SPTE until the external page table is modified.
   if (!(await kvm.call.tdp_mmu_cmpxchg_spte(kvm, iter, FROZEN_SPTE))) return -EBUSY;
-  const ret = await kvm.call.external_spte_change(kvm, iter.gfn, old_spte, new_spte, iter.level);
+  const ret = await kvm.call.external_spte_change(kvm, iter.gfn, old_spte, new_spte, iter.level, true);
   kvm.call.kvm_tdp_mmu_write_spte(kvm, iter.sptep, iter.gfn, iter.level, ret === 0 ? new_spte : old_spte);
   return ret;
 }
 
 /** The kvm_x86_ops hook a mirror change calls: set_external_spte,
- * link_external_spt, split_external_spt (v3) or remove_external_spte. */
-export async function external_spte_change(kvm: kvm, gfn: gfn_t, old_spte: u64, new_spte: u64, level: number): Promise<number> {
+ * link_external_spt, split_external_spt (v3) or remove_external_spte; `shared`: under
+ * read mmu_lock (the atomic path). */
+export async function external_spte_change(kvm: kvm, gfn: gfn_t, old_spte: u64, new_spte: u64, level: number, shared: boolean): Promise<number> {
   const was_present = is_shadow_present_pte(old_spte);
   const child = spte_to_child_sp(new_spte);
   if (!was_present) {
@@ -508,7 +572,7 @@ export async function external_spte_change(kvm: kvm, gfn: gfn_t, old_spte: u64, 
     KVM_BUG_ON(true, kvm, `mirror non-leaf SPTE changed at ${fmt_gfn(gfn)}: external page tables are not freed while the TD runs`);
     return -EIO;
   }
-  if (child !== null) return kvm.call.split_external_spte(kvm, gfn, old_spte, level, child);
+  if (child !== null) return kvm.call.split_external_spte(kvm, gfn, old_spte, level, child, shared);
   if (!is_shadow_present_pte(new_spte)) return kvm.call.remove_external_spte(kvm, gfn, old_spte, level);
   KVM_BUG_ON(true, kvm, `mirror leaf at ${fmt_gfn(gfn)} changed in place`);
   return -EIO;
@@ -520,10 +584,11 @@ export async function remove_external_spte(kvm: kvm, gfn: gfn_t, old_spte: leaf_
   return kvm.call.tdx_sept_remove_private_spte(kvm, gfn, level, old_spte.pfn);
 }
 
-// split_external_spte() (v3 "KVM: x86/tdp_mmu: Split S-EPT huge pages"): the mirror
-// leaf becomes a table; the S-EPT leaf is demoted in the TDX module.
-export async function split_external_spte(kvm: kvm, gfn: gfn_t, old_spte: leaf_spte, level: number, sp: kvm_mmu_page): Promise<number> {
-  return kvm.call.tdx_sept_split_private_spte(kvm, gfn, level, old_spte.pfn, sp);
+// split_external_spte() (v3 08/24 "KVM: x86/tdp_mmu: Introduce split_external_spte()
+// under write mmu_lock", 10/24 passes mmu_lock_shared): the mirror leaf becomes a
+// table; the S-EPT leaf is demoted in the TDX module.
+export async function split_external_spte(kvm: kvm, gfn: gfn_t, old_spte: leaf_spte, level: number, sp: kvm_mmu_page, shared: boolean): Promise<number> {
+  return kvm.call.tdx_sept_split_private_spte(kvm, gfn, level, old_spte.pfn, sp, shared);
 }
 
 // __tdp_mmu_set_spte_atomic() in arch/x86/kvm/mmu/tdp_mmu.c
@@ -544,7 +609,7 @@ export async function tdp_mmu_set_spte_atomic(kvm: kvm, iter: tdp_iter, new_spte
   const old_spte = iter.old_spte;
   const ret = await kvm.call.__tdp_mmu_set_spte_atomic(kvm, iter, new_spte);
   if (ret !== 0) return ret;
-  kvm.call.handle_changed_spte(kvm, iter.sptep, iter.gfn, old_spte, new_spte, iter.level, true);
+  await kvm.call.handle_changed_spte(kvm, iter.sptep, iter.gfn, old_spte, new_spte, iter.level, true);
   return 0;
 }
 
@@ -556,13 +621,13 @@ export async function tdp_mmu_set_spte(kvm: kvm, sptep: tdp_ptep_t, old_spte: u6
   WARN_ON(is_frozen_spte(old_spte) || is_frozen_spte(new_spte), 'tdp_mmu_set_spte(): FROZEN_SPTE under write mmu_lock');
   if (is_mirror_sptep(sptep)) {
     kvm.call.kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, FROZEN_SPTE);
-    const ret = await kvm.call.external_spte_change(kvm, gfn, old_spte, new_spte, level);
+    const ret = await kvm.call.external_spte_change(kvm, gfn, old_spte, new_spte, level, false);
     kvm.call.kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, ret === 0 ? new_spte : old_spte);
     if (ret !== 0) return ret;
   } else {
     kvm.call.kvm_tdp_mmu_write_spte(kvm, sptep, gfn, level, new_spte);
   }
-  kvm.call.handle_changed_spte(kvm, sptep, gfn, old_spte, new_spte, level, false);
+  await kvm.call.handle_changed_spte(kvm, sptep, gfn, old_spte, new_spte, level, false);
   return 0;
 }
 
