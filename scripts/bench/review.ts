@@ -20,6 +20,7 @@ export interface ReviewBug {
 export const REVIEW_BUGS: readonly ReviewBug[] = [
   { scenario: 'pamt-cache-punch-hole-only', interleaving: false, fault: false },
   { scenario: 'zap-cannot-fail', interleaving: false, fault: true },
+  { scenario: 'v5-44-root-leak', interleaving: false, fault: true },
 ];
 
 export interface ReviewSettings {

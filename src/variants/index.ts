@@ -6,6 +6,7 @@ import { mismatched_accept_normal_root } from './mismatched-accept-normal-root.t
 import { promote_merge } from './promote-merge.ts';
 import { pamt_cache_punch_hole_only } from './pamt-cache-punch-hole-only.ts';
 import { zap_cannot_fail } from './zap-cannot-fail.ts';
+import { v5_44_root_leak, v5_44_root_put } from './v5-44-root-leak.ts';
 import { v3_cross_boundary } from './v3-cross-boundary.ts';
 import { v5_44 } from './v5-44.ts';
 import { v5_44_fixed } from './v5-44-fixed.ts';
@@ -26,6 +27,7 @@ export { mismatched_accept_mirror_root } from './mismatched-accept-mirror-root.t
 export { promote_merge } from './promote-merge.ts';
 export { pamt_cache_punch_hole_only } from './pamt-cache-punch-hole-only.ts';
 export { zap_cannot_fail } from './zap-cannot-fail.ts';
+export { v5_44_root_leak, v5_44_root_put } from './v5-44-root-leak.ts';
 
 export const variants: readonly Variant[] = [
   v3_cross_boundary,
@@ -37,6 +39,8 @@ export const variants: readonly Variant[] = [
   promote_merge,
   pamt_cache_punch_hole_only,
   zap_cannot_fail,
+  v5_44_root_leak,
+  v5_44_root_put,
 ];
 
 /** The registered variant called `name`. */
