@@ -21,6 +21,7 @@ export const REVIEW_BUGS: readonly ReviewBug[] = [
   { scenario: 'pamt-cache-punch-hole-only', interleaving: false, fault: false },
   { scenario: 'zap-cannot-fail', interleaving: false, fault: true },
   { scenario: 'v5-44-root-leak', interleaving: false, fault: true },
+  { scenario: 'v5-08-stats-first', interleaving: false, fault: true },
 ];
 
 export interface ReviewSettings {

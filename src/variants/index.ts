@@ -7,6 +7,7 @@ import { promote_merge } from './promote-merge.ts';
 import { pamt_cache_punch_hole_only } from './pamt-cache-punch-hole-only.ts';
 import { zap_cannot_fail } from './zap-cannot-fail.ts';
 import { v5_44_root_leak, v5_44_root_put } from './v5-44-root-leak.ts';
+import { v5_08_stats_after, v5_08_stats_first } from './v5-08-stats-before-external.ts';
 import { v3_cross_boundary } from './v3-cross-boundary.ts';
 import { v5_44 } from './v5-44.ts';
 import { v5_44_fixed } from './v5-44-fixed.ts';
@@ -28,6 +29,7 @@ export { promote_merge } from './promote-merge.ts';
 export { pamt_cache_punch_hole_only } from './pamt-cache-punch-hole-only.ts';
 export { zap_cannot_fail } from './zap-cannot-fail.ts';
 export { v5_44_root_leak, v5_44_root_put } from './v5-44-root-leak.ts';
+export { v5_08_stats_after, v5_08_stats_first } from './v5-08-stats-before-external.ts';
 
 export const variants: readonly Variant[] = [
   v3_cross_boundary,
@@ -41,6 +43,8 @@ export const variants: readonly Variant[] = [
   zap_cannot_fail,
   v5_44_root_leak,
   v5_44_root_put,
+  v5_08_stats_first,
+  v5_08_stats_after,
 ];
 
 /** The registered variant called `name`. */

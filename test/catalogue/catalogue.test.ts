@@ -23,6 +23,7 @@ const rows = [
   ['per-VM PAMT cache locked for PUNCH_HOLE only, a conversion splits without it', 'pamt-cache-punch-hole-only', 'pamt-cache-punch-hole-only-fixed'],
   ['an invalidation that may not fail zaps the crossing leaf when the split runs out of memory', 'zap-cannot-fail', 'zap-cannot-fail-fixed'],
   ['a failed boundary split returns from inside the mirror-root loop, keeping the root reference', 'v5-44-root-leak', 'v5-44-root-leak-fixed'],
+  ['page stats updated before set_external_spte(), which then finds the TDX module busy', 'v5-08-stats-first', 'v5-08-stats-first-fixed'],
 ] as const;
 
 const load = (name: string) => loadScenario(`${DIR}/${name}.ts`);
