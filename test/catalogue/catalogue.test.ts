@@ -24,6 +24,7 @@ const rows = [
   ['an invalidation that may not fail zaps the crossing leaf when the split runs out of memory', 'zap-cannot-fail', 'zap-cannot-fail-fixed'],
   ['a failed boundary split returns from inside the mirror-root loop, keeping the root reference', 'v5-44-root-leak', 'v5-44-root-leak-fixed'],
   ['page stats updated before set_external_spte(), which then finds the TDX module busy', 'v5-08-stats-first', 'v5-08-stats-first-fixed'],
+  ['DPAMT put decrements 1->0 outside pamt_lock, a get without the HPA_RANGE_NOT_FREE case re-adds the PAMT', 'dpamt-put-outside-lock', 'dpamt-put-outside-lock-fixed'],
 ] as const;
 
 const load = (name: string) => loadScenario(`${DIR}/${name}.ts`);
