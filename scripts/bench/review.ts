@@ -5,7 +5,7 @@
 // the goal its row judges. Nothing here is asserted; figures move from run to run.
 import { Run, type LoadedScenario, type StrategyName } from '../../src/engine/index.ts';
 import { hitsOf, summary } from './finding.ts';
-import { count, ms } from './stats.ts';
+import { count, median, ms } from './stats.ts';
 
 /** A review bug of issue 12, by scenario name, and what it needs to show. */
 export interface ReviewBug {
@@ -41,6 +41,9 @@ export interface ReviewRow {
   readonly medianSchedules: number;
   readonly medianMs: number;
   readonly kinds: readonly string[];
+  /** The median over every seed, a seed that found nothing counting as more than the
+   * budget; null when that is most of them (the median is then above the budget). */
+  readonly medianAllSeeds: number | null;
 }
 
 export interface ReviewResult extends ReviewBug {
@@ -64,7 +67,9 @@ export async function benchReview(all: readonly LoadedScenario[], s: ReviewSetti
     const rows: ReviewRow[] = [];
     for (const who of WHO) {
       const hits = await hitsOf(l, who, s.seeds, s.budget);
-      rows.push({ who, ...summary(hits, s.seeds), kinds: [...new Set(hits.map((h) => h.kind))] });
+      const all = [...hits.map((h) => h.schedules), ...Array<number>(s.seeds - hits.length).fill(Infinity)];
+      const m = median(all);
+      rows.push({ who, ...summary(hits, s.seeds), kinds: [...new Set(hits.map((h) => h.kind))], medianAllSeeds: Number.isFinite(m) ? m : null });
     }
     out.push({ ...b, expect: l.scenario.expect, threads: threadsOf(l), rows });
     progress(`review: ${b.scenario} done`);
@@ -81,8 +86,9 @@ export function reviewRows(bugs: readonly ReviewResult[], s: ReviewSettings): st
     for (const x of b.rows) {
       const figure = x.found === 0 ? `not found in ${count(s.budget)} schedules (0/${x.seeds} seeds)` : `median ${count(x.medianSchedules)} schedules, ${ms(x.medianMs)} (${x.found}/${x.seeds} seeds)`;
       const odd = x.kinds.filter((k) => k !== b.expect);
-      const random = b.rows.find((r) => r.who === 'random')!;
-      const goal = x.who === 'random' && b.interleaving ? `>= 20: ${random.found > 0 && random.medianSchedules >= 20 ? 'met' : 'MISSED'}` : '';
+      // The goal takes every seed: one that found nothing took more than the budget.
+      const all = x.medianAllSeeds === null ? `> ${count(s.budget)}` : count(x.medianAllSeeds);
+      const goal = x.who === 'random' && b.interleaving ? `>= 20 over all seeds (${all}): ${x.medianAllSeeds === null || x.medianAllSeeds >= 20 ? 'met' : 'MISSED'}` : '';
       out.push(['review', subject, x.who, odd.length > 0 ? `${figure}; also ${odd.join(', ')}` : figure, goal]);
     }
   }
