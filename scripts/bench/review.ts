@@ -23,6 +23,7 @@ export const REVIEW_BUGS: readonly ReviewBug[] = [
   { scenario: 'v5-44-root-leak', interleaving: false, fault: true },
   { scenario: 'v5-08-stats-first', interleaving: false, fault: true },
   { scenario: 'dpamt-put-outside-lock', interleaving: false, fault: false },
+  { scenario: 'dpamt-v4-08', interleaving: true, fault: false },
 ];
 
 export interface ReviewSettings {

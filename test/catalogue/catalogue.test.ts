@@ -25,6 +25,7 @@ const rows = [
   ['a failed boundary split returns from inside the mirror-root loop, keeping the root reference', 'v5-44-root-leak', 'v5-44-root-leak-fixed'],
   ['page stats updated before set_external_spte(), which then finds the TDX module busy', 'v5-08-stats-first', 'v5-08-stats-first-fixed'],
   ['DPAMT put decrements 1->0 outside pamt_lock, a get without the HPA_RANGE_NOT_FREE case re-adds the PAMT', 'dpamt-put-outside-lock', 'dpamt-put-outside-lock-fixed'],
+  ['DPAMT put as posted in v4 08/16: a put stalled before pamt_lock while another get and put run, REMOVE fails, refcount reverted to 1', 'dpamt-v4-08', 'dpamt-v4-08-fixed'],
 ] as const;
 
 const load = (name: string) => loadScenario(`${DIR}/${name}.ts`);
