@@ -1,4 +1,5 @@
-// The DPAMT fast paths as posted in v3/v4 08/16: TD A's put stalls between its 1->0
+// The DPAMT fast paths as posted from v2 04/12 to v4 08/16 (the put's revert from
+// Chao Gao's review of the RFC, 14 May 2025): TD A's put stalls between its 1->0
 // decrement and pamt_lock while TD B's get (HPA_RANGE_NOT_FREE: refcount 1) and TD B's
 // put (1->0, PAMT.REMOVE) run; TD A's put then REMOVEs again, fails, and its revert
 // leaves refcount 1 on a region with no PAMT.
