@@ -9,6 +9,7 @@ import { benchEngine } from './bench/engine.ts';
 import { benchExhaustive, interleavings } from './bench/exhaustive.ts';
 import { benchManyThreads, manyThreadRows } from './bench/many-threads.ts';
 import { benchFinding } from './bench/finding.ts';
+import { benchReview, reviewRows, type ReviewSettings } from './bench/review.ts';
 import { goals, type Results, type Settings } from './bench/results.ts';
 import { HEADER, rows } from './bench/rows.ts';
 import { benchStrategies } from './bench/strategies.ts';
@@ -34,6 +35,8 @@ const OUT = 'bench';
 /** One large scenario on 1 and 2 workers: the v3 fixed twin with three splitters,
  * dfs within three preemptions (a complete proof, 217,458 schedules). */
 const SPLIT: SplitSettings = { file: 'bench/scale/concurrent-splitters-fixed-3.ts', strategy: 'dfs', preemptions: 3 };
+/** Issue 12's review bugs: random against the portfolio, 5 seeds each. */
+const REVIEW: ReviewSettings = { seeds: 5, budget: 20_000 };
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -47,6 +50,18 @@ if (process.argv.slice(2).includes('split')) {
 const all = await catalogue();
 const named = (n: string) => all.find((l) => l.scenario.name === n)!;
 
+// `npm run bench -- --only review`: only issue 12's review bugs, printed, nothing written.
+const only = process.argv.indexOf('--only');
+if (only >= 0) {
+  const section = process.argv[only + 1];
+  if (section !== 'review') {
+    process.stderr.write(`bench: --only takes 'review' (got '${section ?? ''}')\n`);
+    process.exit(2);
+  }
+  console.log(table(HEADER, reviewRows(await benchReview(all, REVIEW, progress), REVIEW)));
+  process.exit(0);
+}
+
 // Engine first, before anything else has run in this process.
 const engine = await benchEngine();
 progress('engine done');
@@ -57,6 +72,7 @@ progress('strategies done');
 const suite = await benchSuite(SETTINGS.suite, progress);
 
 const finding = await benchFinding(bugs(all), SETTINGS, progress);
+const review = await benchReview(all, REVIEW, progress);
 // Issue 10's reduction rows: the two fixed twins, and the splitters' twin with a
 // third thread.
 const exhaustive = await benchExhaustive(
@@ -95,6 +111,7 @@ const measured: Omit<Results, 'goals'> = {
   strategies,
   suite,
   manyThreads,
+  review,
 };
 const results: Results = { ...measured, goals: goals(measured, V5) };
 
@@ -102,7 +119,7 @@ const small = [
   ...strategies.find.map((r) => ['strategy', r.bug, r.strategy, `median ${r.medianSchedules} schedules / ${r.medianMs.toFixed(2)} ms (found ${r.found}/${r.seeds})`, '']),
   ...strategies.reduction.map((r) => ['reduction', `${r.program} (bound ${r.bound})`, 'dpor vs dfs', `${r.dporSchedules} vs ${r.dfsSchedules} (${r.equivalenceClasses} classes)`, '']),
 ];
-console.log(table(HEADER, [...rows(results), ...splitRows(split), ...small, ...suiteRows(suite, SETTINGS.suite), ...manyThreadRows(manyThreads), ...results.goals.map((g) => ['goal', g.goal, g.met ? 'met' : 'MISSED', g.figure, ''])]));
+console.log(table(HEADER, [...rows(results), ...splitRows(split), ...reviewRows(review, REVIEW), ...small, ...suiteRows(suite, SETTINGS.suite), ...manyThreadRows(manyThreads), ...results.goals.map((g) => ['goal', g.goal, g.met ? 'met' : 'MISSED', g.figure, ''])]));
 mkdirSync(OUT, { recursive: true });
 writeFileSync(`${OUT}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(`${OUT}/time-to-first-finding.svg`, findingChart(finding, `Time to the first finding, median of ${SETTINGS.seeds} seeds (${results.machine.cpu}, one core)`));

@@ -18,6 +18,8 @@ import {
   withKnobs,
   type Arbitrary,
   type Bounds,
+  type Checks,
+  type Faults,
   type gmem_backing,
   type Knobs,
   type kvm,
@@ -128,6 +130,10 @@ export interface catalogue_spec<P> extends td_variant {
   readonly expect: string;
   readonly bounds: Bounds;
   readonly params?: P;
+  /** Faults the search may inject (see Scenario.faults), e.g. `{ slab: 1 }`. */
+  readonly faults?: Faults;
+  /** Kernel checks switched on or off (see Scenario.checks). */
+  readonly checks?: Checks;
 }
 
 export interface family<P> {
@@ -153,6 +159,8 @@ export function catalogue_scenario<P>(f: family<P>, s: catalogue_spec<P>): Scena
     expect: s.expect,
     bounds: s.bounds,
     params: s.params ?? f.params,
+    ...(s.faults === undefined ? {} : { faults: s.faults }),
+    ...(s.checks === undefined ? {} : { checks: s.checks }),
     ...(f.tracked === true ? { tracked: true } : {}),
     ...(f.paramsArbitrary === undefined ? {} : { paramsArbitrary: f.paramsArbitrary(s) }),
     ...(f.validate === undefined ? {} : { validate: (p: P) => f.validate!(p, s) }),

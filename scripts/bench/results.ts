@@ -5,6 +5,7 @@ import type { SuiteBug, SuiteSettings } from './suite.ts';
 import type { EngineFigures } from './engine.ts';
 import type { ExhaustiveRow, Interleavings } from './exhaustive.ts';
 import type { BugResult } from './finding.ts';
+import type { ReviewResult } from './review.ts';
 import type { HeapFigures, PoolFigures, VisitFigures } from './scale.ts';
 import type { SplitFigures } from './split.ts';
 
@@ -38,6 +39,8 @@ export interface Results {
   readonly manyThreads?: readonly ManyThreadsRow[];
   /** Issue 15: one large scenario, split, on 1 and 2 workers. */
   readonly split?: SplitFigures;
+  /** Issue 12: the review bugs, random against the default portfolio. */
+  readonly review?: readonly ReviewResult[];
 }
 
 export interface Goal {
