@@ -1,7 +1,10 @@
-// POS, fastcheck's schedules over the whole run, and the portfolio: what each finds,
-// that it stops when told, and that a portfolio finding replays from its token.
+// POS, URW, fastcheck's schedules over the whole run, and the portfolio: what each
+// finds, that it stops when told, and that a portfolio finding replays from its token.
 import { describe, expect, it } from 'vitest';
-import { explore, loadScenario, makeToken, renderTrace, replayToken, type Program, type Run, type Schedule } from '../../src/engine/index.ts';
+import { explore, loadScenario, makeToken, renderTrace, replayToken, type Program, type Run, type Schedule, type Strategy } from '../../src/engine/index.ts';
+import { Kernel, kernel_wait, kthread_run, cond_resched } from '../../src/kernel/index.ts';
+import { Observations } from '../../src/engine/strategies/observe.ts';
+import { pctStrategy } from '../../src/engine/strategies/pct.ts';
 import { portfolioMembers } from '../../src/engine/strategies/portfolio.ts';
 import { abba, counter, tornRead } from '../fixtures/programs.ts';
 import { twostage } from '../fixtures/twostage.ts';
@@ -24,6 +27,85 @@ function recorded(p: Program): { program: Program; schedules: Schedule[] } {
   };
   return { program, schedules };
 }
+
+/** Thread A makes `long` scheduling points, thread B one; `first` counts the runs in
+ * which B's first step came before A's. */
+function longShort(long: number): { program: Program; first: { b: number; runs: number } } {
+  const first = { b: 0, runs: 0 };
+  const program: Program = {
+    name: `long-short-${long}`,
+    setup(run) {
+      run.spawn('A', async () => {
+        for (let i = 0; i < long; i++) await run.point({ kind: 'a', footprint: [] });
+      });
+      run.spawn('B', async () => {
+        await run.point({ kind: 'b', footprint: [] });
+      });
+      void run.done.then(() => {
+        first.runs++;
+        if (run.choices[0] === 1) first.b++;
+      });
+    },
+  };
+  return { program, first };
+}
+
+describe('URW', () => {
+  it('samples interleavings uniformly: beside 4 steps of A, B (2 steps) goes first in 5 of 15 interleavings, not half the time', async () => {
+    const urw = longShort(3);
+    await explore(urw.program, { strategy: 'urw', seed: 1, schedules: 3000 });
+    const random = longShort(3);
+    await explore(random.program, { strategy: 'random', seed: 1, schedules: 3000 });
+    expect(urw.first.runs).toBe(3000);
+    expect(urw.first.b / urw.first.runs).toBeGreaterThan(0.29);
+    expect(urw.first.b / urw.first.runs).toBeLessThan(0.38);
+    expect(random.first.b / random.first.runs).toBeGreaterThan(0.46);
+  });
+
+  it("counts a thread's children in its events until it spawns them", async () => {
+    const obs = new Observations();
+    const program: Program = {
+      name: 'spawner',
+      setup(run) {
+        const k = new Kernel(run);
+        k.kthread('main', async () => {
+          const a = await kthread_run(async () => cond_resched(), null, 'child0');
+          const b = await kthread_run(async () => {
+            await cond_resched();
+            await cond_resched();
+          }, null, 'child1');
+          await kernel_wait(a);
+          await kernel_wait(b);
+        });
+      },
+    };
+    let own = 0;
+    const s: Strategy = {
+      name: 'observe',
+      async explore(d) {
+        const run = await d.runSchedule(() => 0);
+        obs.record(run);
+        own = run.choices.filter((c) => run.threads[c]!.name === 'main').length;
+      },
+    };
+    await explore(program, { strategy: s, schedules: 1 });
+    expect(obs.eventsOf('child0')).toBeGreaterThan(0);
+    expect(obs.eventsOf('child1')).toBeGreaterThan(obs.eventsOf('child0'));
+    expect(obs.eventsOf('main')).toBe(own + obs.eventsOf('child0') + obs.eventsOf('child1'));
+    expect(obs.steps).toBeGreaterThan(own);
+  });
+});
+
+describe('pct', () => {
+  it("plans its first schedule from the run length it is given (the portfolio's observations), not from a run without changes", async () => {
+    const alone = await explore(tornRead(true), { strategy: pctStrategy({ seed: 2, depth: 3, maxSteps: 1000 }), schedules: 1 });
+    expect(alone.stats.preemptions).toBe(0);
+    const obs = new Observations();
+    obs.steps = alone.stats.steps;
+    const told = await explore(tornRead(true), { strategy: pctStrategy({ seed: 2, depth: 3, maxSteps: 1000 }, obs), schedules: 1 });
+    expect(told.stats.preemptions).toBeGreaterThan(0);
+  });
+});
 
 describe('a 101-thread two-stage program (main, one writer, 99 readers)', () => {
   for (const strategy of ['fastcheck', 'portfolio'] as const) {

@@ -8,6 +8,7 @@ import { posStrategy } from './pos.ts';
 import { randomStrategy } from './random.ts';
 import { replayStrategy } from './replay.ts';
 import { stressStrategy } from './stress.ts';
+import { urwStrategy } from './urw.ts';
 
 const strategies = {
   random: randomStrategy,
@@ -16,6 +17,7 @@ const strategies = {
   fastcheck: fastcheckStrategy,
   dpor: dporStrategy,
   pos: (o: StrategyOptions) => posStrategy(o),
+  urw: (o: StrategyOptions) => urwStrategy(o),
   portfolio: (o: StrategyOptions) => portfolioStrategy(o),
   replay: replayStrategy,
   stress: stressStrategy,
