@@ -1,8 +1,10 @@
-// POS, URW, fastcheck's schedules over the whole run, and the portfolio: what each
-// finds, that it stops when told, and that a portfolio finding replays from its token.
+// POS, URW, fastcheck's schedules over the whole run, the corpus of guided prefixes
+// and the portfolio: what each finds, that it stops when told, and that a portfolio
+// finding replays from its token.
 import { describe, expect, it } from 'vitest';
 import { explore, loadScenario, makeToken, renderTrace, replayToken, type Program, type Run, type Schedule, type Strategy } from '../../src/engine/index.ts';
 import { Kernel, kernel_wait, kthread_run, cond_resched } from '../../src/kernel/index.ts';
+import { guidance, WARM_UP } from '../../src/engine/strategies/corpus.ts';
 import { Observations } from '../../src/engine/strategies/observe.ts';
 import { pctStrategy } from '../../src/engine/strategies/pct.ts';
 import { portfolioMembers } from '../../src/engine/strategies/portfolio.ts';
@@ -48,6 +50,32 @@ function longShort(long: number): { program: Program; first: { b: number; runs: 
     },
   };
   return { program, first };
+}
+
+/** Two threads in lock-step: A increments x n times, B checks after each increment
+ * that it saw exactly that one, and gives up at the first miss; the finding needs A
+ * and B to alternate all the way. Each stage reached is a new control state (B's
+ * next read names the value it waits for), so kept prefixes can be built on. */
+function lockstep(n: number): Program {
+  return {
+    name: `lockstep-${n}`,
+    setup(run) {
+      let x = 0;
+      run.spawn('A', async () => {
+        for (let i = 0; i < n; i++) {
+          await run.point({ kind: 'inc', obj: `x${i}`, footprint: [{ key: 'x', access: 'write' }] });
+          x++;
+        }
+      });
+      run.spawn('B', async () => {
+        for (let i = 1; i <= n; i++) {
+          await run.point({ kind: 'read', obj: `x==${i}`, footprint: [{ key: 'x', access: 'read' }] });
+          if (x !== i) return;
+        }
+        run.report({ kind: 'lockstep', message: 'B saw every increment one by one' });
+      });
+    },
+  };
 }
 
 describe('URW', () => {
@@ -104,6 +132,29 @@ describe('pct', () => {
     obs.steps = alone.stats.steps;
     const told = await explore(tornRead(true), { strategy: pctStrategy({ seed: 2, depth: 3, maxSteps: 1000 }, obs), schedules: 1 });
     expect(told.stats.preemptions).toBeGreaterThan(0);
+  });
+});
+
+describe('the corpus of guided prefixes', () => {
+  it('replays none for the first schedules, then a growing share up to 3/4', () => {
+    expect(guidance(0)).toBe(0);
+    expect(guidance(WARM_UP - 1)).toBe(0);
+    expect(guidance(2 * WARM_UP)).toBeCloseTo(0.25);
+    expect(guidance(4 * WARM_UP)).toBeCloseTo(0.5);
+    expect(guidance(8 * WARM_UP)).toBeCloseTo(0.75);
+    expect(guidance(1000 * WARM_UP)).toBeCloseTo(0.75);
+  });
+
+  it('lets guided find a lock-step bug stage by stage, which the plain samplers miss in the same budget', async () => {
+    for (const strategy of ['guided'] as const) {
+      const r = await explore(lockstep(10), { strategy, seed: 1, schedules: 20_000, shrink: false });
+      expect(r.findings[0]?.kind).toBe('lockstep');
+      expect(Number(r.stats.corpus)).toBeGreaterThan(0);
+    }
+    for (const strategy of ['random', 'urw', 'pos'] as const) {
+      const r = await explore(lockstep(10), { strategy, seed: 1, schedules: 20_000, shrink: false });
+      expect(r.findings).toEqual([]);
+    }
   });
 });
 

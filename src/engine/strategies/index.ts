@@ -2,6 +2,7 @@ import type { Strategy, StrategyOptions } from '../strategy.ts';
 import { dfsStrategy } from './dfs.ts';
 import { dporStrategy } from './dpor.ts';
 import { fastcheckStrategy } from './fastcheck.ts';
+import { guidedStrategy } from './guided.ts';
 import { pctStrategy } from './pct.ts';
 import { portfolioStrategy } from './portfolio.ts';
 import { posStrategy } from './pos.ts';
@@ -18,6 +19,7 @@ const strategies = {
   dpor: dporStrategy,
   pos: (o: StrategyOptions) => posStrategy(o),
   urw: (o: StrategyOptions) => urwStrategy(o),
+  guided: guidedStrategy,
   portfolio: (o: StrategyOptions) => portfolioStrategy(o),
   replay: replayStrategy,
   stress: stressStrategy,
