@@ -145,8 +145,8 @@ describe('the corpus of guided prefixes', () => {
     expect(guidance(1000 * WARM_UP)).toBeCloseTo(0.75);
   });
 
-  it('lets guided find a lock-step bug stage by stage, which the plain samplers miss in the same budget', async () => {
-    for (const strategy of ['guided'] as const) {
+  it('lets guided and the portfolio find a lock-step bug stage by stage, which the plain samplers miss in the same budget', async () => {
+    for (const strategy of ['guided', 'portfolio'] as const) {
       const r = await explore(lockstep(10), { strategy, seed: 1, schedules: 20_000, shrink: false });
       expect(r.findings[0]?.kind).toBe('lockstep');
       expect(Number(r.stats.corpus)).toBeGreaterThan(0);
@@ -221,28 +221,25 @@ describe('portfolio', () => {
     expect(f.kind).toBe('invariant:twostage');
     expect(typeof r.stats.foundBy).toBe('string');
     expect(f.details?.portfolio).toBe(r.stats.foundBy);
-    expect(String(r.stats.portfolio)).toMatch(/^pct1 \d+, pct2 \d+, pct3 \d+, random \d+, pos \d+, fastcheck \d+$/);
+    expect(String(r.stats.portfolio)).toMatch(/^urw \d+, pos \d+, pct3 \d+, pct2 \d+, pct1 \d+, random \d+, fastcheck \d+$/);
     const back = await replayToken(makeToken(l, f));
     expect(back.finding?.kind).toBe(f.kind);
     expect(renderTrace(back.finding!.trace)).toBe(renderTrace(f.trace));
   });
 
-  it('runs its members in turns on one budget, the same way for the same seed, and claims no completeness', async () => {
-    const once = () => explore(counter(true), { strategy: 'portfolio', seed: 4, schedules: 60, depth: 2 });
+  it('shares one budget by weight, POS first, the same way for the same seed, and claims no completeness', async () => {
+    const once = () => explore(counter(true), { strategy: 'portfolio', seed: 4, schedules: 145, depth: 2 });
     const [a, b] = [await once(), await once()];
     expect(a.findings).toEqual([]);
-    expect(a.stats.schedules).toBe(60);
+    expect(a.stats.schedules).toBe(145);
     expect(a.stats.complete).toBeUndefined();
-    // The rotation's share of 60 schedules: each member its turn's worth in order.
-    const members = portfolioMembers({ seed: 4, depth: 2, maxSteps: 10_000 });
-    const share = members.map(() => 0);
-    for (let left = 60, i = 0; left > 0; i = (i + 1) % members.length) {
-      const n = Math.min(members[i]!.turn, left);
-      share[i]! += n;
-      left -= n;
-    }
-    expect(a.stats.portfolio).toBe(members.map((m, i) => `${m.name} ${share[i]}`).join(', '));
-    expect(members.map((m) => m.name)).toEqual(['pct1', 'pct2', 'random', 'pos', 'fastcheck']);
     expect(b.stats).toEqual(a.stats);
+    const members = portfolioMembers({ seed: 4, depth: 2, maxSteps: 10_000 });
+    expect(members.map((m) => m.name)).toEqual(['urw', 'pos', 'pct2', 'pct1', 'random', 'fastcheck']);
+    const total = members.reduce((x, m) => x + m.weight, 0);
+    const got = new Map(String(a.stats.portfolio).split(', ').map((x) => x.split(' ') as [string, string]));
+    // Each member within a schedule or two of its share (POS's head start is one).
+    for (const m of members) expect(Math.abs(Number(got.get(m.name)) - (145 * m.weight) / total)).toBeLessThanOrEqual(2);
+    expect(members.find((m) => m.opens === true)?.name).toBe('pos');
   });
 });
