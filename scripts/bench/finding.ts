@@ -8,7 +8,7 @@ import { observed } from './observe.ts';
 import { median, ratio } from './stats.ts';
 
 /** Septcheck's strategies, then the two baselines. */
-export const STRATEGIES = ['random', 'pct', 'fastcheck', 'dpor', 'dfs'] as const satisfies readonly StrategyName[];
+export const STRATEGIES = ['random', 'pct', 'pos', 'urw', 'guided', 'fastcheck', 'dpor', 'dfs', 'portfolio'] as const satisfies readonly StrategyName[];
 export const BASELINES = ['fc.scheduler', 'stress'] as const;
 export type Who = (typeof STRATEGIES)[number] | (typeof BASELINES)[number];
 export const WHO: readonly Who[] = [...STRATEGIES, ...BASELINES];

@@ -15,8 +15,14 @@ export interface Settings {
   readonly suite: SuiteSettings;
 }
 
+/** The sections of a bench run; `--only` picks some. */
+export const SECTIONS = ['engine', 'strategies', 'suite', 'finding', 'exhaustive', 'many-threads', 'scale'] as const;
+export type Section = (typeof SECTIONS)[number];
+
 export interface Results {
   readonly machine: { readonly node: string; readonly cpu: string; readonly cpus: number; readonly date: string };
+  /** When each section was last measured (a run with `--only` keeps the others'). */
+  readonly measured?: Partial<Record<Section, string>>;
   readonly settings: Settings;
   readonly engine: EngineFigures;
   readonly finding: readonly BugResult[];

@@ -1,7 +1,9 @@
 // The public suite ported into the project (bench/suite: SCTBench's CHESS
-// work-stealing queue and SafeStack): schedules and wall time to the first bug for
+// work-stealing queues and SafeStack): schedules and wall time to the first bug for
 // every searching strategy, the portfolio and fc.scheduler, median over seeds, and
-// the portfolio's goals. Measured, never asserted.
+// the portfolio's goals. Each bug's budget per seed is its scenario's own
+// `bounds.schedules` (SafeStack's is larger), the same for every strategy.
+// Measured, never asserted.
 import { readdirSync } from 'node:fs';
 import { loadScenario, type LoadedScenario, type StrategyName } from '../../src/engine/index.ts';
 import { hitsOf, summary } from './finding.ts';
@@ -9,13 +11,14 @@ import { hitsOf, summary } from './finding.ts';
 export const SUITE = 'bench/suite';
 
 /** The single strategies, then the portfolio, then the baseline. */
-export const SINGLES = ['random', 'pct', 'pos', 'fastcheck', 'dpor', 'dfs'] as const satisfies readonly StrategyName[];
+export const SINGLES = ['random', 'pct', 'pos', 'urw', 'guided', 'fastcheck', 'dpor', 'dfs'] as const satisfies readonly StrategyName[];
 export type SuiteWho = (typeof SINGLES)[number] | 'portfolio' | 'fc.scheduler';
 export const SUITE_WHO: readonly SuiteWho[] = [...SINGLES, 'portfolio', 'fc.scheduler'];
 
 export interface SuiteSettings {
   readonly seeds: number;
-  /** Schedules (runs, for fc.scheduler) one seed may spend. */
+  /** Schedules (runs, for fc.scheduler) one seed may spend, for a bug whose scenario
+   * sets no `bounds.schedules`. */
   readonly budget: number;
 }
 
@@ -33,6 +36,8 @@ export interface SuiteRow {
 export interface SuiteBug {
   readonly bug: string;
   readonly file: string;
+  /** Schedules (runs) per seed, for every strategy. */
+  readonly budget: number;
   readonly rows: readonly SuiteRow[];
   /** The single strategy with the fewest median schedules, if any found it. */
   readonly best: SuiteWho | null;
@@ -41,24 +46,30 @@ export interface SuiteBug {
 
 const deterministic = (w: SuiteWho) => w === 'dpor' || w === 'dfs';
 
-/** The bugs of the suite: its scenarios that expect a finding. */
-export async function suiteBugs(): Promise<LoadedScenario[]> {
+/** The bugs of the suite: its scenarios that expect a finding (those named, if any). */
+export async function suiteBugs(names?: readonly string[]): Promise<LoadedScenario[]> {
   const files = readdirSync(SUITE).filter((f) => f.endsWith('.ts') && !f.startsWith('_')).sort();
   const all = await Promise.all(files.map((f) => loadScenario(`${SUITE}/${f}`)));
-  return all.filter((l) => l.scenario.expect !== 'clean');
+  const bugs = all.filter((l) => l.scenario.expect !== 'clean');
+  for (const n of names ?? []) if (!bugs.some((l) => l.scenario.name === n)) throw new Error(`--bugs: no bug '${n}' in ${SUITE} (${bugs.map((l) => l.scenario.name).join(', ')})`);
+  return names === undefined ? bugs : bugs.filter((l) => names.includes(l.scenario.name));
 }
 
-async function row(l: LoadedScenario, who: SuiteWho, s: SuiteSettings): Promise<SuiteRow> {
-  const seeds = deterministic(who) ? 1 : s.seeds;
-  const hits = await hitsOf(l, who, seeds, s.budget);
-  return { who, ...summary(hits, seeds), ...(who === 'portfolio' ? { members: hits.map((h) => h.member ?? '?') } : {}) };
+async function row(l: LoadedScenario, who: SuiteWho, seeds: number, budget: number): Promise<SuiteRow> {
+  const n = deterministic(who) ? 1 : seeds;
+  const hits = await hitsOf(l, who, n, budget);
+  return { who, ...summary(hits, n), ...(who === 'portfolio' ? { members: hits.map((h) => h.member ?? '?') } : {}) };
 }
 
-export async function benchSuite(s: SuiteSettings, progress: (line: string) => void): Promise<SuiteBug[]> {
+export async function benchSuite(s: SuiteSettings, progress: (line: string) => void, names?: readonly string[]): Promise<SuiteBug[]> {
   const out: SuiteBug[] = [];
-  for (const l of await suiteBugs()) {
+  for (const l of await suiteBugs(names)) {
+    const budget = l.scenario.bounds?.schedules ?? s.budget;
     const rows: SuiteRow[] = [];
-    for (const who of SUITE_WHO) rows.push(await row(l, who, s));
+    for (const who of SUITE_WHO) {
+      rows.push(await row(l, who, s.seeds, budget));
+      progress(`suite: ${l.scenario.name} ${who} done`);
+    }
     progress(`suite: ${l.scenario.name} done`);
     const singles = rows.filter((r) => (SINGLES as readonly string[]).includes(r.who) && r.found > 0);
     singles.sort((a, b) => a.medianSchedules - b.medianSchedules || a.medianMs - b.medianMs);
@@ -68,6 +79,7 @@ export async function benchSuite(s: SuiteSettings, progress: (line: string) => v
     out.push({
       bug: l.scenario.name,
       file: l.path,
+      budget,
       rows,
       best: best?.who ?? null,
       goals: {

@@ -5,6 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { explore, loadScenario } from '../../src/engine/index.ts';
+import { suiteBugs } from '../../scripts/bench/suite.ts';
 
 const DIR = 'bench/suite';
 const files = readdirSync(DIR).filter((f) => f.endsWith('.ts') && !f.startsWith('_')).sort();
@@ -36,5 +37,11 @@ describe('bench/suite', () => {
     const clean = await explore(twin.scenario, { strategy: 'portfolio', schedules: b.schedules, seed: b.seed });
     expect(clean.findings).toEqual([]);
     expect(clean.stats.schedules).toBe(b.schedules);
+  });
+
+  it('npm run bench -- --bugs picks bugs of the suite by name, and refuses a name it does not have', async () => {
+    expect((await suiteBugs()).map((l) => l.scenario.name)).toEqual(['iwsq', 'safestack', 'wsq']);
+    expect((await suiteBugs(['safestack'])).map((l) => l.path)).toEqual([`${DIR}/safestack.ts`]);
+    await expect(suiteBugs(['safestak'])).rejects.toThrow(/^--bugs: no bug 'safestak' in bench\/suite \(iwsq, safestack, wsq\)$/);
   });
 });
