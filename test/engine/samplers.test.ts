@@ -9,9 +9,11 @@ import { Observations } from '../../src/engine/strategies/observe.ts';
 import { pctStrategy } from '../../src/engine/strategies/pct.ts';
 import { portfolioMembers } from '../../src/engine/strategies/portfolio.ts';
 import { abba, counter, tornRead } from '../fixtures/programs.ts';
+import { lockstep } from '../fixtures/lockstep.ts';
 import { twostage } from '../fixtures/twostage.ts';
 
 const TWOSTAGE = 'test/fixtures/scenarios/twostage.scenario.ts';
+const LOCKSTEP = 'test/fixtures/scenarios/lockstep.scenario.ts';
 
 /** `p`, recording the schedule each run took, in order. */
 function recorded(p: Program): { program: Program; schedules: Schedule[] } {
@@ -50,32 +52,6 @@ function longShort(long: number): { program: Program; first: { b: number; runs: 
     },
   };
   return { program, first };
-}
-
-/** Two threads in lock-step: A increments x n times, B checks after each increment
- * that it saw exactly that one, and gives up at the first miss; the finding needs A
- * and B to alternate all the way. Each stage reached is a new control state (B's
- * next read names the value it waits for), so kept prefixes can be built on. */
-function lockstep(n: number): Program {
-  return {
-    name: `lockstep-${n}`,
-    setup(run) {
-      let x = 0;
-      run.spawn('A', async () => {
-        for (let i = 0; i < n; i++) {
-          await run.point({ kind: 'inc', obj: `x${i}`, footprint: [{ key: 'x', access: 'write' }] });
-          x++;
-        }
-      });
-      run.spawn('B', async () => {
-        for (let i = 1; i <= n; i++) {
-          await run.point({ kind: 'read', obj: `x==${i}`, footprint: [{ key: 'x', access: 'read' }] });
-          if (x !== i) return;
-        }
-        run.report({ kind: 'lockstep', message: 'B saw every increment one by one' });
-      });
-    },
-  };
 }
 
 describe('URW', () => {
@@ -156,6 +132,19 @@ describe('the corpus of guided prefixes', () => {
       expect(r.findings).toEqual([]);
     }
   });
+
+  it("a portfolio finding made from a kept prefix names its member and replays exactly from its token", async () => {
+    const l = await loadScenario(LOCKSTEP);
+    const r = await explore(l.scenario, { seed: 2, schedules: 20_000 });
+    const f = r.findings[0]!;
+    expect(f.kind).toBe('lockstep');
+    expect(Number(r.stats.firstFindingAt)).toBeGreaterThan(WARM_UP);
+    expect(r.stats.foundFrom).toBe('prefix');
+    expect(f.details?.portfolio).toBe(r.stats.foundBy);
+    const back = await replayToken(makeToken(l, f));
+    expect(back.finding?.kind).toBe('lockstep');
+    expect(renderTrace(back.finding!.trace)).toBe(renderTrace(f.trace));
+  });
 });
 
 describe('a 101-thread two-stage program (main, one writer, 99 readers)', () => {
@@ -221,6 +210,7 @@ describe('portfolio', () => {
     expect(f.kind).toBe('invariant:twostage');
     expect(typeof r.stats.foundBy).toBe('string');
     expect(f.details?.portfolio).toBe(r.stats.foundBy);
+    expect(r.stats.foundFrom).toBe('scratch');
     expect(String(r.stats.portfolio)).toMatch(/^urw \d+, pos \d+, pct3 \d+, pct2 \d+, pct1 \d+, random \d+, fastcheck \d+$/);
     const back = await replayToken(makeToken(l, f));
     expect(back.finding?.kind).toBe(f.kind);

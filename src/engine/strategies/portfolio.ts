@@ -62,7 +62,8 @@ const PARKED = new Promise<never>(() => {});
  * share), so the whole sequence of schedules is a function of the seed (each member
  * and the corpus draw from their own seeded generators). One budget, one lockdep
  * graph, and the first finding ends every member. The finding says which member
- * found it (`details.portfolio`, and `foundBy` in the stats); its schedule is
+ * found it (`details.portfolio`, and `foundBy` in the stats, with `foundFrom`:
+ * `prefix` when the run followed a kept prefix, else `scratch`); its schedule is
  * recorded like any other, so its token replays without the portfolio.
  *
  * What the members learn is pooled: every run feeds the observations (run length
@@ -139,7 +140,11 @@ export function portfolioStrategy(opts: StrategyOptions, make: (obs: Observation
           if (run.finding !== null && (o.record !== false || !reported[i])) {
             reported[i] = true;
             for (const f of run.findings) d.report({ ...f, params: f.params ?? params, details: { ...f.details, portfolio: m.name } });
-            d.extra.foundBy ??= m.name;
+            if (d.extra.foundBy === undefined) {
+              d.extra.foundBy = m.name;
+              // Whether the run started from a kept prefix or from scratch.
+              d.extra.foundFrom = g.replayed ? 'prefix' : 'scratch';
+            }
           }
           pass();
           return run;
