@@ -16,7 +16,7 @@ import { benchEngine } from './bench/engine.ts';
 import { benchExhaustive, interleavings } from './bench/exhaustive.ts';
 import { benchManyThreads, manyThreadRows } from './bench/many-threads.ts';
 import { benchFinding } from './bench/finding.ts';
-import { goals, SECTIONS, type Results, type Section, type Settings } from './bench/results.ts';
+import { goals, SECTIONS, type Machine, type Results, type Section, type Settings } from './bench/results.ts';
 import { HEADER, rows } from './bench/rows.ts';
 import { benchStrategies } from './bench/strategies.ts';
 import { benchSuite } from './bench/suite.ts';
@@ -53,8 +53,14 @@ const named = (n: string) => all.find((l) => l.scenario.name === n)!;
 // What an earlier run measured: the sections this run leaves are kept from it.
 const before: Partial<Results> = only !== undefined && existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Results) : {};
 const now = new Date().toISOString();
-const measuredAt: Partial<Record<Section, string>> = { ...(before.measured ?? {}) };
-for (const s of SECTIONS) if (runs(s)) measuredAt[s] = now;
+const machine: Machine = { node: process.version, cpu: cpus()[0]?.model ?? '?', cpus: cpus().length, date: now };
+const measuredAt: Partial<Record<Section, Machine>> = {};
+for (const s of SECTIONS) {
+  // A results.json from before `measured` existed: its sections ran on its machine.
+  const kept = before.measured?.[s] ?? before.machine;
+  if (runs(s)) measuredAt[s] = machine;
+  else if (kept !== undefined) measuredAt[s] = kept;
+}
 
 // Engine first, before anything else has run in this process.
 const engine = runs('engine') ? await benchEngine() : before.engine!;
@@ -101,7 +107,7 @@ if (runs('scale')) {
 }
 
 const measured: Omit<Results, 'goals'> = {
-  machine: { node: process.version, cpu: cpus()[0]?.model ?? '?', cpus: cpus().length, date: now },
+  machine,
   measured: measuredAt,
   settings: SETTINGS,
   engine,
