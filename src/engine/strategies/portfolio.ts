@@ -30,12 +30,13 @@ export interface Member {
  * seed, URW and pct learning from every run (`obs`). Shares (at depth 3): URW 8 of
  * 14.5 (55%), POS 3, pct at the deepest depth (3 at most) and fastcheck 1, every
  * other pct and random 1/2. URW gets most: on every program measured
- * (bench/README.md) it was the best sampler or within 1.3x of it, by up to 7x on the
- * work-stealing queues, and a portfolio is only as quick as its best member's share
- * lets it be. POS is next (it samples partial orders evenly: best on reorder_N, tied
- * on the torn read); pct keeps its probabilistic guarantee for bugs of small depth,
- * random is the baseline, fastcheck draws the scenario's parameters. POS opens: it
- * needs nothing observed.
+ * (bench/README.md) but SafeStack, which no plain sampler finds often, it was the
+ * best sampler or within 1.3x of it, 4 to 6x better than POS on the work-stealing
+ * queues; and a portfolio is only as quick as its best member's share lets it be.
+ * POS is next (it samples partial orders evenly: best on reorder_N, tied on the torn
+ * read); pct keeps its probabilistic guarantee for bugs of small depth, random is
+ * the baseline, fastcheck draws the scenario's parameters. POS opens: it needs
+ * nothing observed.
  */
 export function portfolioMembers(opts: StrategyOptions, obs = new Observations()): Member[] {
   const depth = opts.depth ?? 3;
