@@ -17,8 +17,23 @@ export interface Settings {
   readonly suite: SuiteSettings;
 }
 
+/** The sections of a bench run; `--only` picks some. */
+export const SECTIONS = ['engine', 'strategies', 'suite', 'finding', 'exhaustive', 'many-threads', 'scale', 'split', 'review'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface Machine {
+  readonly node: string;
+  readonly cpu: string;
+  readonly cpus: number;
+  readonly date: string;
+}
+
 export interface Results {
-  readonly machine: { readonly node: string; readonly cpu: string; readonly cpus: number; readonly date: string };
+  /** Where and when the latest run ran. */
+  readonly machine: Machine;
+  /** Where and when each section was last measured: a run with `--only` keeps the
+   * other sections, and their machine and date, from the run before. */
+  readonly measured?: Partial<Record<Section, Machine>>;
   readonly settings: Settings;
   readonly engine: EngineFigures;
   readonly finding: readonly BugResult[];
