@@ -55,7 +55,7 @@ export async function list(paths: readonly string[]): Promise<number> {
   const vw = Math.max(...variants.map((v) => v.name.length));
   lines.push('', `Variants (${variants.length}):`, '', ...variants.flatMap((v) => [fit(`  ${v.name.padEnd(vw)}  ${v.description.split('\n')[0]!}`), fit(`  ${''.padEnd(vw)}  overrides: ${v.changes.length === 0 ? 'none (upstream)' : v.changes.join(', ')}`)]));
   const sweepable = strategyNames.filter((n) => n !== 'replay');
-  lines.push('', ...wrap(`Strategies: ${sweepable.join(', ')} (replay: regressions only)`));
+  lines.push('', ...wrap(`Strategies: ${sweepable.join(', ')}`), '  (replay: regressions only)');
   console.log(lines.join('\n'));
   return broken > 0 ? EXIT.unjudged : EXIT.met;
 }

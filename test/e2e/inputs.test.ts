@@ -121,7 +121,7 @@ describe.concurrent('help', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(new RegExp(`^Usage: septcheck${cmd.length > 0 ? ` ${cmd.join(' ')}` : ''} `));
-    expect(r.stdout).toMatch(/\nExample:\n/);
+    expect(r.stdout).toMatch(/\nExamples?:\n/);
     expect(r.stdout).toMatch(new RegExp(`^ {2}\\$ ${example} \\S`, 'm'));
   });
 });
