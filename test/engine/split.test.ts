@@ -16,9 +16,9 @@ import {
   type Program,
   type SplitPlan,
 } from '../../src/engine/index.ts';
-import { DEFINE_SPINLOCK, Kernel, spin_lock, spin_unlock } from '../../src/kernel/index.ts';
 import { counter, independent } from '../fixtures/programs.ts';
 import { randomProgram } from '../fixtures/random-programs.ts';
+import claimThenLockScenario from '../e2e/fixtures/split/claim-then-lock.ts';
 
 /** Everything a result says except how it was split. */
 function comparable(r: ExploreResult): string {
@@ -111,32 +111,11 @@ describe('samplers split by seed ranges', () => {
   });
 });
 
-/** Two threads race to claim a flag; the winner takes its two locks, T0 A then B,
- * T1 B then A. Within no preemption the first choice decides the winner, so each
- * order shows only in the schedules of one of the two first choices. */
+/** The e2e fixture's program (two threads race to claim a flag; the winner takes its two
+ * locks, T0 A then B, T1 B then A), so each lock order shows only in the schedules of one
+ * of the two first choices. */
 function claimThenLock(): Program {
-  return {
-    name: 'claim-then-lock',
-    tracked: true,
-    setup(run) {
-      const k = new Kernel(run);
-      const a = DEFINE_SPINLOCK(k, 'A');
-      const b = DEFINE_SPINLOCK(k, 'B');
-      const first = run.cell('first', -1);
-      const path = (me: number, x: typeof a, y: typeof a) => async () => {
-        await run.point({ kind: 'claim', obj: 'first', footprint: [] });
-        if (first.get() !== -1) return;
-        first.set(me);
-        await spin_lock(x);
-        await spin_lock(y);
-        await spin_unlock(y);
-        await spin_unlock(x);
-      };
-      k.kthread('T0', path(0, a, b), { cpu: 0 });
-      k.kthread('T1', path(1, b, a), { cpu: 1 });
-    },
-    stateHash: (run) => String(run.step),
-  };
+  return { name: claimThenLockScenario.name, tracked: true, setup: claimThenLockScenario.setup, stateHash: (run) => String(run.step) };
 }
 
 describe('cross-schedule state is reconciled across parts', () => {
