@@ -12,8 +12,6 @@ import {
   makeToken,
   renderTrace,
   replayToken,
-  shrinkFinding,
-  type Finding,
   type Run,
 } from '../../src/engine/index.ts';
 import {
@@ -33,9 +31,9 @@ import {
   kvm_mmu_topup_memory_cache,
 } from '../../src/kernel/index.ts';
 import { freeOnError, unlockOnError } from '../fixtures/kernel-memory.ts';
+import { injected, shrunkFromSeveralFaults } from '../fixtures/injected-faults.ts';
 
 const EXHAUSTIVE = { schedules: 1e6 } as const;
-const injected = (f: Finding) => f.trace.filter((e) => e.result?.includes('[injected]')).length;
 
 describe('an error path reached only by an injected fault', () => {
   for (const strategy of ['dfs', 'dpor'] as const) {
@@ -107,14 +105,7 @@ describe('an error path reached only by an injected fault', () => {
         });
       },
     });
-    let worst: Finding | null = null;
-    for (let seed = 1; seed <= 40 && worst === null; seed++) {
-      const r = await explore(s, { strategy: 'random', schedules: 50, seed, shrink: false });
-      const f = r.findings[0];
-      if (f !== undefined && injected(f) > 1) worst = f;
-    }
-    expect(worst).not.toBeNull();
-    const { finding } = await shrinkFinding(s, worst!);
+    const finding = await shrunkFromSeveralFaults(s, { seeds: 40, schedules: 50 });
     expect(finding.kind).toBe('memory-leak');
     expect(injected(finding)).toBe(1);
     expect(renderTrace(finding.trace)).toContain('kmalloc(4096, GFP_KERNEL) = NULL [injected]');

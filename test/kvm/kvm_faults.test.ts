@@ -14,8 +14,6 @@ import {
   makeToken,
   renderTrace,
   replayToken,
-  shrinkFinding,
-  type Finding,
   type Scenario,
 } from '../../src/engine/index.ts';
 import { RET_PF_FIXED } from '../../src/kvm/index.ts';
@@ -23,9 +21,9 @@ import { schemaProblem } from '../../scripts/lib/scenario-schema.ts';
 import { accept_split, private_fault, punch_hole, returned } from '../fixtures/kvm-faults.ts';
 import { collapse, racing_links, split_enomem, tracked } from '../fixtures/kvm-lifetimes.ts';
 import { outcomes } from '../fixtures/outcomes.ts';
+import { injected, shrunkFromSeveralFaults } from '../fixtures/injected-faults.ts';
 
 const DFS = { strategy: 'dfs', schedules: 50_000, preemptions: 2, maxSteps: 20_000 } as const;
-const injected = (f: Finding) => f.trace.filter((e) => e.result?.includes('[injected]')).length;
 
 /** Every schedule of `s` (dfs within the bound, past findings): the findings, what
  * the threads returned, and the trace of each schedule that ran to its end. */
@@ -141,14 +139,7 @@ describe('tokens, regressions and shrinking of a KVM fault finding', () => {
   it('shrinking keeps the one injected fault the leak needs, of two the search injected', async () => {
     // vcpu0's cache top-up is a failslab site too, whose -ENOMEM it handles.
     const s = split_enomem(true, { slab: 2 }, true);
-    let worst: Finding | null = null;
-    for (let seed = 1; seed <= 60 && worst === null; seed++) {
-      const r = await explore(s, { strategy: 'random', schedules: 40, seed, shrink: false, maxSteps: 20_000 });
-      const f = r.findings[0];
-      if (f !== undefined && injected(f) > 1) worst = f;
-    }
-    expect(worst).not.toBeNull();
-    const { finding } = await shrinkFinding(s, worst!);
+    const finding = await shrunkFromSeveralFaults(s, { seeds: 60, schedules: 40, maxSteps: 20_000 });
     expect(finding.kind).toBe('memory-leak');
     expect(injected(finding)).toBe(1);
     expect(renderTrace(finding.trace)).toContain('kmem_cache_zalloc(kvm_mmu_page_header, GFP_KERNEL_ACCOUNT) = NULL [injected]');
