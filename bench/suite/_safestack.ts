@@ -37,12 +37,19 @@ interface Stack {
   awaitItems(): Promise<void>;
 }
 
+/** SafeStack.cpp's array of ITEMS items, chained 0 -> 1 -> ... -> -1, and its count. */
+function items(k: Kernel) {
+  return {
+    count: new atomic_t(k, 'count', ITEMS),
+    Next: Array.from({ length: ITEMS }, (_, i) => new atomic_t(k, `array[${i}].Next`, i + 1 < ITEMS ? i + 1 : -1)),
+    Value: Array.from({ length: ITEMS }, (_, i) => new atomic_t(k, `array[${i}].Value`)),
+  };
+}
+
 /** SafeStack.cpp's stack, with its ABA. */
 function safeStack(k: Kernel): Stack {
   const head = new atomic_t(k, 'head', 0);
-  const count = new atomic_t(k, 'count', ITEMS);
-  const Next = Array.from({ length: ITEMS }, (_, i) => new atomic_t(k, `array[${i}].Next`, i + 1 < ITEMS ? i + 1 : -1));
-  const Value = Array.from({ length: ITEMS }, (_, i) => new atomic_t(k, `array[${i}].Value`));
+  const { count, Next, Value } = items(k);
   return {
     Value,
     async Pop() {
@@ -90,9 +97,7 @@ function taggedStack(k: Kernel): Stack {
   const indexOf = (h: number) => (h & 3) - 1;
   const versionOf = (h: number) => h >>> 2;
   const head = new atomic_t(k, 'head', pack(0, 0));
-  const count = new atomic_t(k, 'count', ITEMS);
-  const Next = Array.from({ length: ITEMS }, (_, i) => new atomic_t(k, `array[${i}].Next`, i + 1 < ITEMS ? i + 1 : -1));
-  const Value = Array.from({ length: ITEMS }, (_, i) => new atomic_t(k, `array[${i}].Value`));
+  const { count, Next, Value } = items(k);
   return {
     Value,
     async Pop() {
