@@ -4,7 +4,7 @@
 import { type kvm_functions } from '../kvm/index.ts';
 import { split_cache_topup_one_pair, split_cache_topup_under, type topup_site } from './split-cache-knobs.ts';
 import { kvm_gmem_fallocate_unaligned, __kvm_gmem_invalidate_begin_no_flush, split_before_zap_none } from './zap-knobs.ts';
-import { tdp_mmu_split_huge_page_plain_store } from './split-link-plain-store.ts';
+import { tdp_mmu_link_sp_plain_store } from './split-link-plain-store.ts';
 import { variant, type Variant } from './variant.ts';
 
 export interface Knobs {
@@ -43,7 +43,7 @@ export function knob_overrides(fn: kvm_functions, knobs: Partial<Knobs>): Partia
   if (!k.flush_after_zap) o.__kvm_gmem_invalidate_begin = __kvm_gmem_invalidate_begin_no_flush;
   if (k.topup_under !== 'none') Object.assign(o, split_cache_topup_under(fn, k.topup_under));
   if (!k.punch_hole_requires_alignment) o.kvm_gmem_fallocate = kvm_gmem_fallocate_unaligned;
-  if (!k.split_spte_atomic) o.tdp_mmu_split_huge_page = tdp_mmu_split_huge_page_plain_store;
+  if (!k.split_spte_atomic) o.tdp_mmu_link_sp = tdp_mmu_link_sp_plain_store(fn);
   return o;
 }
 

@@ -112,7 +112,7 @@ describe('knobs', () => {
       'topup_under=mmu_lock': ['tdx_split_cache_take'],
       'topup_under=prealloc_split_cache_lock': ['tdx_split_cache_prepare'],
       punch_hole_requires_alignment: ['kvm_gmem_fallocate'],
-      split_spte_atomic: ['tdp_mmu_split_huge_page'],
+      split_spte_atomic: ['tdp_mmu_link_sp'],
     };
     for (const k of off) {
       const [name, value] = Object.entries(k)[0]! as [keyof Knobs, unknown];
