@@ -25,6 +25,7 @@ export const REVIEW_BUGS: readonly ReviewBug[] = [
   { scenario: 'dpamt-put-outside-lock', interleaving: false, fault: false },
   { scenario: 'dpamt-v4-08', interleaving: true, fault: false },
   { scenario: 'invalidate-range-latest', interleaving: true, fault: false },
+  { scenario: 'invalidate-begin-reset', interleaving: true, fault: false },
 ];
 
 export interface ReviewSettings {

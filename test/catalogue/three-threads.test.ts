@@ -9,6 +9,7 @@ import { explore, loadScenario, Run, type Scenario } from '../../src/engine/inde
 const rows: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['dpamt-v4-08', { convert_b: false }],
   ['invalidate-range-latest', { punch_hole: false }],
+  ['invalidate-begin-reset', { punch_hole: false }],
 ];
 
 /** The threads the scenario's set-up spawns with `params` (fault injectors aside). */
