@@ -27,8 +27,8 @@ const rows = [
   ['DPAMT put decrements 1->0 outside pamt_lock, a get without the HPA_RANGE_NOT_FREE case re-adds the PAMT', 'dpamt-put-outside-lock', 'dpamt-put-outside-lock-fixed'],
   ['DPAMT put as posted in v4 08/16: a put stalled before pamt_lock while another get and put run, REMOVE fails, refcount reverted to 1', 'dpamt-v4-08', 'dpamt-v4-08-fixed'],
   ['a second concurrent invalidation replaces the first one\'s range: a fault maps the converted GFN private after the zap', 'invalidate-range-latest', 'invalidate-range-latest-fixed'],
-  // The same failure through kvm_mmu_invalidate_begin(); the fix is upstream's begin and range_add, the same twin.
-  ['a second concurrent invalidation\'s begin empties the range: a fault maps the converted GFN private after the zap', 'invalidate-begin-reset', 'invalidate-range-latest-fixed'],
+  // The same failure through kvm_mmu_invalidate_begin().
+  ['a second concurrent invalidation\'s begin empties the range: a fault maps the converted GFN private after the zap', 'invalidate-begin-reset', 'invalidate-begin-reset-fixed'],
 ] as const;
 
 const load = (name: string) => loadScenario(`${DIR}/${name}.ts`);
