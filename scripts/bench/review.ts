@@ -24,6 +24,8 @@ export const REVIEW_BUGS: readonly ReviewBug[] = [
   { scenario: 'v5-08-stats-first', interleaving: false, fault: true },
   { scenario: 'dpamt-put-outside-lock', interleaving: false, fault: false },
   { scenario: 'dpamt-v4-08', interleaving: true, fault: false },
+  { scenario: 'invalidate-range-latest', interleaving: true, fault: false },
+  { scenario: 'invalidate-begin-reset', interleaving: true, fault: false },
 ];
 
 export interface ReviewSettings {

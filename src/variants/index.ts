@@ -9,6 +9,8 @@ import { zap_cannot_fail } from './zap-cannot-fail.ts';
 import { v5_44_root_leak, v5_44_root_put } from './v5-44-root-leak.ts';
 import { v5_08_stats_after, v5_08_stats_first } from './v5-08-stats-before-external.ts';
 import { dpamt_put_outside_lock, dpamt_v4_08 } from './dpamt-put-outside-lock.ts';
+import { invalidate_begin_reset } from './invalidate-begin-reset.ts';
+import { invalidate_range_latest } from './invalidate-range-latest.ts';
 import { v3_cross_boundary } from './v3-cross-boundary.ts';
 import { v5_44 } from './v5-44.ts';
 import { v5_44_fixed } from './v5-44-fixed.ts';
@@ -32,6 +34,8 @@ export { zap_cannot_fail } from './zap-cannot-fail.ts';
 export { v5_44_root_leak, v5_44_root_put } from './v5-44-root-leak.ts';
 export { v5_08_stats_after, v5_08_stats_first } from './v5-08-stats-before-external.ts';
 export { dpamt_put_outside_lock, dpamt_v4_08 } from './dpamt-put-outside-lock.ts';
+export { invalidate_range_latest } from './invalidate-range-latest.ts';
+export { invalidate_begin_reset } from './invalidate-begin-reset.ts';
 
 export const variants: readonly Variant[] = [
   v3_cross_boundary,
@@ -49,6 +53,8 @@ export const variants: readonly Variant[] = [
   v5_08_stats_after,
   dpamt_put_outside_lock,
   dpamt_v4_08,
+  invalidate_range_latest,
+  invalidate_begin_reset,
 ];
 
 /** The registered variant called `name`. */

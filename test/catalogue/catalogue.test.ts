@@ -26,6 +26,9 @@ const rows = [
   ['page stats updated before set_external_spte(), which then finds the TDX module busy', 'v5-08-stats-first', 'v5-08-stats-first-fixed'],
   ['DPAMT put decrements 1->0 outside pamt_lock, a get without the HPA_RANGE_NOT_FREE case re-adds the PAMT', 'dpamt-put-outside-lock', 'dpamt-put-outside-lock-fixed'],
   ['DPAMT put as posted in v4 08/16: a put stalled before pamt_lock while another get and put run, REMOVE fails, refcount reverted to 1', 'dpamt-v4-08', 'dpamt-v4-08-fixed'],
+  ['a second concurrent invalidation replaces the first one\'s range: a fault maps the converted GFN private after the zap', 'invalidate-range-latest', 'invalidate-range-latest-fixed'],
+  // The same failure through kvm_mmu_invalidate_begin().
+  ['a second concurrent invalidation\'s begin empties the range: a fault maps the converted GFN private after the zap', 'invalidate-begin-reset', 'invalidate-begin-reset-fixed'],
 ] as const;
 
 const load = (name: string) => loadScenario(`${DIR}/${name}.ts`);
@@ -60,7 +63,8 @@ describe('the catalogue of review bugs', () => {
       expect(t.verdict.class).toBe('proved');
       expect([twin.scenario.bounds!.preemptions, null]).toContain(t.verdict.bound);
       expect(t.stats.schedules).toBeGreaterThan(0);
-    });
+      // invalidate-range-latest runs within three preemptions: over a minute here.
+    }, 600_000);
   }
 
   it('a twin is the same set-up as its bug: same params, fix applied (variant or knobs differ)', async () => {
