@@ -12,7 +12,7 @@
 // queue with USE_NON_BLOCKING_SYNC: its lock is an exchange loop that yields
 // (sleep(0)) while the lock is taken.
 import { atomic_read, atomic_set, atomic_t, atomic_xchg, DEFINE_MUTEX, Kernel, kernel_wait, kthread_run, mutex_lock, mutex_unlock, spin_until_cond, WARN_ON } from 'septcheck';
-import type { Run } from 'septcheck';
+import type { Cell, Run } from 'septcheck';
 
 const INITQSIZE = 2;
 const MaxSize = 1024 * 1024;
@@ -49,8 +49,10 @@ function exchange_lock(k: Kernel): SpinLock {
 class WorkStealQueue {
   readonly head: atomic_t;
   readonly tail: atomic_t;
-  elems: atomic_t[];
-  mask: number;
+  /** The slot array and its mask: plain fields in the C++ program, swapped by
+   * SyncPush under the lock and read by Steal, so a tracked cell here (its accesses
+   * are recorded, for dpor; no scheduling point of its own). */
+  private readonly arr: Cell<{ readonly elems: atomic_t[]; readonly mask: number }>;
   private readonly lock: SpinLock;
   private generation = 0;
 
@@ -65,8 +67,15 @@ class WorkStealQueue {
     this.lock = interlocked ? exchange_lock(k) : pthread_lock(k);
     this.head = new atomic_t(k, 'q->head');
     this.tail = new atomic_t(k, 'q->tail');
-    this.mask = size - 1;
-    this.elems = this.slots(size);
+    this.arr = k.run.cell('q->elems', { elems: this.slots(size), mask: size - 1 });
+  }
+
+  get elems(): atomic_t[] {
+    return this.arr.get().elems;
+  }
+
+  get mask(): number {
+    return this.arr.get().mask;
   }
 
   /** A fresh array of task slots (each an atomic word, as the C++ accesses race). */
@@ -138,8 +147,7 @@ class WorkStealQueue {
       const newsize = this.mask === 0 ? InitialSize : 2 * (this.mask + 1);
       const newtasks = this.slots(newsize);
       for (let i = 0; i < count; i++) await atomic_set(newtasks[i]!, await atomic_read(this.elems[(h + i) & this.mask]!));
-      this.elems = newtasks;
-      this.mask = newsize - 1;
+      this.arr.set({ elems: newtasks, mask: newsize - 1 });
       await atomic_set(this.head, 0);
       await atomic_set(this.tail, count);
     }
@@ -154,7 +162,9 @@ class WorkStealQueue {
  * one stealer, 4 items, 2 steal attempts. */
 export function wsq_setup(run: Run, bug3: boolean, interlocked = false, nStealers = 1, nItems = 4, nStealAttempts = 2): void {
   const k = new Kernel(run);
-  const items: ObjType[] = Array.from({ length: nItems }, (_, id) => ({ id, field: 0 }));
+  // Operation()'s increments and Check()'s reads are plain accesses: tracked, so
+  // that the scenarios can declare every shared access recorded (dpor reduces).
+  const items: ObjType[] = run.state('items', Array.from({ length: nItems }, (_, id) => ({ id, field: 0 })));
   const q = new WorkStealQueue(k, INITQSIZE, items, bug3, interlocked);
   const Operation = (r: ObjType | null) => {
     if (r !== null) r.field++;

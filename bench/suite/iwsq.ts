@@ -6,6 +6,7 @@ import { wsq_setup } from './_wsq.ts';
 export default defineScenario({
   name: 'iwsq',
   description: 'CHESS interlocked work-stealing queue (SCTBench), BUG3: Push keeps no spare slot, a concurrent Steal takes an overwritten entry',
+  tracked: true,
   expect: 'warn-on',
   bounds: { schedules: 20_000, seed: 1 },
   setup: (run) => wsq_setup(run, true, true),

@@ -5,6 +5,7 @@ import { wsq_setup } from './_wsq.ts';
 export default defineScenario({
   name: 'wsq-fixed',
   description: 'CHESS work-stealing queue with its correct capacity check: every item taken exactly once',
+  tracked: true,
   expect: 'clean',
   bounds: { strategy: 'dpor', schedules: 200_000, preemptions: 3 },
   setup: (run) => wsq_setup(run, false),

@@ -7,7 +7,7 @@ import { Kernel, kernel_wait, kthread_run, cond_resched } from '../../src/kernel
 import { guidance, WARM_UP } from '../../src/engine/strategies/corpus.ts';
 import { Observations } from '../../src/engine/strategies/observe.ts';
 import { pctStrategy } from '../../src/engine/strategies/pct.ts';
-import { portfolioMembers } from '../../src/engine/strategies/portfolio.ts';
+import { LATE_FROM, LATE_TO, portfolioMembers, shareAt } from '../../src/engine/strategies/portfolio.ts';
 import { abba, counter, tornRead } from '../fixtures/programs.ts';
 import { lockstep } from '../fixtures/lockstep.ts';
 import { twostage } from '../fixtures/twostage.ts';
@@ -231,5 +231,33 @@ describe('portfolio', () => {
     // Each member within a schedule or two of its share (POS's head start is one).
     for (const m of members) expect(Math.abs(Number(got.get(m.name)) - (145 * m.weight) / total)).toBeLessThanOrEqual(2);
     expect(members.find((m) => m.opens === true)?.name).toBe('pos');
+  });
+
+  it('gives URW most schedules early, then pct at depth 3 and POS more as schedules find nothing', async () => {
+    const members = portfolioMembers({ seed: 4, maxSteps: 10_000 });
+    expect(members.map((m) => m.name)).toEqual(['urw', 'pos', 'pct3', 'pct2', 'pct1', 'random', 'fastcheck']);
+    const share = (name: string, total: number) => {
+      const sum = members.reduce((x, m) => x + shareAt(m, total), 0);
+      return shareAt(members.find((m) => m.name === name)!, total) / sum;
+    };
+    expect(share('urw', 0)).toBeGreaterThan(0.65);
+    expect(share('urw', LATE_FROM)).toBe(share('urw', 0));
+    expect(share('urw', LATE_TO)).toBeGreaterThanOrEqual(0.5);
+    expect(share('pct3', LATE_TO)).toBeGreaterThan(2.5 * share('pct3', 0));
+    expect(share('pos', LATE_TO)).toBeGreaterThan(share('pos', 0));
+    expect(share('pct3', 10 * LATE_TO)).toBe(share('pct3', LATE_TO));
+    const mid = (LATE_FROM + LATE_TO) / 2;
+    expect(share('pct3', mid)).toBeGreaterThan(share('pct3', LATE_FROM));
+    expect(share('pct3', mid)).toBeLessThan(share('pct3', LATE_TO));
+    // Run: the schedules each member ran follow the shares, the same for the same seed.
+    const n = 3 * LATE_TO;
+    const once = () => explore(counter(true), { strategy: 'portfolio', seed: 4, schedules: n });
+    const [a, b] = [await once(), await once()];
+    expect(a.findings).toEqual([]);
+    expect(b.stats).toEqual(a.stats);
+    const got = new Map(String(a.stats.portfolio).split(', ').map((x) => x.split(' ') as [string, string]));
+    let expected = 0;
+    for (let t = 0; t < n; t++) expected += share('pct3', t);
+    expect(Math.abs(Number(got.get('pct3')) - expected)).toBeLessThanOrEqual(3);
   });
 });

@@ -14,8 +14,10 @@ import { urwStrategy } from './urw.ts';
 export interface Member {
   readonly name: string;
   readonly strategy: Strategy;
-  /** Schedules per cycle of the rotation. */
+  /** Schedules per cycle of the rotation, early on (see `shareAt`). */
   readonly weight: number;
+  /** Schedules per cycle once `LATE_TO` schedules have found nothing; `weight` if unset. */
+  readonly late?: number;
   /** A sampler that chooses step by step (URW, POS, pct, random) can take over a run
    * midway; fastcheck cannot: fast-check maps each schedule it draws to one run, and
    * its shrinking relies on that. */
@@ -25,30 +27,60 @@ export interface Member {
   readonly opens?: boolean;
 }
 
+/** The shares move from the early weights to the late ones between these two
+ * counts of schedules run (linearly), see `shareAt`. */
+export const LATE_FROM = 1024;
+export const LATE_TO = 4096;
+
+/** The portfolio starts following kept prefixes this many times later than `guided`
+ * does (`guidance`): the shallow bugs its plain samplers find in hundreds of
+ * schedules (URW on the 101-thread two-stage program) need them from scratch. */
+export const GUIDANCE_DELAY = 4;
+
+/** A member's weight after `total` schedules: its early `weight` until `LATE_FROM`,
+ * its `late` one from `LATE_TO`, in between a linear blend. */
+export function shareAt(m: Member, total: number): number {
+  if (m.late === undefined || total <= LATE_FROM) return m.weight;
+  const x = Math.min(1, (total - LATE_FROM) / (LATE_TO - LATE_FROM));
+  return m.weight + (m.late - m.weight) * x;
+}
+
 /**
  * URW, POS, pct at depths 1 to `depth`, random and fastcheck, each seeded from the
- * seed, URW and pct learning from every run (`obs`). Shares (at depth 3): URW 8 of
- * 14.5 (55%), POS 3, pct at the deepest depth (3 at most) and fastcheck 1, every
- * other pct and random 1/2. URW gets most: on every program measured
- * (bench/README.md) but SafeStack, which no plain sampler finds often, it was the
- * best sampler or within 1.3x of it, 4 to 6x better than POS on the work-stealing
- * queues; and a portfolio is only as quick as its best member's share lets it be.
- * POS is next (it samples partial orders evenly: best on reorder_N, tied on the torn
- * read); pct keeps its probabilistic guarantee for bugs of small depth, random is
- * the baseline, fastcheck draws the scenario's parameters. POS opens: it needs
- * nothing observed.
+ * seed, URW and pct learning from every run (`obs`). The shares change with the
+ * schedules run (`shareAt`):
+ *
+ * - early (the first `LATE_FROM` schedules), URW gets 10 of 14.5 (69%), POS 2, pct at
+ *   the deepest depth (3 at most) 1, fastcheck and the next pct 1/2, every other pct
+ *   and random 1/4. URW was the best single strategy, or within 1.3x of it, on every
+ *   program measured (bench/README.md) but SafeStack: the work-stealing queues (3
+ *   schedules), reorder with 5 to 20 threads and the 101-thread two-stage program
+ *   (tens to a few hundred). A portfolio is only as quick as its best member's share
+ *   lets it be, so on those it runs at about 1/0.69 of URW's schedules.
+ * - late (from `LATE_TO` on, after a linear blend), URW 8 of 16 (50%), pct at the
+ *   deepest depth and POS 3 each (19%), the next pct 1, fastcheck 1/2, every other
+ *   pct and random 1/4. A bug that a thousand schedules did not show is either a
+ *   chain of unlikely steps, which the guided members (URW best) find by building on
+ *   the corpus' kept prefixes (SafeStack), or one of small depth among many steps,
+ *   pct's guarantee: there pct at depth 3 gets three times its early share, so a bug
+ *   only it finds costs the portfolio about 5x pct's schedules, not 14x.
+ *
+ * POS opens: it needs nothing observed.
  */
 export function portfolioMembers(opts: StrategyOptions, obs = new Observations()): Member[] {
   const depth = opts.depth ?? 3;
   const strong = Math.min(3, depth);
   const seeded = (name: string): StrategyOptions => ({ ...opts, seed: `portfolio:${name}:${opts.seed}`, path: undefined });
   const out: Member[] = [
-    { name: 'urw', strategy: urwStrategy(seeded('urw'), obs), weight: 8, guided: true },
-    { name: 'pos', strategy: posStrategy(seeded('pos')), weight: 3, guided: true, opens: true },
+    { name: 'urw', strategy: urwStrategy(seeded('urw'), obs), weight: 10, late: 8, guided: true },
+    { name: 'pos', strategy: posStrategy(seeded('pos')), weight: 2, late: 3, guided: true, opens: true },
   ];
-  for (let d = depth; d >= 1; d--) out.push({ name: `pct${d}`, strategy: pctStrategy({ ...seeded(`pct${d}`), depth: d }, obs), weight: d === strong ? 1 : 0.5, guided: true });
-  out.push({ name: 'random', strategy: randomStrategy(seeded('random')), weight: 0.5, guided: true });
-  out.push({ name: 'fastcheck', strategy: fastcheckStrategy(seeded('fastcheck')), weight: 1, guided: false });
+  for (let d = depth; d >= 1; d--) {
+    const [weight, late] = d === strong ? [1, 3] : d === strong - 1 ? [0.5, 1] : [0.25, 0.25];
+    out.push({ name: `pct${d}`, strategy: pctStrategy({ ...seeded(`pct${d}`), depth: d }, obs), weight, late, guided: true });
+  }
+  out.push({ name: 'random', strategy: randomStrategy(seeded('random')), weight: 0.25, late: 0.25, guided: true });
+  out.push({ name: 'fastcheck', strategy: fastcheckStrategy(seeded('fastcheck')), weight: 0.5, late: 0.5, guided: false });
   return out;
 }
 
@@ -60,7 +92,7 @@ const PARKED = new Promise<never>(() => {});
  * Runs several strategies on one budget. The members are coroutines over one
  * exploration: a member's next schedule runs when the rotation comes to it, a
  * smooth weighted round robin (each schedule goes to the member furthest behind its
- * share), so the whole sequence of schedules is a function of the seed (each member
+ * share; the shares move with the schedules run, `shareAt`), so the whole sequence of schedules is a function of the seed (each member
  * and the corpus draw from their own seeded generators). One budget, one lockdep
  * graph, and the first finding ends every member. The finding says which member
  * found it (`details.portfolio`, and `foundBy` in the stats, with `foundFrom`:
@@ -101,8 +133,9 @@ export function portfolioStrategy(opts: StrategyOptions, make: (obs: Observation
         let best = -1;
         for (let i = 0; i < n; i++) {
           if (!active[i]) continue;
-          sum += members[i]!.weight;
-          credit[i]! += members[i]!.weight;
+          const w = shareAt(members[i]!, total);
+          sum += w;
+          credit[i]! += w;
           if (best < 0 || credit[i]! > credit[best]!) best = i;
         }
         if (best < 0) return settle();
@@ -130,7 +163,7 @@ export function portfolioStrategy(opts: StrategyOptions, make: (obs: Observation
             return PARKED;
           }
           const m = members[i]!;
-          const g = corpus.guide(chooser, rng, m.guided && o.backend === undefined ? guidance(total) : 0);
+          const g = corpus.guide(chooser, rng, m.guided && o.backend === undefined ? guidance(total / GUIDANCE_DELAY) : 0);
           const run = await d.runSchedule(g.chooser, params, { ...o, record: false });
           g.done(run);
           obs.record(run);
