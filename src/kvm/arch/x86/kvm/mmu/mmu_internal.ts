@@ -7,8 +7,9 @@
 // runs of non-present entries a walk jumps over included.
 import type { Run } from '../../../../../engine/index.ts';
 import { type gfn_t, KVM_PAGES_PER_HPAGE, type kvm_pfn_t, SPTE_ENT_PER_PAGE } from '../../include/asm/kvm_host.ts';
-import { FROZEN_SPTE, SHADOW_NONPRESENT_VALUE, type u64 } from './spte.ts';
+import { FROZEN_SPTE, is_frozen_spte, is_last_spte, SHADOW_NONPRESENT_VALUE, type u64 } from './spte.ts';
 import { model_key, record_fields } from '../../../../model/footprint.ts';
+import { piece, piece_hi, piece_lo, Z_SPTE_FROZEN, Z_SPTE_LEAF } from '../../../../model/zobrist.ts';
 
 // union kvm_mmu_page_role in arch/x86/include/asm/kvm_host.h (the bits the model uses)
 export interface kvm_mmu_page_role {
@@ -50,6 +51,15 @@ export class kvm_mmu_page {
   private the_role: kvm_mmu_page_role = { level: 0, is_mirror: false, invalid: false };
   /** Footprint key of the entries: root type and level. */
   private key = 'spte:d0';
+  /** Zobrist hash (model/zobrist.ts) of the leaves below this table, as
+   * tdp_mmu_leaves() would list them: kept up to date by store() and carried up to
+   * the root through linked parents, for kvm_state_hash(). */
+  z_lo = 0;
+  z_hi = 0;
+  /** The GFN, level and root type the hash was made with (they are set before the
+   * table is linked; a table re-initialised with entries is hashed again). */
+  private z_gfn = 0;
+  private z_tag = 0;
 
   constructor(
     /** Unique within the VM, for names in traces: a number for tables made at set-up,
@@ -118,15 +128,76 @@ export class kvm_mmu_page {
   }
 
   private store(index: number, spte: u64): void {
-    const had = this.spt.has(index);
+    const old = this.spt.get(index);
+    this.z_was_lo = this.z_lo;
+    this.z_was_hi = this.z_hi;
+    this.z_fresh();
+    if (old !== undefined) this.z_entry(index, old);
     if (spte === SHADOW_NONPRESENT_VALUE) {
-      if (!had) return;
+      if (old === undefined) return;
       this.spt.delete(index);
       this.stored.splice(this.lower_bound(index), 1);
-      return;
+    } else {
+      this.spt.set(index, spte);
+      if (old === undefined) {
+        // Inserted in order; splice() would allocate the (empty) array it returns.
+        const stored = this.stored;
+        let k = stored.length;
+        stored.push(index);
+        for (; k > 0 && stored[k - 1]! > index; k--) stored[k] = stored[k - 1]!;
+        stored[k] = index;
+      }
+      this.z_entry(index, spte);
     }
-    this.spt.set(index, spte);
-    if (!had) this.stored.splice(this.lower_bound(index), 0, index);
+    this.z_carry();
+  }
+
+  // Zobrist hash upkeep (not kernel state: nothing reads it but kvm_state_hash()).
+
+  /** The hash of the table when store() began, for z_carry(). */
+  private z_was_lo = 0;
+  private z_was_hi = 0;
+
+  /** Hashes the table again when its GFN or role changed since it was hashed. */
+  private z_fresh(): void {
+    const role = this.the_role;
+    const tag = (role.level << 8) | (role.is_mirror ? 16 : 0);
+    if (this.z_gfn === this.gfn && this.z_tag === tag) return;
+    this.z_gfn = this.gfn;
+    this.z_tag = tag;
+    this.z_lo = 0;
+    this.z_hi = 0;
+    for (const [i, spte] of this.spt) this.z_entry(i, spte);
+  }
+
+  /** XORs the hash of entry `index` holding `spte` into the table's. */
+  private z_entry(index: number, spte: u64): void {
+    const level = this.the_role.level;
+    if (is_last_spte(spte, level)) piece(Z_SPTE_LEAF | this.z_tag, this.gfn + index * KVM_PAGES_PER_HPAGE(level), spte.pfn, 0);
+    else if (is_frozen_spte(spte)) piece(Z_SPTE_FROZEN | this.z_tag, this.gfn + index * KVM_PAGES_PER_HPAGE(level), 0, 0);
+    else if (spte.tag === 'nonleaf') {
+      spte.child.z_fresh();
+      this.z_lo ^= spte.child.z_lo;
+      this.z_hi ^= spte.child.z_hi;
+      return;
+    } else return;
+    this.z_lo ^= piece_lo;
+    this.z_hi ^= piece_hi;
+  }
+
+  /** Carries the change of this table's hash up through the parents that link it. */
+  private z_carry(): void {
+    const d_lo = this.z_lo ^ this.z_was_lo;
+    const d_hi = this.z_hi ^ this.z_was_hi;
+    if (d_lo === 0 && d_hi === 0) return;
+    for (let sp: kvm_mmu_page = this; sp.ptep !== null; ) {
+      const parent = sp.ptep.sp;
+      const e = parent.spt.get(sp.ptep.index);
+      if (e === undefined || e.tag !== 'nonleaf' || e.child !== sp) return;
+      parent.z_lo ^= d_lo;
+      parent.z_hi ^= d_hi;
+      sp = parent;
+    }
   }
 
   /** The first stored index at or after `index`, or SPTE_ENT_PER_PAGE-like `Infinity`:

@@ -11,6 +11,7 @@ import { type tdx_status, TDX_SUCCESS } from '../../../include/asm/shared/tdx_er
 import { model_key, range_write, record_fields, touch_range } from '../../../../../model/footprint.ts';
 import { interval_map } from '../../../../../model/interval_map.ts';
 import { tracepoint } from '../../../../../model/tracepoint.ts';
+import { piece, piece_hi, piece_lo, Z_SEPT_LEAF } from '../../../../../model/zobrist.ts';
 
 export { TDX_SUCCESS, type tdx_status } from '../../../include/asm/shared/tdx_errno.ts';
 
@@ -92,6 +93,10 @@ export class tdx_td {
   /** Per thread ('' at set-up), the versions it gave out: each thread draws from its
    * own sequence, so two threads' writes commute. */
   private readonly content_seq = new Map<string, number>();
+
+  /** Zobrist hash (model/zobrist.ts) of the S-EPT's leaves, for kvm_state_hash(). */
+  z_lo = 0;
+  z_hi = 0;
 
   readonly tp_sept_changed = new tracepoint<sept_change>('tdx_sept_changed');
   readonly tp_seamcall = new tracepoint<seamcall_event>('tdx_seamcall');
@@ -201,25 +206,43 @@ export class tdx_td {
 
   set_leaf(e: sept_entry): void {
     this.touch_entry(e.gfn, e.level, 'write');
+    const old = this.sept[e.level]!.get(e.gfn);
+    if (old !== undefined) this.z_toggle(old);
     this.sept[e.level]!.set(e.gfn, e);
+    this.z_toggle(e);
   }
 
   delete_leaf(e: sept_entry): void {
     this.touch_entry(e.gfn, e.level, 'write');
+    const old = this.sept[e.level]!.get(e.gfn);
+    if (old !== undefined) this.z_toggle(old);
     this.sept[e.level]!.delete(e.gfn);
   }
 
   /** TDH.MEM.RANGE.BLOCK's change to the leaf `e`. */
   block(e: sept_entry): void {
     this.touch_entry(e.gfn, e.level, 'write');
+    const held = this.sept[e.level]!.get(e.gfn) === e;
+    if (held) this.z_toggle(e);
     e.blocked = true;
     e.blocked_epoch = this.epoch;
+    if (held) this.z_toggle(e);
   }
 
   /** TDG.MEM.PAGE.ACCEPT's change to the leaf `e`. */
   accept(e: sept_entry): void {
     this.touch_entry(e.gfn, e.level, 'write');
+    const held = this.sept[e.level]!.get(e.gfn) === e;
+    if (held) this.z_toggle(e);
     e.accepted = true;
+    if (held) this.z_toggle(e);
+  }
+
+  /** XORs the hash of the leaf `e`, as it is now, into the S-EPT's (in, or out). */
+  private z_toggle(e: sept_entry): void {
+    piece(Z_SEPT_LEAF | (e.level << 8), e.gfn, e.pfn, e.blocked ? 2 : e.accepted ? 1 : 0);
+    this.z_lo ^= piece_lo;
+    this.z_hi ^= piece_hi;
   }
 
   changed(gfn: gfn_t, pages: number, what: sept_change['what']): void {
