@@ -44,6 +44,9 @@ export interface ExploreOptions {
   /** Ends the exploration early once it returns true (e.g. a wall-time budget,
    * kept outside the engine). Checked before each schedule. */
   readonly stopWhen?: () => boolean;
+  /** Check every invariant after every step, even where nothing it read changed
+   * (see RunOptions.exhaustiveChecks; default SEPTCHECK_EXHAUSTIVE_CHECKS=1). */
+  readonly exhaustiveChecks?: boolean;
 }
 
 export interface ExploreStats {
@@ -119,6 +122,7 @@ export class Exploration implements Driver {
   private preemptions = 0;
   private maxPreemptions = 0;
   private readonly stopWhen?: () => boolean;
+  private readonly exhaustiveChecks: boolean | undefined;
   /** Largest value of each run metric over the schedules. */
   private readonly metricMax = new Map<string, number>();
   /** Schedules run up to and including the first that failed, recorded or not. */
@@ -139,6 +143,7 @@ export class Exploration implements Driver {
     this.stopAt = opts.stopAt;
     this.tracked = program.tracked === true;
     this.stopWhen = opts.stopWhen;
+    this.exhaustiveChecks = opts.exhaustiveChecks;
   }
 
   exhausted(bound?: number): void {
@@ -219,7 +224,17 @@ export class Exploration implements Driver {
 
   /** Sets up and runs one schedule to its end. */
   private async execute(chooser: Chooser, params: unknown, opts: RunScheduleOptions): Promise<Run> {
-    const ro = { maxSteps: this.maxSteps, shared: this.shared, record: opts.footprints === true, keepGoing: this.keepGoing, stopAt: this.stopAt, trace: opts.trace, before: opts.before };
+    const ro = {
+      maxSteps: this.maxSteps,
+      shared: this.shared,
+      record: opts.footprints === true,
+      keepGoing: this.keepGoing,
+      stopAt: this.stopAt,
+      trace: opts.trace,
+      before: opts.before,
+      tracked: this.tracked,
+      exhaustiveChecks: this.exhaustiveChecks,
+    };
     const run = opts.backend === undefined ? new Run(chooser, ro) : opts.backend(ro);
     try {
       this.program.setup(run, params);

@@ -1,4 +1,4 @@
-import type { Op, ThreadState } from './types.ts';
+import type { Footprint, Op, ThreadState } from './types.ts';
 
 /** Marks a thread that has not run yet; its first step runs its body up to its
  * first real scheduling point. */
@@ -21,6 +21,9 @@ export class SimThread {
    * step is a choice of the search, not a thread the bound should ration. The
    * preemption accounting looks through it to the last thread that is not free. */
   free = false;
+  /** Reads and writes of its exit (`@exit:NAME`, see exitKey() in run.ts), made once. */
+  readonly exitRead: Footprint;
+  readonly exitWrite: Footprint;
 
   constructor(
     readonly id: number,
@@ -33,5 +36,8 @@ export class SimThread {
     start: Op,
   ) {
     this.pending = start;
+    const key = `@exit:${name}`;
+    this.exitRead = { key, access: 'read' };
+    this.exitWrite = { key, access: 'write' };
   }
 }

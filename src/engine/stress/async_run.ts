@@ -25,7 +25,9 @@ export abstract class AsyncRun extends Run {
   private started = false;
 
   constructor(opts: RunOptions) {
-    super(NO_CHOOSER, opts);
+    // Steps here are not delimited by decide(), which notes what each one writes:
+    // every invariant is checked after every step.
+    super(NO_CHOOSER, { ...opts, exhaustiveChecks: true });
   }
 
   /** Lets `t` past its pending op; resolves once the step is `t`'s (never, if the

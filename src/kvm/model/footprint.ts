@@ -34,9 +34,10 @@ import type { Footprint, Run } from '../../engine/index.ts';
 
 type access = 'read' | 'write';
 
-/** Records an access of `key` over [lo, hi); allocates only when the run records. */
+/** Records an access of `key` over [lo, hi); allocates only when the run keeps
+ * footprints (Run.touchRange()). */
 export function touch_range(run: Run, key: string, access: access, lo: number, hi: number): void {
-  if (run.recording) run.touch({ key, access, range: [lo, hi] });
+  if (access === 'read' ? run.recordingReads : run.recording) run.touchRange(key, access, lo, hi);
 }
 
 /** A key accessed as a whole, with its two footprints built once. */

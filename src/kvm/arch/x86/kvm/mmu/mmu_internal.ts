@@ -95,9 +95,9 @@ export class kvm_mmu_page {
   /** Records an access of entries [lo, hi). */
   private touch(lo: number, hi: number, access: 'read' | 'write'): void {
     const run = this.run;
-    if (run === null || !run.recording) return;
+    if (run === null || !(access === 'read' ? run.recordingReads : run.recording)) return;
     const n = this.entry_pages;
-    run.touch({ key: this.key, access, range: [this.gfn + lo * n, this.gfn + hi * n] });
+    run.touchRange(this.key, access, this.gfn + lo * n, this.gfn + hi * n);
   }
 
   /** GFNs one entry of this table maps. */
@@ -213,7 +213,7 @@ export class kvm_mmu_page {
    * a read of the entries passed so far, all to the end once exhausted. */
   *entries(from = 0): IterableIterator<[number, u64]> {
     // A walk runs within one step: whether it records does not change under it.
-    const recording = this.run !== null && this.run.recording;
+    const recording = this.run !== null && this.run.recordingReads;
     let read = from;
     for (let k = this.lower_bound(from); k < this.stored.length; k++) {
       const i = this.stored[k]!;
