@@ -52,9 +52,14 @@ export function td_max_private_level(v: td_variant): number {
   return variants.find((x) => x.name === v.variant)?.max_private_level ?? PG_LEVEL_1G;
 }
 
-/** The functions a TD of `v` calls: the variant's, with the knobs. */
+const made = new WeakMap<td_variant, kvm_functions>();
+
+/** The functions a TD of `v` calls: the variant's, with the knobs. The table is
+ * frozen, so one is made per `v` (a scenario's) and shared by its schedules. */
 export function td_functions(v: td_variant): kvm_functions {
-  return withKnobs(variant_by_name(v.variant), v.knobs ?? {}).fn;
+  let fn = made.get(v);
+  if (fn === undefined) made.set(v, (fn = withKnobs(variant_by_name(v.variant), v.knobs ?? {}).fn));
+  return fn;
 }
 
 /** The TD of one schedule, built with the variant's functions (or `functions`, derived from them). */

@@ -124,6 +124,27 @@ export class interval_map<V> {
     if (x < hi) yield { lo: x, hi, value: undefined };
   }
 
+  /** The first point of [lo, hi) whose value is not `value` (gaps hold undefined),
+   * or -1: a read of [lo, hi), as pieces(lo, hi) is, without allocating. */
+  first_other(lo: number, hi: number, value: V | undefined): number {
+    this.touch('read', lo, hi);
+    let x = lo;
+    for (let i = this.first_above(lo); i < this.runs.length && x < hi; i++) {
+      const r = this.runs[i]!;
+      if (r.lo >= hi) break;
+      if (r.lo > x && value !== undefined) return x;
+      if (r.value !== value) return Math.max(x, r.lo);
+      x = Math.min(hi, r.hi);
+    }
+    return x < hi && value !== undefined ? x : -1;
+  }
+
+  /** The value at `x`, not recorded: for messages about what was read already. */
+  peek(x: number): V | undefined {
+    const r = this.runs[this.first_above(x)];
+    return r !== undefined && r.lo <= x ? r.value : undefined;
+  }
+
   /** True when every point of [lo, hi) satisfies `pred` (gaps see undefined). */
   every(lo: number, hi: number, pred: (v: V | undefined) => boolean): boolean {
     for (const p of this.pieces(lo, hi)) if (!pred(p.value)) return false;
