@@ -220,6 +220,8 @@ export class Run {
   private activeHandlers = 0;
   private readonly onExit: Array<(t: SimThread) => void> = [];
   private metricReaders: Map<string, () => number> | null = null;
+  /** See local(). */
+  private locals: Map<object, unknown> | null = null;
   private resolveDone!: () => void;
   private chooser: Chooser;
   private readonly keepGoing: boolean;
@@ -324,6 +326,29 @@ export class Run {
   /** Called when a thread finishes, before the next choice. */
   onThreadExit(fn: (t: SimThread) => void): void {
     this.onExit.push(fn);
+  }
+
+  /** Per-run state of a layer above, under a key of that layer's own (a module-level
+   * object): made by `make` on first use, it lives exactly as long as the run. Use it
+   * rather than a WeakMap keyed by the run (or by anything per run): V8's minor GC
+   * keeps a WeakMap's values alive until the next full GC, so state held that way
+   * (and the whole run it reaches) survives every minor GC and is promoted, which
+   * costs far more than the run itself. */
+  local<T>(key: object, make: () => T): T {
+    const m = (this.locals ??= new Map());
+    let v = m.get(key) as T | undefined;
+    if (v === undefined && !m.has(key)) m.set(key, (v = make()));
+    return v as T;
+  }
+
+  /** The state local() holds under `key`, if it was made. */
+  localOf<T>(key: object): T | undefined {
+    return this.locals?.get(key) as T | undefined;
+  }
+
+  /** Sets the state local() holds under `key`. */
+  setLocal<T>(key: object, value: T): void {
+    (this.locals ??= new Map()).set(key, value);
   }
 
   /** Registers a figure read once the schedule ends (e.g. SPTE visits); the
