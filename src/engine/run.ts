@@ -91,6 +91,8 @@ class Watched implements Invariant, CheckHandle {
   readonly keys: KeyReaders[] = [];
   /** `@inv:NAME` written, made once. */
   visible: Footprint | undefined = undefined;
+  /** See Run.drivenCheck(). */
+  driven = false;
 
   /** Index of `bit`. */
   readonly index: number;
@@ -852,8 +854,10 @@ export class Run {
         for (const kr of inv.keys) kr.mask &= ~inv.bit;
         inv.keys.length = 0;
         inv.always = false;
-        this.watchMode = 2;
         this.checking = inv;
+        // A check driven by its queues only (drivenCheck()) is re-checked when they
+        // are pushed to, whatever it reads: its reads are not watched.
+        if (!inv.driven) this.watchMode = 2;
       }
       let f: FindingInput | null;
       let reads: Footprint[] | null = null;
@@ -878,7 +882,12 @@ export class Run {
       if (skip) {
         this.watchMode = 0;
         this.checking = null;
-        if (f !== null || inv.keys.length === 0) inv.always = true;
+        if (inv.driven) {
+          // Declared during its first check, which was watched.
+          for (const kr of inv.keys) kr.mask &= ~inv.bit;
+          inv.keys.length = 0;
+          if (f !== null || inv.bit === 0) inv.always = true;
+        } else if (f !== null || inv.keys.length === 0) inv.always = true;
       }
       if (f === null) continue;
       // A traced run says what the check read, as it is after the step.
@@ -901,6 +910,14 @@ export class Run {
   recheck(h: CheckHandle): void {
     this.dirty |= (h as Watched).bit;
     if ((h as Watched).bit === 0) (h as Watched).always = true;
+  }
+
+  /** `h`'s check finds nothing, reading nothing, unless a queue of changes it drains
+   * was pushed to since it last ran (each push calls recheck()): it is then checked
+   * only after such a push, and what it reads is not watched. Its reads are still
+   * recorded for dpor in a recorded run. */
+  drivenCheck(h: CheckHandle): void {
+    (h as Watched).driven = true;
   }
 
   /** What a check read (each key once) that some describer knows, and its value

@@ -33,7 +33,7 @@ export function mirror_sept_disagreement(kvm: kvm, lo: gfn_t, hi: gfn_t): string
 }
 
 export function install_agreement_invariant(kvm: kvm): void {
-  const dirty = new change_queue<[gfn_t, gfn_t]>(kvm.run, 'agreement');
+  const dirty = new change_queue<[gfn_t, gfn_t]>(kvm.run, 'agreement', { drives: true });
   kvm.model.tp_spte_write.register((ev) => {
     if (!ev.sptep.sp.role.is_mirror) return;
     // A new empty table changes no leaf.

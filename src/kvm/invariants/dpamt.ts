@@ -7,7 +7,7 @@ import { change_queue } from './queue.ts';
 
 export function install_dpamt_invariant(kvm: kvm): void {
   const host = kvm.host;
-  const dirty = new change_queue<{ region: number; gfn: number }>(kvm.run, 'dpamt');
+  const dirty = new change_queue<{ region: number; gfn: number }>(kvm.run, 'dpamt', { drives: true });
   host.pamt.tp_changed.register((ev) => dirty.push(ev));
   kvm.run.invariant('dpamt', () => {
     for (const { region, gfn } of dirty.drain()) {

@@ -37,7 +37,7 @@ export function private_memory_lost(kvm: kvm, lo: gfn_t, hi: gfn_t): { gfn: gfn_
 }
 
 export function install_private_invariant(kvm: kvm): void {
-  const items = new change_queue<dirty>(kvm.run, 'private');
+  const items = new change_queue<dirty>(kvm.run, 'private', { drives: true });
   kvm.tdx.td.tp_sept_changed.register((ev) => {
     const inflight = kvm.model.describe_destroying();
     for (const [lo, hi] of kvm.model.uncovered(ev.gfn, ev.gfn + ev.pages)) items.push({ lo, hi, what: ev.what, inflight });

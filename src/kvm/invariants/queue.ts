@@ -23,6 +23,9 @@ export class change_queue<T> {
   constructor(
     private readonly run: Run,
     private readonly name: string,
+    /** The check that drains the queue finds nothing, reading nothing else, while
+     * the queue is empty: the engine checks it only after a push (Run.drivenCheck()). */
+    private readonly opts: { readonly drives?: boolean } = {},
   ) {}
 
   private fp(): { readonly read: Footprint; readonly write: Footprint } {
@@ -43,7 +46,10 @@ export class change_queue<T> {
 
   /** Everything queued since the last check, removed. */
   drain(): readonly T[] {
-    this.drainer ??= this.run.currentCheck;
+    if (this.drainer === null) {
+      this.drainer = this.run.currentCheck;
+      if (this.drainer !== null && this.opts.drives === true) this.run.drivenCheck(this.drainer);
+    }
     if (this.run.recording) this.run.touch(this.fp().read);
     if (this.items.length === 0) return NONE;
     // Two arrays take turns: the one returned is reused at the drain after next,

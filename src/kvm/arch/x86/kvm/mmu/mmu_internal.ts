@@ -8,7 +8,7 @@
 import type { Run } from '../../../../../engine/index.ts';
 import { type gfn_t, KVM_PAGES_PER_HPAGE, type kvm_pfn_t, SPTE_ENT_PER_PAGE } from '../../include/asm/kvm_host.ts';
 import { FROZEN_SPTE, is_frozen_spte, is_last_spte, SHADOW_NONPRESENT_VALUE, type u64 } from './spte.ts';
-import { model_key, record_fields } from '../../../../model/footprint.ts';
+import { model_key } from '../../../../model/footprint.ts';
 import { piece, piece_hi, piece_lo, Z_SPTE_FROZEN, Z_SPTE_LEAF } from '../../../../model/zobrist.ts';
 
 // union kvm_mmu_page_role in arch/x86/include/asm/kvm_host.h (the bits the model uses)
@@ -41,8 +41,10 @@ export class kvm_mmu_page {
   /** For mirror tables: sp->external_spt, the host page of the S-EPT table. Set
    * before the table is linked, never changed after. */
   external_spt: kvm_pfn_t | null = null;
-  /** The external_spt page holds a DPAMT reference (tdx_pamt_get() succeeded). */
-  external_spt_pamt = false;
+  /** See external_spt_pamt. */
+  private the_spt_pamt = false;
+  /** Its footprint key (`sp:<name>:pamt`), made when first recorded. */
+  private pamt_key: model_key | null = null;
   nx_huge_page_disallowed = false;
   /** The parent entry, null for a root. */
   ptep: tdp_ptep_t | null = null;
@@ -67,8 +69,20 @@ export class kvm_mmu_page {
     readonly id: number | string,
     /** The run whose accesses are recorded; null for a table outside any run. */
     private readonly run: Run | null = null,
-  ) {
-    record_fields<kvm_mmu_page>(this, run, new model_key(`sp:${this.name}:pamt`), ['external_spt_pamt']);
+  ) {}
+
+  /** The external_spt page holds a DPAMT reference (tdx_pamt_get() succeeded); each
+   * access recorded (`sp:<name>:pamt`). An accessor of the class, as every table has
+   * one: per-object accessors (record_fields()) cost a hidden class per table. */
+  get external_spt_pamt(): boolean {
+    const run = this.run;
+    if (run !== null && run.recordingReads) run.touch((this.pamt_key ??= new model_key(`sp:${this.name}:pamt`)).read);
+    return this.the_spt_pamt;
+  }
+  set external_spt_pamt(v: boolean) {
+    const run = this.run;
+    if (run !== null && run.recording) run.touch((this.pamt_key ??= new model_key(`sp:${this.name}:pamt`)).write);
+    this.the_spt_pamt = v;
   }
 
   /** Set by tdp_mmu_init_sp(), before the table is linked. */
