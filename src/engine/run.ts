@@ -191,8 +191,8 @@ export class Run {
   private watchMode: 0 | 1 | 2 = 0;
   /** The invariant being checked (watch 2). */
   private checking: Watched | null = null;
-  /** Per key, the invariants whose last check read it. */
-  private readonly readers = new Map<string, KeyReaders>();
+  /** Per key, the invariants whose last check read it (made on first use). */
+  private readers: Map<string, KeyReaders> | null = null;
   /** The key read last by a check, and its readers. */
   private lastKey = '';
   private lastReaders: KeyReaders | null = null;
@@ -463,8 +463,9 @@ export class Run {
       // Reads come in runs of one key (a walk): the last key's readers are at hand.
       let kr = this.lastReaders;
       if (kr === null || this.lastKey !== key) {
-        kr = this.readers.get(key) ?? null;
-        if (kr === null) this.readers.set(key, (kr = new KeyReaders()));
+        const readers = (this.readers ??= new Map());
+        kr = readers.get(key) ?? null;
+        if (kr === null) readers.set(key, (kr = new KeyReaders()));
         this.lastKey = key;
         this.lastReaders = kr;
       }
@@ -489,7 +490,7 @@ export class Run {
       this.dirty = -1;
       return;
     }
-    const kr = this.readers.get(key);
+    const kr = this.readers?.get(key);
     if (kr === undefined) return;
     let clean = kr.mask & ~this.dirty;
     while (clean !== 0) {
@@ -790,7 +791,9 @@ export class Run {
       // Queued before `t`'s continuation, so it runs first: until then, any point
       // made is made by code still running in this job (see point()).
       this.handoff = t;
-      queueMicrotask(this.endHandoff);
+      // A reaction of a settled promise is queued as one microtask, as
+      // queueMicrotask() does, without Node's per-call async resource.
+      void RESOLVED.then(this.endHandoff);
       resume();
     }
   }

@@ -21,9 +21,7 @@ export class SimThread {
    * step is a choice of the search, not a thread the bound should ration. The
    * preemption accounting looks through it to the last thread that is not free. */
   free = false;
-  /** Reads and writes of its exit (`@exit:NAME`, see exitKey() in run.ts), made once. */
-  readonly exitRead: Footprint;
-  readonly exitWrite: Footprint;
+  private exitFps: { readonly read: Footprint; readonly write: Footprint } | null = null;
 
   constructor(
     readonly id: number,
@@ -36,8 +34,20 @@ export class SimThread {
     start: Op,
   ) {
     this.pending = start;
-    const key = `@exit:${name}`;
-    this.exitRead = { key, access: 'read' };
-    this.exitWrite = { key, access: 'write' };
   }
+
+  /** A read of its exit (`@exit:NAME`, see exitKey() in run.ts), made once. */
+  get exitRead(): Footprint {
+    return (this.exitFps ??= exitFootprints(this.name)).read;
+  }
+
+  /** A write of its exit, made once. */
+  get exitWrite(): Footprint {
+    return (this.exitFps ??= exitFootprints(this.name)).write;
+  }
+}
+
+function exitFootprints(name: string): { readonly read: Footprint; readonly write: Footprint } {
+  const key = `@exit:${name}`;
+  return { read: { key, access: 'read' }, write: { key, access: 'write' } };
 }
