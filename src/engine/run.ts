@@ -156,7 +156,17 @@ export class Run {
   readonly ops: Op[] = [];
   /** Slot for the layer above (the kernel keeps its per-run state here). */
   ext: unknown = undefined;
-  readonly switches: Switch[] = [];
+  /** The switches so far (see Switch), derived from `choices` and `ops` when asked:
+   * a step is a switch when its thread is not the one of the step before. */
+  get switches(): readonly Switch[] {
+    const out = this.switchCache;
+    for (let s = this.switchScan; s < this.choices.length; s++) {
+      const id = this.choices[s]!;
+      if (s === 0 || id !== this.choices[s - 1]) out.push({ step: s, thread: this.threads[id]!.name, op: this.ops[s]!.kind });
+    }
+    this.switchScan = this.choices.length;
+    return out;
+  }
   readonly shared: Map<string, unknown>;
   current: SimThread | null = null;
   /** The last thread chosen that is not `free` (see ChoicePoint.owner). */
@@ -222,6 +232,9 @@ export class Run {
   private activeHandlers = 0;
   private readonly onExit: Array<(t: SimThread) => void> = [];
   private metricReaders: Map<string, () => number> | null = null;
+  /** The switches derived so far, and the steps scanned for them. */
+  private readonly switchCache: Switch[] = [];
+  private switchScan = 0;
   /** See local(). */
   private locals: Map<object, unknown> | null = null;
   private resolveDone!: () => void;
@@ -741,7 +754,6 @@ export class Run {
     }
     const t = enabled[i];
     if (t === undefined) throw new Error(`strategy chose ${i} of ${enabled.length} enabled threads`);
-    if (t !== prev) this.switches.push({ step: this.step, thread: t.name, op: t.pending.kind });
     // A preemption: a switch away from the owner while it could go on. Free threads
     // (fault injectors) are looked through: running one costs nothing, and coming
     // back from it to another thread than the owner costs what that switch would.

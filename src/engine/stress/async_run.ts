@@ -105,10 +105,8 @@ export abstract class AsyncRun extends Run {
       return false;
     }
     const prev = this.step === 0 ? null : this.threads[this.choices[this.step - 1]!]!;
-    if (t !== prev) {
-      this.switches.push({ step: this.step, thread: t.name, op: t.pending.kind });
-      if (prev !== null && this.isEnabled(prev)) this.preemptions++;
-    }
+    // A switch (Run.switches, derived from the choices) when the thread changes.
+    if (t !== prev && prev !== null && this.isEnabled(prev)) this.preemptions++;
     if (!t.started) this.enter(t);
     this.ops.push(t.pending);
     this.choices.push(t.id);
