@@ -51,6 +51,9 @@ export interface ExploreOptions {
   /** Remember which run each schedule was, so that `witnesses()` can name the
    * schedules cross-schedule state remembers (a split exploration's parts). */
   readonly witnesses?: boolean;
+  /** Check every invariant after every step, even where nothing it read changed
+   * (see RunOptions.exhaustiveChecks; default SEPTCHECK_EXHAUSTIVE_CHECKS=1). */
+  readonly exhaustiveChecks?: boolean;
 }
 
 /** A value in `run.shared` that carries what earlier schedules did into later ones
@@ -149,6 +152,7 @@ export class Exploration implements Driver {
   private readonly cap?: () => number;
   /** Each run's schedule number and parameters (with ExploreOptions.witnesses). */
   private readonly runs: WeakMap<Run, { readonly n: number; readonly params: unknown }> | null;
+  private readonly exhaustiveChecks: boolean | undefined;
   /** Largest value of each run metric over the schedules. */
   private readonly metricMax = new Map<string, number>();
   /** Schedules run up to and including the first that failed, recorded or not. */
@@ -171,6 +175,7 @@ export class Exploration implements Driver {
     this.stopWhen = opts.stopWhen;
     this.cap = opts.cap;
     this.runs = opts.witnesses === true ? new WeakMap() : null;
+    this.exhaustiveChecks = opts.exhaustiveChecks;
   }
 
   exhausted(bound?: number): void {
@@ -283,7 +288,17 @@ export class Exploration implements Driver {
 
   /** Sets up and runs one schedule to its end. */
   private async execute(chooser: Chooser, params: unknown, opts: RunScheduleOptions): Promise<Run> {
-    const ro = { maxSteps: this.maxSteps, shared: this.shared, record: opts.footprints === true, keepGoing: this.keepGoing, stopAt: this.stopAt, trace: opts.trace, before: opts.before };
+    const ro = {
+      maxSteps: this.maxSteps,
+      shared: this.shared,
+      record: opts.footprints === true,
+      keepGoing: this.keepGoing,
+      stopAt: this.stopAt,
+      trace: opts.trace,
+      before: opts.before,
+      tracked: this.tracked,
+      exhaustiveChecks: this.exhaustiveChecks,
+    };
     const run = opts.backend === undefined ? new Run(chooser, ro) : opts.backend(ro);
     try {
       this.program.setup(run, params);

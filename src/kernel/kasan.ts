@@ -21,7 +21,9 @@ interface mem_state {
   readonly per_owner: Map<string, number>;
   readonly objects: kmem_obj[];
 }
-const states = new WeakMap<Kernel, mem_state>();
+/** The key of a run's mem_state (Run.local(): a WeakMap keyed by the kernel would
+ * keep every object, and through it the whole run, alive past minor GCs). */
+const MEM = {};
 const hooks: Array<(k: Kernel) => void> = [];
 
 /** Runs `fn` once per kernel, when it makes its first object (kmemleak's scan). */
@@ -31,13 +33,13 @@ export function on_first_object(fn: (k: Kernel) => void): void {
 
 /** Every object `k` has made, in order. */
 export function objects_of(k: Kernel): readonly kmem_obj[] {
-  return states.get(k)?.objects ?? [];
+  return k.run.localOf<mem_state>(MEM)?.objects ?? [];
 }
 
 function state_of(k: Kernel): mem_state {
-  let s = states.get(k);
+  let s = k.run.localOf<mem_state>(MEM);
   if (s === undefined) {
-    states.set(k, (s = { next_id: 0, per_owner: new Map(), objects: [] }));
+    k.run.setLocal(MEM, (s = { next_id: 0, per_owner: new Map(), objects: [] }));
     for (const fn of hooks) fn(k);
   }
   return s;
