@@ -67,6 +67,9 @@ export class kvm_mmu_page {
   header: kmem_obj | null = null;
   spt_page: kmem_obj | null = null;
   external_spt_page: kmem_obj | null = null;
+  /** The harness's record of the references on a root taken and not yet put, with
+   * their stacks (model/lifetime.ts); null until one is taken. Not kernel state. */
+  refs_held: unknown[] | null = null;
   nx_huge_page_disallowed = false;
   /** The parent entry, null for a root. */
   ptep: tdp_ptep_t | null = null;
