@@ -8,7 +8,7 @@ import {
   PG_LEVEL_2M,
   kvm_create_vm,
   kvm_gmem_of,
-  kvm_gmem_punch_hole,
+  kvm_gmem_fallocate, FALLOC_FL_PUNCH_HOLE,
   kvm_install_invariants,
   tdx_premap_private,
   type kvm,
@@ -47,7 +47,7 @@ export function scale_16tib(run: Run, p: scale_params): kvm {
   for (const gfn of scale_mapped_gfns(p)) tdx_premap_private(vm, gfn, PG_LEVEL_2M);
   kvm_install_invariants(vm);
   vm.k.kthread('punch_hole', async () => {
-    const r = await kvm_gmem_punch_hole(kvm_gmem_of(vm), p.hole_start, p.hole_len);
+    const r = await kvm_gmem_fallocate(kvm_gmem_of(vm), FALLOC_FL_PUNCH_HOLE, p.hole_start, p.hole_len);
     run.result(`ret=${r} spte_visits=${vm.stat.spte_visits} zaps=${vm.stat.zaps}`);
     run.shared.set('kvm.stat.spte_visits', vm.stat.spte_visits);
   });

@@ -45,7 +45,7 @@ program
   .argument('[paths...]', 'scenario files or folders (default: scenarios/)')
   .description('run scenarios and check each against its expected verdict')
   // Flags win over the environment (SEPTCHECK_*), which wins over each scenario's bounds.
-  .addOption(new Option('--strategy <name>', "portfolio, random, pct, pos, fastcheck, dpor, dfs, ... (all: septcheck list; default: each scenario's own, else portfolio)").env('SEPTCHECK_STRATEGY'))
+  .addOption(new Option('--strategy <name>', "portfolio, random, pct, pos, urw, guided, fastcheck, dpor, dfs, ... (all: septcheck list; default: each scenario's own, else portfolio)").env('SEPTCHECK_STRATEGY'))
   .addOption(new Option('--schedules <n>', 'schedule budget per scenario (not of a scenario whose bounds say fixed)').argParser(int('--schedules', 1)).env('SEPTCHECK_SCHEDULES'))
   .option('--time <seconds>', 'hard wall-time limit per scenario: past it the scenario is stopped and reported as timeout', positive('--time'))
   .option('--step-time <seconds>', 'how long scenario code may run without reaching a scheduling point before it is reported as hung (default 30)', positive('--step-time'))

@@ -8,7 +8,7 @@
 // boundary split's alone.
 import { ALIGN_DOWN, kvm_gmem_of, kvm_gmem_set_attributes, kvm_install_invariants, PG_LEVEL_2M, tdx_premap_private } from 'septcheck';
 import { scale_16tib_params, scale_mapped_gfns } from '../scale-16tib.ts';
-import { check_gfn_range, P2M, td_create, td_hooks, type family } from './_td.ts';
+import { check_gfn_range, P2M, td_create, td_functions, type family } from './_td.ts';
 
 const TiB = 2 ** 40 / 4096;
 
@@ -34,16 +34,15 @@ export const cost: family<cost_params> = {
   validate: (p) => check_gfn_range(p.start, p.start + p.len, scale_16tib_params.gmem_pages),
   setup(run, v, p) {
     const end = p.start + p.len;
-    const hooks = td_hooks(v);
-    const split_boundary = hooks.split_boundary!;
+    const fn = td_functions(v);
     let split_visits = 0;
     // spteVisits (the whole conversion) is registered by kvm_create_vm().
     run.metric('splitSpteVisits', () => split_visits);
     const vm = td_create(run, v, { gmem_pages: scale_16tib_params.gmem_pages }, {
-      ...hooks,
-      async split_boundary(kvm, root, start, e) {
+      ...fn,
+      async kvm_split_boundary_leafs(kvm, root, start, e) {
         const before = kvm.stat.spte_visits;
-        const r = await split_boundary(kvm, root, start, e);
+        const r = await fn.kvm_split_boundary_leafs(kvm, root, start, e);
         split_visits += kvm.stat.spte_visits - before;
         return r;
       },

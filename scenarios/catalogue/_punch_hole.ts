@@ -11,7 +11,7 @@ import {
   IS_ALIGNED,
   is_large_pte,
   kvm_gmem_of,
-  kvm_gmem_punch_hole,
+  kvm_gmem_fallocate, FALLOC_FL_PUNCH_HOLE,
   kvm_install_invariants,
   kvm_vcpu_thread,
   PG_LEVEL_2M,
@@ -59,7 +59,7 @@ export const punch_hole: family<punch_hole_params> = {
       if (is_large_pte(ev.old_spte) && spte_to_child_sp(ev.new_spte) !== null) split.set(true);
     });
     vm.k.kthread('punch_hole', async () => {
-      ret.set(await kvm_gmem_punch_hole(gmem, start, p.len));
+      ret.set(await kvm_gmem_fallocate(gmem, FALLOC_FL_PUNCH_HOLE, start, p.len));
     });
     const aligned = IS_ALIGNED(start, gmem.huge_pages) && IS_ALIGNED(end, gmem.huge_pages);
     // Fires at the first split, or at the return if nothing was split.

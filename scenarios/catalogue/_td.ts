@@ -1,4 +1,4 @@
-// Shared set-up of the catalogue: a TD whose extension points come from a registered
+// Shared set-up of the catalogue: a TD whose functions come from a registered
 // variant and knobs, and the definition every catalogue scenario goes through, so
 // its `variant` names a registered variant and its name and description carry the
 // knobs.
@@ -13,16 +13,17 @@ import {
   PG_LEVEL_1G,
   PG_LEVEL_2M,
   variant_by_name,
-  variant_hooks,
   variant_label,
   variants,
   withKnobs,
   type Arbitrary,
   type Bounds,
+  type Checks,
+  type Faults,
   type gmem_backing,
   type Knobs,
   type kvm,
-  type kvm_tdx_hooks,
+  type kvm_functions,
   type Run,
   type Scenario,
 } from 'septcheck';
@@ -53,14 +54,14 @@ export function td_max_private_level(v: td_variant): number {
   return variants.find((x) => x.name === v.variant)?.max_private_level ?? PG_LEVEL_1G;
 }
 
-/** The extension points of `v`. */
-export function td_hooks(v: td_variant): Partial<kvm_tdx_hooks> {
-  return variant_hooks(withKnobs(variant_by_name(v.variant), v.knobs ?? {}));
+/** The functions a TD of `v` calls: the variant's, with the knobs. */
+export function td_functions(v: td_variant): kvm_functions {
+  return withKnobs(variant_by_name(v.variant), v.knobs ?? {}).fn;
 }
 
-/** The TD of one schedule, built with the variant's hooks (or `hooks`, derived from them). */
-export function td_create(run: Run, v: td_variant, layout: td_layout = {}, hooks: Partial<kvm_tdx_hooks> = td_hooks(v)): kvm {
-  const vm = kvm_create_vm(run, { gmem_pages: 2 * P1G, ...layout, hooks });
+/** The TD of one schedule, built with the variant's functions (or `functions`, derived from them). */
+export function td_create(run: Run, v: td_variant, layout: td_layout = {}, functions: kvm_functions = td_functions(v)): kvm {
+  const vm = kvm_create_vm(run, { gmem_pages: 2 * P1G, ...layout, functions });
   vms.set(run, vm);
   return vm;
 }
@@ -129,6 +130,10 @@ export interface catalogue_spec<P> extends td_variant {
   readonly expect: string;
   readonly bounds: Bounds;
   readonly params?: P;
+  /** Faults the search may inject (see Scenario.faults), e.g. `{ slab: 1 }`. */
+  readonly faults?: Faults;
+  /** Kernel checks switched on or off (see Scenario.checks). */
+  readonly checks?: Checks;
 }
 
 export interface family<P> {
@@ -154,6 +159,8 @@ export function catalogue_scenario<P>(f: family<P>, s: catalogue_spec<P>): Scena
     expect: s.expect,
     bounds: s.bounds,
     params: s.params ?? f.params,
+    ...(s.faults === undefined ? {} : { faults: s.faults }),
+    ...(s.checks === undefined ? {} : { checks: s.checks }),
     ...(f.tracked === true ? { tracked: true } : {}),
     ...(f.paramsArbitrary === undefined ? {} : { paramsArbitrary: f.paramsArbitrary(s) }),
     ...(f.validate === undefined ? {} : { validate: (p: P) => f.validate!(p, s) }),

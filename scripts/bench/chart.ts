@@ -7,6 +7,10 @@ import { count, ms } from './stats.ts';
 const COLOUR: Record<Who, string> = {
   random: '#4e79a7',
   pct: '#f28e2b',
+  pos: '#edc948',
+  urw: '#b07aa1',
+  guided: '#ff9da7',
+  portfolio: '#9c755f',
   fastcheck: '#e15759',
   dpor: '#59a14f',
   dfs: '#76b7b2',

@@ -8,7 +8,7 @@ import { observed } from './observe.ts';
 import { median, ratio } from './stats.ts';
 
 /** Septcheck's strategies, then the two baselines. */
-export const STRATEGIES = ['random', 'pct', 'fastcheck', 'dpor', 'dfs'] as const satisfies readonly StrategyName[];
+export const STRATEGIES = ['random', 'pct', 'pos', 'urw', 'guided', 'fastcheck', 'dpor', 'dfs', 'portfolio'] as const satisfies readonly StrategyName[];
 export const BASELINES = ['fc.scheduler', 'stress'] as const;
 export type Who = (typeof STRATEGIES)[number] | (typeof BASELINES)[number];
 export const WHO: readonly Who[] = [...STRATEGIES, ...BASELINES];
@@ -66,8 +66,9 @@ export async function viaExplore(l: LoadedScenario, strategy: StrategyName, seed
   const r = await explore(program, { strategy, seed, schedules: budget, shrink: false, maxSteps: b.maxSteps, preemptions: b.preemptions });
   const f = r.findings[0];
   if (f === undefined) return null;
-  const member = r.stats.foundBy;
-  return { schedules: Number(r.stats.firstFindingAt), ms: at, kind: f.kind, ...(typeof member === 'string' ? { member } : {}) };
+  // The portfolio's member, and whether its run followed a kept prefix.
+  const member = typeof r.stats.foundBy === 'string' ? `${r.stats.foundBy}${r.stats.foundFrom === 'prefix' ? ' (prefix)' : ''}` : undefined;
+  return { schedules: Number(r.stats.firstFindingAt), ms: at, kind: f.kind, ...(member === undefined ? {} : { member }) };
 }
 
 /** Baseline (a): the scenario's setup under fc.assert with fc.scheduler(). */
@@ -89,14 +90,16 @@ export async function viaFcScheduler(l: LoadedScenario, seed: number, budget: nu
   return hit;
 }
 
+/** What `who` did on `l` with each of `seeds` seeds (1, 2, ...): a hit, or null. */
+export async function perSeed(l: LoadedScenario, who: StrategyName | 'fc.scheduler', seeds: number, budget: number): Promise<Array<Hit | null>> {
+  const out: Array<Hit | null> = [];
+  for (let seed = 1; seed <= seeds; seed++) out.push(who === 'fc.scheduler' ? await viaFcScheduler(l, seed, budget) : await viaExplore(l, who, seed, budget));
+  return out;
+}
+
 /** The hits of `who` on `l` over `seeds` seeds (1, 2, ...), the misses left out. */
 export async function hitsOf(l: LoadedScenario, who: StrategyName | 'fc.scheduler', seeds: number, budget: number): Promise<Hit[]> {
-  const hits: Hit[] = [];
-  for (let seed = 1; seed <= seeds; seed++) {
-    const h = who === 'fc.scheduler' ? await viaFcScheduler(l, seed, budget) : await viaExplore(l, who, seed, budget);
-    if (h !== null) hits.push(h);
-  }
-  return hits;
+  return (await perSeed(l, who, seeds, budget)).filter((h): h is Hit => h !== null);
 }
 
 /** How many seeds found it, and the medians over those that did. */

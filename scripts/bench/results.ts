@@ -5,6 +5,7 @@ import type { SuiteBug, SuiteSettings } from './suite.ts';
 import type { EngineFigures } from './engine.ts';
 import type { ExhaustiveRow, Interleavings } from './exhaustive.ts';
 import type { BugResult } from './finding.ts';
+import type { ReviewResult } from './review.ts';
 import type { HeapFigures, PoolFigures, VisitFigures } from './scale.ts';
 import type { SplitFigures } from './split.ts';
 
@@ -16,8 +17,23 @@ export interface Settings {
   readonly suite: SuiteSettings;
 }
 
+/** The sections of a bench run; `--only` picks some. */
+export const SECTIONS = ['engine', 'strategies', 'suite', 'finding', 'exhaustive', 'many-threads', 'scale', 'split', 'review'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface Machine {
+  readonly node: string;
+  readonly cpu: string;
+  readonly cpus: number;
+  readonly date: string;
+}
+
 export interface Results {
-  readonly machine: { readonly node: string; readonly cpu: string; readonly cpus: number; readonly date: string };
+  /** Where and when the latest run ran. */
+  readonly machine: Machine;
+  /** Where and when each section was last measured: a run with `--only` keeps the
+   * other sections, and their machine and date, from the run before. */
+  readonly measured?: Partial<Record<Section, Machine>>;
   readonly settings: Settings;
   readonly engine: EngineFigures;
   readonly finding: readonly BugResult[];
@@ -38,6 +54,8 @@ export interface Results {
   readonly manyThreads?: readonly ManyThreadsRow[];
   /** Issue 15: one large scenario, split, on 1 and 2 workers. */
   readonly split?: SplitFigures;
+  /** Issue 12: the review bugs, random against the default portfolio. */
+  readonly review?: readonly ReviewResult[];
 }
 
 export interface Goal {

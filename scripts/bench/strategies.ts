@@ -36,7 +36,7 @@ const bugs: Array<[string, Program]> = [
 ];
 
 /** The searching strategies (replay only follows a pinned schedule). */
-const STRATEGIES: StrategyName[] = ['random', 'pct', 'fastcheck', 'dpor', 'dfs', 'stress'];
+const STRATEGIES: StrategyName[] = ['random', 'pct', 'pos', 'urw', 'guided', 'fastcheck', 'dpor', 'dfs', 'stress', 'portfolio'];
 
 const clean: Program[] = [counter(true), tornRead(true), abba(true), oneConflict(), ranges(), independent(3, 2)];
 

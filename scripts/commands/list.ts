@@ -53,7 +53,7 @@ export async function list(paths: readonly string[]): Promise<number> {
     if (r.text !== '') lines.push(fit(`      ${r.text}`));
   }
   const vw = Math.max(...variants.map((v) => v.name.length));
-  lines.push('', `Variants (${variants.length}):`, '', ...variants.map((v) => fit(`  ${v.name.padEnd(vw)}  ${v.description.split('\n')[0]!}`)));
+  lines.push('', `Variants (${variants.length}):`, '', ...variants.flatMap((v) => [fit(`  ${v.name.padEnd(vw)}  ${v.description.split('\n')[0]!}`), fit(`  ${''.padEnd(vw)}  overrides: ${v.changes.length === 0 ? 'none (upstream)' : v.changes.join(', ')}`)]));
   const sweepable = strategyNames.filter((n) => n !== 'replay');
   lines.push('', ...wrap(`Strategies: ${sweepable.join(', ')} (replay: regressions only)`));
   console.log(lines.join('\n'));

@@ -3,7 +3,7 @@
 // file declares wrongly is bad input (exit 2, nothing runs); code that throws, hangs
 // or exits while being checked is that scenario's error record (exit 3).
 import fc from 'fast-check';
-import { boundsOptions, describeThrown, importDefault, jsonDataProblem, planSplit, Run, safeJson, scenarioShapeProblem, type Scenario } from '../../src/engine/index.ts';
+import { boundsOptions, describeThrown, importDefault, jsonDataProblem, Run, safeJson, scenarioShapeProblem, type Scenario, expectedKinds, planSplit } from '../../src/engine/index.ts';
 import type { CheckedInfo, SweepTask, TaskResult } from './pool.ts';
 import { Phase, watched, type ProbeWriter } from './probe.ts';
 import { invariantProblem, paramsProblemLine, schemaProblem } from './scenario-schema.ts';
@@ -69,7 +69,7 @@ export function checkLoaded(value: unknown, phase: (p: Phase, hook?: string) => 
     if (data !== null) return broken(`paramsArbitrary drew parameters that are not JSON data: ${data}`);
     params ??= r.value;
   }
-  if (s.expect.startsWith('invariant:')) {
+  if (expectedKinds(s.expect).some((k) => k.startsWith('invariant:'))) {
     // A set-up that is never started registers the invariants a schedule checks. One
     // that throws is left for the exploration to report as the scenario's finding.
     const r = call(Phase.Setup, 'setup', () => {

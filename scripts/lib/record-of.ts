@@ -148,7 +148,8 @@ export function scenarioRecord(
   };
 }
 
-/** A finding's token; none when it cannot have one (parameters that are not JSON). */
+/** A finding's token; none when it cannot have one (parameters that are not JSON,
+ * a thread name a token cannot carry). */
 function tokenOf(l: LoadedScenario, f: Parameters<typeof makeToken>[1], maxSteps: number | undefined, root: string): string {
   try {
     return makeToken(l, f, { maxSteps, root: resolve(root) });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENGINE_KINDS, strategyNames } from '../../src/engine/index.ts';
+import { ENGINE_KINDS, expectedKinds, faultClasses, strategyNames } from '../../src/engine/index.ts';
 import { KERNEL_CHECKS, KERNEL_KINDS } from '../../src/kernel/index.ts';
 import { variants } from '../../src/variants/index.ts';
 import { closest } from './suggest.ts';
@@ -19,6 +19,11 @@ export const FINDING_KINDS: readonly string[] = [...ENGINE_KINDS, ...KERNEL_KIND
 /** Null when `expect` names a verdict septcheck can reach (an `invariant:<name>`
  * is checked against the registered invariants later), else the problem. */
 export function expectProblem(expect: string): string | null {
+  const kinds = expectedKinds(expect);
+  if (kinds.length > 1) {
+    if (kinds.includes('clean')) return `'clean' cannot be one of several expected kinds (${kinds.join(', ')})`;
+    return kinds.map(expectProblem).find((p) => p !== null) ?? null;
+  }
   if (expect === 'clean' || FINDING_KINDS.includes(expect) || /^invariant:./.test(expect)) return null;
   const c = closest(expect, ['clean', ...FINDING_KINDS]);
   return `unknown kind '${expect}'${c === null ? '' : `: did you mean '${c}'?`} (expected clean, invariant:<name> or one of: ${FINDING_KINDS.join(', ')})`;
@@ -26,6 +31,7 @@ export function expectProblem(expect: string): string | null {
 
 /** Null when an `invariant:<name>` expectation names one of `registered`. */
 export function invariantProblem(expect: string, registered: readonly string[]): string | null {
+  if (expectedKinds(expect).length > 1) return expectedKinds(expect).map((k) => invariantProblem(k, registered)).find((p) => p !== null) ?? null;
   if (!expect.startsWith('invariant:')) return null;
   const name = expect.slice('invariant:'.length);
   if (registered.includes(name)) return null;
@@ -81,6 +87,10 @@ export const scenarioSchema = fieldsSchema.superRefine((s, ctx) => {
     ctx.addIssue({ code: 'custom', path: ['bounds', 'strategy'], message: unknownName('strategy', strategy, strategyNames) });
   } else if (strategy === 'replay' && s.pinned === undefined) {
     ctx.addIssue({ code: 'custom', path: ['bounds', 'strategy'], message: "'replay' needs a pinned schedule (write the scenario with defineRegression)" });
+  }
+  // A fault class names one a layer registers (slab, page_alloc, seamcall_busy, ...).
+  for (const cls of Object.keys(s.faults ?? {})) {
+    if (!faultClasses().includes(cls)) ctx.addIssue({ code: 'custom', path: ['faults', cls], message: unknownName('fault class', cls, faultClasses()) });
   }
   const kind = expectProblem(s.expect);
   if (kind !== null) ctx.addIssue({ code: 'custom', path: ['expect'], message: kind });

@@ -24,15 +24,28 @@ function septcheckTypes(): Record<string, string[]> {
   };
 }
 
+/** Where a project's TypeScript compiler may be, in order: TypeScript 7 installed
+ * under the alias its team recommends beside TypeScript 6 for tools that need the
+ * compiler API (`"@typescript/native": "npm:typescript@^7"`, `"typescript":
+ * "npm:@typescript/typescript6@^6"`, as this checkout does), whose `tsc` is the one
+ * `npx tsc` runs there; then `typescript`'s own `tsc`, or `tsc6` where `typescript`
+ * is that TypeScript 6 package. */
+const COMPILERS = [
+  ['@typescript/native', 'tsc'],
+  ['typescript', 'tsc'],
+  ['typescript', 'tsc6'],
+] as const;
+
 /** The `tsc` of the project at `root`, else the one septcheck was installed with. */
 export function findTsc(root: string): string | null {
   for (const from of [join(root, 'package.json'), join(PACKAGE, 'package.json')]) {
-    try {
-      const pkg = createRequire(from).resolve('typescript/package.json');
-      const tsc = join(dirname(pkg), 'bin', 'tsc');
-      if (existsSync(tsc)) return tsc;
-    } catch {
-      // not installed there
+    for (const [pkg, bin] of COMPILERS) {
+      try {
+        const tsc = join(dirname(createRequire(from).resolve(`${pkg}/package.json`)), 'bin', bin);
+        if (existsSync(tsc)) return tsc;
+      } catch {
+        // not installed there
+      }
     }
   }
   return null;

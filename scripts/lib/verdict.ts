@@ -1,5 +1,6 @@
 // What a sweep's outcome means for CI: 0 every verdict met, 1 some verdict missed,
 // 2 bad input (decided before anything runs), 3 a scenario could not be judged.
+import { meetsExpect } from '../../src/engine/index.ts';
 import { basename } from 'node:path';
 import type { FindingRecord, ScenarioRecord } from './record.ts';
 
@@ -18,7 +19,7 @@ export function unjudged(kind: string): boolean {
 export function judge(found: string, expected: string): Pick<ScenarioRecord, 'verdict' | 'met'> {
   if (found === 'clean') return { verdict: 'clean', met: expected === 'clean' };
   if (unjudged(found)) return { verdict: 'error', met: false };
-  return { verdict: 'finding', met: found === expected };
+  return { verdict: 'finding', met: meetsExpect(found, expected) };
 }
 
 /** The exit code of a sweep or a merge with these records. */

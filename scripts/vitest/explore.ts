@@ -43,7 +43,7 @@ export function findingReport(s: Subject, f: Finding): string {
     try {
       token = makeToken(s.loaded, f, { maxSteps: s.loaded.scenario.bounds?.maxSteps, root: s.root });
     } catch {
-      // parameters that are not JSON data: nothing to replay
+      // parameters that are not JSON data, a thread name a token cannot carry: nothing to replay
     }
   }
   return [

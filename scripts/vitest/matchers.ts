@@ -1,6 +1,7 @@
 // The matchers: `await expect('scenarios/x.ts').toBeClean()` and
 // `await expect('scenarios/x.ts').toFind('deadlock')`, each exploring the scenario
 // under its own bounds unless told otherwise.
+import { meetsExpect } from '../../src/engine/index.ts';
 import type { BoundsOverrides } from '../../src/engine/index.ts';
 import { claimOf, exploreSubject, findingReport } from './explore.ts';
 import { subjectOf, type ScenarioSubject } from './subject.ts';
@@ -39,7 +40,7 @@ export async function toMeetExpected(received: ScenarioSubject, overrides?: Boun
   const f = r.findings[0];
   const found = f?.kind ?? 'clean';
   const unproved = found === 'clean' && bounds?.require === 'proved' && r.verdict.class !== 'proved';
-  const pass = found === want && !unproved;
+  const pass = meetsExpect(found, want) && !unproved;
   const why = unproved ? ', but the scenario requires proved' : '';
   const head = `expected ${s.shown} ${pass ? 'not ' : ''}to meet its expected verdict ${want}: it is ${claimOf(r)}${why}`;
   return { pass, message: () => (f === undefined ? head : `${head}:\n\n${findingReport(s, f)}`) };

@@ -23,9 +23,15 @@ interface FaultState {
 const byRun = new WeakMap<Run, FaultState>();
 const names = new Map<string, string>();
 
-/** Names the injector threads of class `cls`, e.g. `failslab` for `slab`. */
+/** Registers the fault class `cls` and names its injector threads, e.g. `failslab`
+ * for `slab`. The registered classes are the ones a scenario may budget. */
 export function nameFaultClass(cls: string, name: string): void {
   names.set(cls, name);
+}
+
+/** The fault classes the layers loaded so far have registered, sorted. */
+export function faultClasses(): string[] {
+  return [...names.keys()].sort();
 }
 
 /** The injector thread name prefix of a class: its display name, or `fail_CLS`. */

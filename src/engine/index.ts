@@ -16,7 +16,7 @@ export { canonical, hashText, stableHash } from './hash.ts';
 export { describeThrown, oneLine, safeJson, thrownAt } from './thrown.ts';
 export { ENGINE_KINDS } from './kinds.ts';
 export { boundsOptions, DEFAULT_SCHEDULES, type BoundsOverrides } from './bounds.ts';
-export { defineScenario, loadScenario, scenarioFileHash, type Scenario, type ScenarioInput, type LoadedScenario, type Bounds } from './scenario.ts';
+export { defineScenario, expectedKinds, meetsExpect, loadScenario, scenarioFileHash, type Scenario, type ScenarioInput, type LoadedScenario, type Bounds } from './scenario.ts';
 export { shrinkFinding, type ShrinkOptions, type ShrinkResult } from './shrink.ts';
 export { makeToken, encodeToken, decodeToken, TokenError, TOKEN_PREFIX, TOKEN_LIMITS, type TokenData } from './token.ts';
 export { replayToken, type Replayed, type ReplayTokenOptions } from './replay-token.ts';
@@ -27,7 +27,7 @@ export { footprintOf, conflicts, ANY_READ, ANY_WRITE } from './dpor/footprint.ts
 export { Cell, tracked } from './tracked.ts';
 export { describeVerdict, type Verdict } from './explore.ts';
 export { checksOf, setChecks, type Checks } from './checks.ts';
-export { faultClassName, faultEnabled, faultKey, faultsInjected, nameFaultClass, setFaults, shouldFail, spawnInjectors, type Faults } from './faults.ts';
+export { faultClasses, faultClassName, faultEnabled, faultKey, faultsInjected, nameFaultClass, setFaults, shouldFail, spawnInjectors, type Faults } from './faults.ts';
 export { defineRegression, type RegressionPin } from './regression.ts';
 export { captureStack, displayPath, isInternalFrame, parseStack, stackOf, thrownFrames, type StackFrame } from './stack.ts';
 export { describeState, footprintLabel, uniqueFootprints, type Describer } from './state.ts';

@@ -225,6 +225,7 @@ export class Run {
     const id = this.threads.length;
     const t = new SimThread(id, name, opts.cpu ?? id, opts.level ?? 0, opts.start ?? START);
     t.free = opts.free === true;
+    t.parent = this.current;
     this.threads.push(t);
     const gate = new Promise<void>((r) => (t.resume = r));
     gate

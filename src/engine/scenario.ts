@@ -26,12 +26,27 @@ export interface Bounds {
   readonly fixed?: boolean;
 }
 
+/** Joins the kinds of an `expect` list. */
+export const EXPECT_SEP = '|';
+
+/** The finding kinds `expect` accepts (['clean'] for a clean expectation). */
+export function expectedKinds(expect: string): string[] {
+  return expect.split(EXPECT_SEP);
+}
+
+/** Whether a run that found `found` (a kind, or 'clean') meets `expect`. */
+export function meetsExpect(found: string, expect: string): boolean {
+  return expectedKinds(expect).includes(found);
+}
+
 /** What a scenario file default-exports. */
 export interface Scenario<P = unknown> extends Program<P> {
   readonly description?: string;
   /** The patch version under test, by name. */
   readonly variant?: string;
-  /** `clean`, or the finding kind the scenario must produce. */
+  /** `clean`, or the finding kind the scenario must produce; the symptoms of one bug
+   * that shows as either of several kinds, depending on the order, are written
+   * `kindA|kindB` (defineScenario takes a list). See expectedKinds(). */
   readonly expect: string;
   readonly bounds?: Bounds;
   /** Checks switched on or off for this scenario, e.g. `{ prove_locking: false,
@@ -51,7 +66,9 @@ export interface ScenarioInput<P> {
   readonly name: string;
   readonly description?: string;
   readonly variant?: string;
-  readonly expect: string;
+  /** `clean`, a finding kind, or the kinds one bug may show as:
+   * `['invariant:liveness', 'invariant:invalidation']`. */
+  readonly expect: string | readonly string[];
   readonly bounds?: Bounds;
   readonly checks?: Checks;
   readonly faults?: Faults;
@@ -65,7 +82,9 @@ export interface ScenarioInput<P> {
 }
 
 /** Declares a scenario. A scenario file is a module whose default export is this. */
-export function defineScenario<P = undefined>(s: ScenarioInput<P>): Scenario<P> {
+export function defineScenario<P = undefined>(input: ScenarioInput<P>): Scenario<P> {
+  // A list is joined; anything else is left for the scenario check to name.
+  const s: Scenario<P> = (Array.isArray(input.expect) ? { ...input, expect: input.expect.join(EXPECT_SEP) } : input) as Scenario<P>;
   const checks = s.checks;
   const faults = s.faults !== undefined && Object.values(s.faults).some((n) => n > 0) ? s.faults : undefined;
   if (checks === undefined && faults === undefined) return s;

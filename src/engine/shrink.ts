@@ -68,8 +68,13 @@ export async function shrinkFinding(program: Program, original: Finding, opts: S
     const f = r?.run.findings.find((x) => x.kind === original.kind) ?? null;
     return r !== null && f !== null ? { run: r.run, finding: f, params, prelude: r.prelude } : null;
   };
-  // Fewer preemptions may take more steps; never more than the finding had.
-  const fits = (r: Repro | null): r is Repro => r !== null && r.run.step <= original.schedule.steps;
+  // Fewer preemptions may take more steps; never more than the finding had, unless
+  // the candidate needs fewer injected faults: a fault that no longer fails lets its
+  // thread run on (a vCPU whose cache top-up now succeeds maps its page), and the
+  // simpler finding is worth the steps. The bound then grows to the candidate's, so
+  // every later candidate still ranks strictly better: the search ends.
+  let limit = original.schedule.steps;
+  const fits = (r: Repro | null, than: Repro): r is Repro => r !== null && (r.run.step <= limit || faultsInjected(r.run) < faultsInjected(than.run));
   const attempt = async (switches: readonly Switch[], params: unknown) => reproduces(await replay(switches, params), params);
 
   let best = await attempt(original.schedule.switches, original.params);
@@ -78,8 +83,9 @@ export async function shrinkFinding(program: Program, original: Finding, opts: S
     improved = false;
     for (const blocks of candidates(blocksOf(best.run))) {
       const r = await attempt(switchesOf(blocks), best.params);
-      if (fits(r) && rank(r, best) < 0) {
+      if (fits(r, best) && rank(r, best) < 0) {
         best = r;
+        limit = Math.max(limit, r.run.step);
         improved = true;
         break;
       }
@@ -96,8 +102,9 @@ export async function shrinkFinding(program: Program, original: Finding, opts: S
       }
       // Parameters rank by preemptions, steps and threads only: choice sequences of
       // different thread sets do not compare.
-      if (fits(r) && rank(r, best, false) <= 0) {
+      if (fits(r, best) && rank(r, best, false) <= 0) {
         best = r;
+        limit = Math.max(limit, r.run.step);
         improved = true;
         break;
       }

@@ -21,6 +21,8 @@ export class SimThread {
    * step is a choice of the search, not a thread the bound should ration. The
    * preemption accounting looks through it to the last thread that is not free. */
   free = false;
+  /** The thread whose step spawned it; null for the threads of the set-up. */
+  parent: SimThread | null = null;
 
   constructor(
     readonly id: number,

@@ -40,7 +40,18 @@ export class TokenError extends Error {
   }
 }
 
-const text = z.string().min(1).max(TOKEN_LIMITS.text);
+/** What a token's text (a path, a kind, a thread or an operation name) may not
+ * hold: control characters and line terminators, and bidirectional controls. Replay
+ * prints a schedule's thread and operation names and the kind where the schedule no
+ * longer fits; one that ended a line, moved the cursor or reversed the text would
+ * forge lines of that report on a terminal (\e[2K\r, a newline and `septcheck: ...`).
+ * A finding whose threads are named so gets no token (makeToken). */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const text = z
+  .string()
+  .min(1)
+  .max(TOKEN_LIMITS.text)
+  .refine((x) => !UNPRINTABLE.test(x), 'has a control, line-break or bidirectional character');
 const count = (max: number) => z.number().int().min(0).max(max);
 
 const scheduleSchema = z
@@ -122,7 +133,7 @@ export function makeToken(s: LoadedScenario, f: Finding, opts: { maxSteps?: numb
   const problem = f.params === undefined ? null : jsonDataProblem(f.params, 'params');
   if (problem !== null) throw new TokenError(`cannot make a token: ${problem}`);
   const plain = (x: Schedule): TokenData['schedule'] => ({ switches: x.switches.map(({ step, thread, op }) => ({ step, thread, op })), steps: x.steps });
-  return encodeToken({
+  const data: TokenData = {
     v: 2,
     scenario: { path: path.split(sep).join('/'), hash: s.hash },
     ...(f.params !== undefined ? { params: f.params } : {}),
@@ -130,5 +141,13 @@ export function makeToken(s: LoadedScenario, f: Finding, opts: { maxSteps?: numb
     ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}),
     schedule: plain(f.schedule),
     ...(f.prelude !== undefined && f.prelude.length > 0 ? { prelude: f.prelude.map(plain) } : {}),
-  });
+  };
+  // No token that replay would refuse (a thread named with a control character,
+  // more switches than a token holds): the finding then has none.
+  const r = tokenSchema.safeParse(data);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new TokenError(`cannot make a token: ${issue.path.join('.') || 'token'}: ${issue.message}`);
+  }
+  return encodeToken(data);
 }

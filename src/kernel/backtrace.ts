@@ -35,10 +35,10 @@ interface definition {
   readonly kernel: { readonly name: string; readonly file: string | null } | null;
 }
 
-/** Top-level functions and arrows, classes, and methods (indented two, ending in
- * `{`: a call in a function body ends in `;` or `=> {`). */
+/** Top-level functions and arrows, classes, and methods (indented, ending in `{`: a
+ * call in a function body ends in `;` or `=> {`), e.g. a variant's overrides. */
 const DEF =
-  /^(?:export )?(?:async )?function\*? \w+|^(?:export )?const \w+\s*(?::[^=]*)?=|^(?:export )?(?:abstract )?class \w+|^ {2}(?:(?:static|private|protected|public|async|get|set|override)\s+)*\*?\w+\(.*\)(?::\s*[^=]+)?\s*\{$/;
+  /^(?:export )?(?:async )?function\*? \w+|^(?:export )?const \w+\s*(?::[^=]*)?=|^(?:export )?(?:abstract )?class \w+|^ {2,}(?:(?:static|private|protected|public|async|get|set|override)\s+)*\*?\w+\(.*\)(?::\s*[^=]+)?\s*\{$/;
 /** A comment that opens with a kernel function's name: `// tdp_mmu_zap_leafs() in`. */
 const NAMES = /^\s*(?:\/\/|\/\*\*|\*)\s*(\w+)\(\)/;
 

@@ -63,6 +63,9 @@ export class kmem_obj {
   aux_track: track | null = null;
   /** kmemleak: scanned by default (when on), always, or never. */
   kmemleak: 'default' | 'must_free' | 'not_leak' = 'default';
+  /** kmemleak: what still points to it, when the layer that made it knows
+   * (kmemleak_referenced_by()); null: nothing once it is not freed. */
+  kmemleak_scan: (() => readonly string[] | null) | null = null;
   private readonly fields = new Map<string, unknown>();
   private readonly offsets = new Map<string, number>();
 

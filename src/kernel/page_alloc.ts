@@ -37,6 +37,11 @@ export function __get_free_page(k: Kernel, gfp: gfp_t): kmem_obj | null {
   return alloc_block(k, gfp, 0, '__get_free_pages', `__get_free_page(${gfp_name(gfp)})`);
 }
 
+// get_zeroed_page() in mm/page_alloc.c
+export function get_zeroed_page(k: Kernel, gfp: gfp_t): kmem_obj | null {
+  return alloc_block(k, gfp, 0, 'get_zeroed_page', `get_zeroed_page(${gfp_name(gfp)})`);
+}
+
 /** free_the_page(): the block must be pages of that order. */
 function free_block(page: kmem_obj, order: number, fn: string): void {
   if (page.kind !== 'page' || page.order !== order) throw new Error(`${fn}(${page.key}, ${order}): not a block of order ${order} from the page allocator`);

@@ -112,8 +112,11 @@ export async function synchronize_rcu(): Promise<void> {
 // period starts within the caller's current step.
 export function call_rcu<H extends rcu_head>(head: H, fn: (head: H) => unknown): void {
   const t = current();
-  // kasan_record_aux_stack(): a use after the callback frees the object names this call.
-  if (head instanceof kmem_obj) head.aux_track = track_here(t.k, ['call_rcu']);
+  // kasan_record_aux_stack(): a use after the callback frees the object names this
+  // call. The object is the head itself, or the slab object the head lives in
+  // (`kasan_obj`: a structure with an rcu_head inside, e.g. struct kvm_mmu_page).
+  const aux = head instanceof kmem_obj ? head : (head as { kasan_obj?: unknown }).kasan_obj;
+  if (aux instanceof kmem_obj) aux.aux_track = track_here(t.k, ['call_rcu']);
   const name = head instanceof kmem_obj ? head.key : (head as { name?: unknown }).name;
   const obj = typeof name === 'string' ? name : 'rcu_head';
   const gp = gp_start(t.k);

@@ -50,7 +50,15 @@ function invariant_warning(k: Kernel, f: FindingInput, ctx: ReportContext): Find
 
 /** __warn(): the message, `WARNING: CPU: c PID: p at FILE FUNC`, the task, the call
  * trace and the end of trace; then `extra`. `fallback` names where it fired when no
- * frame does. */
+ * frame does.
+ *
+ * The kernel prints `at FILE:LINE FUNC+off/size`. Where the frame is the scenario's
+ * own code, FILE:LINE is its file and line, real source the reader has. Where it is
+ * a model function, FILE is its kernel counterpart's file and there is no LINE: the
+ * model has no kernel source lines, and its own file and line (septcheck's
+ * src/kvm, which backtrace.ts reads) would stand in the header for a kernel line it
+ * is not, mean nothing to the list the report is pasted to, and move with every
+ * edit of the model. FUNC, named after the kernel's, finds the model code. */
 function warning_report(t: task_struct, frames: readonly kframe[], message: readonly string[], fallback: string, extra: readonly string[]): string[] {
   const at = caller_frame(frames);
   const where = at === null ? fallback : at.at !== null ? `${at.at}${at.fn === null ? '' : ` ${at.fn}`}` : `${at.file === null ? '' : `${at.file} `}${at.fn}`;

@@ -14,20 +14,52 @@ export interface track {
 }
 
 const INTERNAL = /[\\/]src[\\/](kernel|engine)[\\/]|^node:|[\\/]node_modules[\\/]/;
-const FRAME = /^\s*at (?:async )?(\S+) \((.*)\)$/;
+/** Frames by name that a stack leaves out: accessors of a layer's data structures
+ * (`kvm_mmu_page.read`), which stand for memory accesses, not calls. */
+const skipped: RegExp[] = [];
+
+/** Leaves frames whose name matches `re` out of every saved stack. */
+export function stackdepot_skip_frames(re: RegExp): void {
+  skipped.push(re);
+}
+/** The call sites of the current stack, innermost first, as V8 keeps them: no
+ * formatting and no source maps (a test runner's prepareStackTrace maps every frame
+ * of a formatted stack, which costs far more than the capture). */
+function callsites(): NodeJS.CallSite[] {
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  Error.prepareStackTrace = (_e, cs) => cs;
+  Error.stackTraceLimit = 24;
+  const holder: { stack?: NodeJS.CallSite[] } = {};
+  Error.captureStackTrace(holder, save_stack);
+  const cs = holder.stack ?? [];
+  Error.prepareStackTrace = prepare;
+  Error.stackTraceLimit = limit;
+  return cs;
+}
+
+/** A frame's name as V8 prints it (`fn`, `Type.fn`, `Type.method` for an anonymous
+ * function called as a method), without `Object.`/`Promise.`; null for anonymous
+ * frames and constructors. */
+function frame_name(c: NodeJS.CallSite): string | null {
+  if (c.isConstructor()) return null;
+  const fn = c.getFunctionName() || null;
+  if (c.isToplevel()) return fn;
+  const type = c.getTypeName();
+  const name = fn ?? c.getMethodName();
+  if (name === null) return null;
+  if (type === null || type === 'Object' || type === 'Promise' || name.startsWith(`${type}.`)) return name;
+  return `${type}.${name}`;
+}
 
 // stack_depot_save(): `top` (the primitive, e.g. `kmem_cache_free`) and its callers.
 export function save_stack(top: readonly string[]): string[] {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 24;
-  const e = new Error();
-  Error.stackTraceLimit = limit;
   const out = [...top];
-  for (const line of (e.stack ?? '').split('\n')) {
-    const m = FRAME.exec(line);
-    if (m === null || INTERNAL.test(m[2]!)) continue;
-    const name = m[1]!.replace(/^(Object|Promise)\./, '');
-    if (name === 'new' || name.startsWith('<')) continue;
+  for (const c of callsites()) {
+    const file = c.getFileName();
+    if (file === undefined || file === null || INTERNAL.test(file)) continue;
+    const name = frame_name(c);
+    if (name === null || name.startsWith('<') || skipped.some((re) => re.test(name))) continue;
     if (out[out.length - 1] !== name) out.push(name);
   }
   return out;

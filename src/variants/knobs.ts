@@ -1,10 +1,11 @@
 // The review's bugs as knobs, each with its correct default, applicable on top of any
-// variant: withKnobs(v3_cross_boundary, { topup_under: 'mmu_lock' }). A knob at its
-// default leaves the variant as it is.
-import { default_kvm_tdx_hooks, type kvm_tdx_hooks } from '../kvm/index.ts';
+// variant: withKnobs(v3_cross_boundary, { topup_under: 'mmu_lock' }). A knob off its
+// default overrides the function the bug lives in; at its default it changes nothing.
+import { type kvm_functions } from '../kvm/index.ts';
 import { split_cache_topup_one_pair, split_cache_topup_under, type topup_site } from './split-cache-knobs.ts';
-import { tdp_mmu_link_sp_plain_store } from './split-link-plain-store.ts';
-import type { Variant } from './variant.ts';
+import { kvm_gmem_fallocate_unaligned, __kvm_gmem_invalidate_begin_no_flush, split_before_zap_none } from './zap-knobs.ts';
+import { tdp_mmu_split_huge_page_plain_store } from './split-link-plain-store.ts';
+import { variant, type Variant } from './variant.ts';
 
 export interface Knobs {
   /** The split cache is topped up with fewer DPAMT pages than the split needs. */
@@ -33,9 +34,23 @@ export const knob_defaults: Knobs = {
   split_spte_atomic: true,
 };
 
+/** The functions `knobs` replace in `fn` (only knobs off their default). */
+export function knob_overrides(fn: kvm_functions, knobs: Partial<Knobs>): Partial<kvm_functions> {
+  const k = { ...knob_defaults, ...knobs };
+  const o: { -readonly [K in keyof kvm_functions]?: kvm_functions[K] } = {};
+  if (k.topup_short) o.tdx_split_cache_topup = split_cache_topup_one_pair;
+  if (!k.split_before_zap) Object.assign(o, split_before_zap_none);
+  if (!k.flush_after_zap) o.__kvm_gmem_invalidate_begin = __kvm_gmem_invalidate_begin_no_flush;
+  if (k.topup_under !== 'none') Object.assign(o, split_cache_topup_under(fn, k.topup_under));
+  if (!k.punch_hole_requires_alignment) o.kvm_gmem_fallocate = kvm_gmem_fallocate_unaligned;
+  if (!k.split_spte_atomic) o.tdp_mmu_split_huge_page = tdp_mmu_split_huge_page_plain_store;
+  return o;
+}
+
 /** `v` with `knobs` set on top of its own. Same name: the knobs are the difference. */
 export function withKnobs(v: Variant, knobs: Partial<Knobs>): Variant {
-  return { ...v, knobs: { ...v.knobs, ...knobs } };
+  const own = { ...v.knobs, ...knobs };
+  return variant({ ...v, overrides: v.own, knobs: own });
 }
 
 /** Every knob of `v`, defaults included. */
@@ -48,17 +63,4 @@ export function variant_label(v: Variant, knobs: Partial<Knobs> = {}): string {
   const own = variant_knobs(v);
   const set = (Object.keys(knobs) as (keyof Knobs)[]).filter((n) => knobs[n] !== own[n]).map((n) => `${n}=${String(knobs[n])}`);
   return [v.name, ...set].join(' ');
-}
-
-/** The hooks a VM gets for `v`: the variant's, with each knob off its default applied. */
-export function variant_hooks(v: Variant): Partial<kvm_tdx_hooks> {
-  const k = variant_knobs(v);
-  const hooks: Partial<kvm_tdx_hooks> = { ...v.hooks };
-  if (k.topup_short) hooks.split_cache_topup = split_cache_topup_one_pair;
-  if (!k.split_before_zap) hooks.split_before_zap = false;
-  if (!k.flush_after_zap) hooks.flush_after_zap = false;
-  if (k.topup_under !== 'none') hooks.split_cache = split_cache_topup_under(hooks.split_cache ?? default_kvm_tdx_hooks().split_cache, k.topup_under);
-  if (!k.punch_hole_requires_alignment) hooks.punch_hole_requires_alignment = false;
-  if (!k.split_spte_atomic) hooks.split_link_sp = tdp_mmu_link_sp_plain_store;
-  return hooks;
 }

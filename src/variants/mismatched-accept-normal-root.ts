@@ -5,22 +5,21 @@
 // Review, Sean Christopherson, Thu, 29 Jan 2026: "This is wrong, mmu->root.hpa is
 // the shared root, not the mirror root." The private huge leaf stays, and the guest's
 // ACCEPT exits again and again.
-import { kvm_direct_root, tdx_split_to_accept_level, type kvm, type kvm_mmu_page } from '../kvm/index.ts';
-import type { Variant } from './variant.ts';
+import { kvm_direct_root, tdp_mmu_split_huge_pages_root } from '../kvm/index.ts';
+import { variant } from './variant.ts';
 
-// kvm_tdp_mmu_split_huge_pages()'s root in arch/x86/kvm/mmu/tdp_mmu.c (v5 41/45):
-// vcpu->arch.mmu->root.hpa, the normal (shared) root.
-function vcpu_mmu_root(kvm: kvm): kvm_mmu_page {
-  return kvm_direct_root(kvm);
-}
-
-export const mismatched_accept_normal_root: Variant = {
+export const mismatched_accept_normal_root = variant({
   name: 'mismatched-accept-normal-root',
   description: 'RFC v5 41/45 as posted: a mismatched ACCEPT splits with kvm_tdp_mmu_split_huge_pages() on vcpu->arch.mmu->root, the normal root',
   cites: [
     { subject: "[RFC PATCH v5 41/45] KVM: TDX: Honor the guest's accept level contained in an EPT violation", author: 'Sean Christopherson (from Yan Zhao)', date: 'Wed, 28 Jan 2026 17:15:13 -0800', what: 'kvm_tdp_mmu_split_huge_pages() on the current root' },
     { subject: "Re: [RFC PATCH v5 41/45] KVM: TDX: Honor the guest's accept level contained in an EPT violation", author: 'Sean Christopherson', date: 'Thu, 29 Jan 2026', what: 'mmu->root.hpa is the shared root, not the mirror root' },
   ],
-  // The root is also the one conversions split; the catalogue's accept scenarios have none.
-  hooks: { split_root: vcpu_mmu_root, split_for_accept: tdx_split_to_accept_level },
-};
+  overrides: {
+    // What tdx_split_to_accept_level() calls: v5 41/45's kvm_tdp_mmu_split_huge_pages()
+    // in arch/x86/kvm/mmu/tdp_mmu.c, root_to_sp(vcpu->arch.mmu->root.hpa), the normal root.
+    kvm_tdp_mmu_mirrors_split_huge_pages(kvm, start, end, level) {
+      return tdp_mmu_split_huge_pages_root(kvm, kvm_direct_root(kvm), start, end, level, false, false);
+    },
+  },
+});

@@ -10,7 +10,7 @@ import { KVM_FILTER_PRIVATE, PG_LEVEL_2M, type gfn_t, type kvm, type kvm_gfn_ran
 import { tdx_honor_guest_accept_level } from './v3-accept-level.ts';
 import { kvm_split_cross_boundary_leafs } from './v3-split.ts';
 import { tdx_prealloc_split_cache, tdx_split_cache_topup_v3, tdx_vm_init_v3 } from './v3-split-cache.ts';
-import type { Variant } from './variant.ts';
+import { variant } from './variant.ts';
 
 // __kvm_gmem_split_private() in virt/kvm/guest_memfd.c (v3 16/24), the boundary split
 // of PUNCH_HOLE, SET_MEMORY_ATTRIBUTES2 and kvm_gmem_error_folio(): under write
@@ -21,7 +21,7 @@ export async function __kvm_gmem_split_private(kvm: kvm, _root: kvm_mmu_page, st
   return kvm_split_cross_boundary_leafs(kvm, gfn_range, false);
 }
 
-export const v3_cross_boundary: Variant = {
+export const v3_cross_boundary = variant({
   name: 'v3-cross-boundary',
   description:
     "Yan Zhao's TDX huge pages v3: kvm_split_cross_boundary_leafs() walks the whole range with only_cross_boundary; " +
@@ -33,11 +33,11 @@ export const v3_cross_boundary: Variant = {
     { subject: '[PATCH v3 20/24] KVM: TDX: Implement per-VM external cache for splitting in TDX', author: 'Yan Zhao', date: 'Tue, 6 Jan 2026 18:23:45 +0800', what: 'prealloc_split_cache, prealloc_split_cache_lock, tdx_min_split_cache_sz()' },
     { subject: 'Re: [PATCH v3 11/24] KVM: x86/mmu: Introduce kvm_split_cross_boundary_leafs()', author: 'Yan Zhao', date: 'Mon, 19 Jan 2026 09:28 +0800', what: 'the four use cases; kvm_gmem_error_folio() as the fourth' },
   ],
-  hooks: {
-    split_boundary: __kvm_gmem_split_private,
-    split_cache_topup: tdx_split_cache_topup_v3,
-    split_cache: tdx_prealloc_split_cache,
-    split_for_accept: tdx_honor_guest_accept_level,
+  overrides: {
+    kvm_split_boundary_leafs: __kvm_gmem_split_private,
+    tdx_split_cache_topup: tdx_split_cache_topup_v3,
+    ...tdx_prealloc_split_cache,
+    tdx_split_to_accept_level: tdx_honor_guest_accept_level,
     tdx_vm_init: tdx_vm_init_v3,
   },
   // As posted, PUNCH_HOLE splits unaligned holes; guest_memfd later agreed to reject
@@ -49,4 +49,4 @@ export const v3_cross_boundary: Variant = {
   // creates; its top-up would be two pages short of splitting one across a 2M
   // boundary (1G to 2M, then both 2M blocks to 4K).
   max_private_level: PG_LEVEL_2M,
-};
+});

@@ -4,8 +4,8 @@
 // outside any lock and enqueued and dequeued under prealloc_split_cache_lock, a
 // spinlock that nests inside mmu_lock (split_external_spte() runs under it).
 import { GFP_KERNEL, kmalloc, spin_lock, spin_lock_init, spin_unlock } from '../kernel/index.ts';
-import { ENOMEM, PG_LEVEL_2M, tdx_alloc_pamt_pages, tdx_min_split_cache_sz, tdx_pamt_cache, type kvm, type tdx_split_cache_ops } from '../kvm/index.ts';
-import { PAGE_SIZE, tdx_init_pamt_cache } from '../kvm/dpamt.ts';
+import { ENOMEM, PG_LEVEL_2M, tdx_alloc_pamt_pages, tdx_min_split_cache_sz, tdx_pamt_cache, type kvm, type kvm_functions } from '../kvm/index.ts';
+import { PAGE_SIZE, tdx_init_pamt_cache } from '../kvm/arch/x86/virt/vmx/tdx/tdx.ts';
 
 const prealloc = new WeakMap<kvm, tdx_pamt_cache>();
 
@@ -53,13 +53,13 @@ export function tdx_split_cache_topup_v3(kvm: kvm): number {
 
 /** The split cache as v3 locks it: topped up before mmu_lock, dequeued under
  * prealloc_split_cache_lock in tdx_sept_split_private_spte(). */
-export const tdx_prealloc_split_cache: tdx_split_cache_ops = {
-  prepare: (kvm, pages) => tdx_topup_vm_split_cache(kvm, pages),
-  async take(kvm, n, gfn) {
+export const tdx_prealloc_split_cache: Pick<kvm_functions, 'tdx_split_cache_prepare' | 'tdx_split_cache_take' | 'tdx_split_cache_release'> = {
+  tdx_split_cache_prepare: (kvm, pages) => tdx_topup_vm_split_cache(kvm, pages),
+  async tdx_split_cache_take(kvm, n, gfn) {
     await spin_lock(kvm.tdx.prealloc_split_cache_lock);
-    const got = tdx_alloc_pamt_pages(kvm.model, prealloc_split_cache(kvm), n, gfn);
+    const got = tdx_alloc_pamt_pages(kvm, prealloc_split_cache(kvm), n, gfn);
     await spin_unlock(kvm.tdx.prealloc_split_cache_lock);
     return got;
   },
-  async release() {},
+  async tdx_split_cache_release() {},
 };

@@ -3,31 +3,23 @@
 // splitting each huge leaf that crosses start or end (iter_cross_boundary() in
 // src/kvm). It returns no split or flush status: with concurrent splitters "did I
 // split" means nothing, so each caller decides how and when to flush.
-import { lockdep_assert_once, lockdep_is_held } from '../kernel/index.ts';
+import { lockdep_assert_once, lockdep_is_held, srcu_read_lock_held } from '../kernel/index.ts';
 import {
   EOPNOTSUPP,
   for_each_tdp_mmu_root_yield_safe,
-  KVM_DIRECT_ROOTS,
-  kvm_get_running_vcpu,
-  KVM_MIRROR_ROOTS,
-  KVM_VALID_ROOTS,
+  kvm_tdp_mmu_put_root,
   PG_LEVEL_4K,
   tdp_mmu_split_huge_pages_root,
   type gfn_t,
   type kvm,
   type kvm_gfn_range,
 } from '../kvm/index.ts';
-import { kvm_lockdep_assert_mmu_lock_held } from '../kvm/tdp_mmu_split.ts';
-import { kvm_gfn_range_filter_to_root_types } from '../kvm/tdp_mmu_zap.ts';
+import { kvm_lockdep_assert_mmu_lock_held } from '../kvm/arch/x86/kvm/mmu/tdp_mmu.ts';
+import { kvm_gfn_range_filter_to_root_types } from '../kvm/arch/x86/kvm/mmu/tdp_mmu.ts';
 
-/** srcu_read_lock_held(&kvm->srcu): a vCPU runs under kvm->srcu in KVM_RUN. */
-function srcu_read_lock_held(kvm: kvm): boolean {
-  return kvm_get_running_vcpu(kvm) !== null;
-}
-
-// The loop v3 has twice (kvm_tdp_mmu_try_split_huge_pages() and
-// kvm_tdp_mmu_gfn_range_split_cross_boundary_leafs()), as the shared helper Kai
-// Huang proposed in review: split every root of `types`.
+// The loop v3 has twice (kvm_tdp_mmu_try_split_huge_pages(), which is upstream's in
+// src/kvm, and kvm_tdp_mmu_gfn_range_split_cross_boundary_leafs()), as the shared
+// helper Kai Huang proposed in review: split every root of `types`.
 async function __kvm_tdp_mmu_split_huge_pages(
   kvm: kvm,
   types: number,
@@ -41,16 +33,13 @@ async function __kvm_tdp_mmu_split_huge_pages(
   let r = 0;
   for await (const root of for_each_tdp_mmu_root_yield_safe(kvm, types)) {
     r = await tdp_mmu_split_huge_pages_root(kvm, root, start, end, target_level, shared, only_cross_boundary);
-    // Leaving the loop drops the root's reference (kvm_tdp_mmu_put_root()).
-    if (r !== 0) break;
+    // Leaving the root loop keeps the root's reference: put it first.
+    if (r !== 0) {
+      await kvm_tdp_mmu_put_root(kvm, root);
+      break;
+    }
   }
   return r;
-}
-
-// kvm_tdp_mmu_try_split_huge_pages() in arch/x86/kvm/mmu/tdp_mmu.c (v3 11/24 passes
-// only_cross_boundary = false): eager page splitting, possibly under shared mmu_lock.
-export async function kvm_tdp_mmu_try_split_huge_pages(kvm: kvm, start: gfn_t, end: gfn_t, target_level: number, shared: boolean): Promise<void> {
-  await __kvm_tdp_mmu_split_huge_pages(kvm, KVM_VALID_ROOTS | KVM_DIRECT_ROOTS | KVM_MIRROR_ROOTS, start, end, target_level, shared, false);
 }
 
 // kvm_tdp_mmu_gfn_range_split_cross_boundary_leafs() in arch/x86/kvm/mmu/tdp_mmu.c (v3 11/24)
@@ -63,7 +52,7 @@ export async function kvm_tdp_mmu_gfn_range_split_cross_boundary_leafs(kvm: kvm,
 // never flushes TLBs.
 export async function kvm_split_cross_boundary_leafs(kvm: kvm, range: kvm_gfn_range, shared: boolean): Promise<number> {
   lockdep_assert_once(
-    kvm.mmu_invalidate_in_progress > 0 || lockdep_is_held(kvm.slots_lock) || srcu_read_lock_held(kvm),
+    kvm.mmu_invalidate_in_progress > 0 || lockdep_is_held(kvm.slots_lock) || srcu_read_lock_held(kvm.srcu),
     'lockdep_assert_once(kvm->mmu_invalidate_in_progress || lockdep_is_held(&kvm->slots_lock) || srcu_read_lock_held(&kvm->srcu))',
   );
   if (!range.may_block) return -EOPNOTSUPP;

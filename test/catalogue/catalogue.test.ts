@@ -19,6 +19,13 @@ const rows = [
   ['missing TLB flush after zap', 'no-flush-after-zap', 'no-flush-after-zap-fixed'],
   ['unaligned punch hole on hugetlb backing', 'punch-hole-unaligned', 'punch-hole-unaligned-fixed'],
   ['concurrent splitters of one range under shared mmu_lock', 'concurrent-splitters', 'concurrent-splitters-fixed'],
+  // Issue 12's review bugs (docs/scenarios.md, "Review bugs as variants").
+  ['per-VM PAMT cache locked for PUNCH_HOLE only, a conversion splits without it', 'pamt-cache-punch-hole-only', 'pamt-cache-punch-hole-only-fixed'],
+  ['an invalidation that may not fail zaps the crossing leaf when the split runs out of memory', 'zap-cannot-fail', 'zap-cannot-fail-fixed'],
+  ['a failed boundary split returns from inside the mirror-root loop, keeping the root reference', 'v5-44-root-leak', 'v5-44-root-leak-fixed'],
+  ['page stats updated before set_external_spte(), which then finds the TDX module busy', 'v5-08-stats-first', 'v5-08-stats-first-fixed'],
+  ['DPAMT put decrements 1->0 outside pamt_lock, a get without the HPA_RANGE_NOT_FREE case re-adds the PAMT', 'dpamt-put-outside-lock', 'dpamt-put-outside-lock-fixed'],
+  ['DPAMT put as posted in v4 08/16: a put stalled before pamt_lock while another get and put run, REMOVE fails, refcount reverted to 1', 'dpamt-v4-08', 'dpamt-v4-08-fixed'],
 ] as const;
 
 const load = (name: string) => loadScenario(`${DIR}/${name}.ts`);

@@ -33,7 +33,7 @@ const CASES: readonly Case[] = [
       /^Call Trace:\n <TASK>\n rcu_read_unlock include\/linux\/rcupdate\.h\n tdp_mmu_zap_leafs arch\/x86\/kvm\/mmu\/tdp_mmu\.c\n/m,
       /^ kvm_gmem_set_attributes virt\/kvm\/guest_memfd\.c\n <\/TASK>\n---\[ end trace 0000000000000000 \]---$/m,
       /^Showing all locks held in the system:\n4 locks held by set_attributes\/1001:\n #0: \(&kvm->slots_lock\)\{\+\.\+\.\}-\{3:3\}, at: kvm_gmem_set_attributes \[step 1\]$/m,
-      ' #2: (&kvm->mmu_lock){+.+.}-{2:2}, at: __kvm_gmem_invalidate_begin [step 3]',
+      ' #2: (&kvm->mmu_lock){+.+.}-{2:2}, at: kvm_gmem_invalidate_begin [step 3]',
       // The interleaving tells the story: the attributes, the zap of the whole 2M leaf, the SEAMCALLs.
       '· attributes [0x40010, 0x40012) -> shared',
       '· zap mirror[0x40000 2M] covering [0x40000, 0x40200), for the range [0x40010, 0x40012)',
@@ -72,7 +72,7 @@ const CASES: readonly Case[] = [
     kind: 'sleep-in-atomic',
     says: [
       'BUG: sleeping function called from invalid context at tdx_topup_pamt_cache(kvm_tdx->prealloc_split_cache, 8)',
-      'Preemption disabled at:\n       __kvm_gmem_invalidate_begin',
+      'Preemption disabled at:\n       tdx_split_cache_prepare',
       'Call Trace:\n <TASK>\n might_sleep include/linux/kernel.h\n tdx_topup_pamt_cache',
       // The sleeping call is marked, not the spin_lock() step it was made in.
       /^3 +spin_lock\(&kvm_tdx->prealloc_split_cache_lock\)\n +-> tdx_topup_pamt_cache\(kvm_tdx->prealloc_split_cache, 8\)  <-- sleep-in-atomic$/m,

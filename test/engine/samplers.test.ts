@@ -1,12 +1,19 @@
-// POS, fastcheck's schedules over the whole run, and the portfolio: what each finds,
-// that it stops when told, and that a portfolio finding replays from its token.
+// POS, URW, fastcheck's schedules over the whole run, the corpus of guided prefixes
+// and the portfolio: what each finds, that it stops when told, and that a portfolio
+// finding replays from its token.
 import { describe, expect, it } from 'vitest';
-import { explore, loadScenario, makeToken, renderTrace, replayToken, type Program, type Run, type Schedule } from '../../src/engine/index.ts';
+import { explore, loadScenario, makeToken, renderTrace, replayToken, type Program, type Run, type Schedule, type Strategy } from '../../src/engine/index.ts';
+import { Kernel, kernel_wait, kthread_run, cond_resched } from '../../src/kernel/index.ts';
+import { guidance, WARM_UP } from '../../src/engine/strategies/corpus.ts';
+import { Observations } from '../../src/engine/strategies/observe.ts';
+import { pctStrategy } from '../../src/engine/strategies/pct.ts';
 import { portfolioMembers } from '../../src/engine/strategies/portfolio.ts';
 import { abba, counter, tornRead } from '../fixtures/programs.ts';
+import { lockstep } from '../fixtures/lockstep.ts';
 import { twostage } from '../fixtures/twostage.ts';
 
 const TWOSTAGE = 'test/fixtures/scenarios/twostage.scenario.ts';
+const LOCKSTEP = 'test/fixtures/scenarios/lockstep.scenario.ts';
 
 /** `p`, recording the schedule each run took, in order. */
 function recorded(p: Program): { program: Program; schedules: Schedule[] } {
@@ -24,6 +31,121 @@ function recorded(p: Program): { program: Program; schedules: Schedule[] } {
   };
   return { program, schedules };
 }
+
+/** Thread A makes `long` scheduling points, thread B one; `first` counts the runs in
+ * which B's first step came before A's. */
+function longShort(long: number): { program: Program; first: { b: number; runs: number } } {
+  const first = { b: 0, runs: 0 };
+  const program: Program = {
+    name: `long-short-${long}`,
+    setup(run) {
+      run.spawn('A', async () => {
+        for (let i = 0; i < long; i++) await run.point({ kind: 'a', footprint: [] });
+      });
+      run.spawn('B', async () => {
+        await run.point({ kind: 'b', footprint: [] });
+      });
+      void run.done.then(() => {
+        first.runs++;
+        if (run.choices[0] === 1) first.b++;
+      });
+    },
+  };
+  return { program, first };
+}
+
+describe('URW', () => {
+  it('samples interleavings uniformly: beside 4 steps of A, B (2 steps) goes first in 5 of 15 interleavings, not half the time', async () => {
+    const urw = longShort(3);
+    await explore(urw.program, { strategy: 'urw', seed: 1, schedules: 3000 });
+    const random = longShort(3);
+    await explore(random.program, { strategy: 'random', seed: 1, schedules: 3000 });
+    expect(urw.first.runs).toBe(3000);
+    expect(urw.first.b / urw.first.runs).toBeGreaterThan(0.29);
+    expect(urw.first.b / urw.first.runs).toBeLessThan(0.38);
+    expect(random.first.b / random.first.runs).toBeGreaterThan(0.46);
+  });
+
+  it("counts a thread's children in its events until it spawns them", async () => {
+    const obs = new Observations();
+    const program: Program = {
+      name: 'spawner',
+      setup(run) {
+        const k = new Kernel(run);
+        k.kthread('main', async () => {
+          const a = await kthread_run(async () => cond_resched(), null, 'child0');
+          const b = await kthread_run(async () => {
+            await cond_resched();
+            await cond_resched();
+          }, null, 'child1');
+          await kernel_wait(a);
+          await kernel_wait(b);
+        });
+      },
+    };
+    let own = 0;
+    const s: Strategy = {
+      name: 'observe',
+      async explore(d) {
+        const run = await d.runSchedule(() => 0);
+        obs.record(run);
+        own = run.choices.filter((c) => run.threads[c]!.name === 'main').length;
+      },
+    };
+    await explore(program, { strategy: s, schedules: 1 });
+    expect(obs.eventsOf('child0')).toBeGreaterThan(0);
+    expect(obs.eventsOf('child1')).toBeGreaterThan(obs.eventsOf('child0'));
+    expect(obs.eventsOf('main')).toBe(own + obs.eventsOf('child0') + obs.eventsOf('child1'));
+    expect(obs.steps).toBeGreaterThan(own);
+  });
+});
+
+describe('pct', () => {
+  it("plans its first schedule from the run length it is given (the portfolio's observations), not from a run without changes", async () => {
+    const alone = await explore(tornRead(true), { strategy: pctStrategy({ seed: 2, depth: 3, maxSteps: 1000 }), schedules: 1 });
+    expect(alone.stats.preemptions).toBe(0);
+    const obs = new Observations();
+    obs.steps = alone.stats.steps;
+    const told = await explore(tornRead(true), { strategy: pctStrategy({ seed: 2, depth: 3, maxSteps: 1000 }, obs), schedules: 1 });
+    expect(told.stats.preemptions).toBeGreaterThan(0);
+  });
+});
+
+describe('the corpus of guided prefixes', () => {
+  it('replays none for the first schedules, then a growing share up to 3/4', () => {
+    expect(guidance(0)).toBe(0);
+    expect(guidance(WARM_UP - 1)).toBe(0);
+    expect(guidance(2 * WARM_UP)).toBeCloseTo(0.25);
+    expect(guidance(4 * WARM_UP)).toBeCloseTo(0.5);
+    expect(guidance(8 * WARM_UP)).toBeCloseTo(0.75);
+    expect(guidance(1000 * WARM_UP)).toBeCloseTo(0.75);
+  });
+
+  it('lets guided and the portfolio find a lock-step bug stage by stage, which the plain samplers miss in the same budget', async () => {
+    for (const strategy of ['guided', 'portfolio'] as const) {
+      const r = await explore(lockstep(10), { strategy, seed: 1, schedules: 20_000, shrink: false });
+      expect(r.findings[0]?.kind).toBe('lockstep');
+      expect(Number(r.stats.corpus)).toBeGreaterThan(0);
+    }
+    for (const strategy of ['random', 'urw', 'pos'] as const) {
+      const r = await explore(lockstep(10), { strategy, seed: 1, schedules: 20_000, shrink: false });
+      expect(r.findings).toEqual([]);
+    }
+  });
+
+  it("a portfolio finding made from a kept prefix names its member and replays exactly from its token", async () => {
+    const l = await loadScenario(LOCKSTEP);
+    const r = await explore(l.scenario, { seed: 2, schedules: 20_000 });
+    const f = r.findings[0]!;
+    expect(f.kind).toBe('lockstep');
+    expect(Number(r.stats.firstFindingAt)).toBeGreaterThan(WARM_UP);
+    expect(r.stats.foundFrom).toBe('prefix');
+    expect(f.details?.portfolio).toBe(r.stats.foundBy);
+    const back = await replayToken(makeToken(l, f));
+    expect(back.finding?.kind).toBe('lockstep');
+    expect(renderTrace(back.finding!.trace)).toBe(renderTrace(f.trace));
+  });
+});
 
 describe('a 101-thread two-stage program (main, one writer, 99 readers)', () => {
   for (const strategy of ['fastcheck', 'portfolio'] as const) {
@@ -88,28 +210,26 @@ describe('portfolio', () => {
     expect(f.kind).toBe('invariant:twostage');
     expect(typeof r.stats.foundBy).toBe('string');
     expect(f.details?.portfolio).toBe(r.stats.foundBy);
-    expect(String(r.stats.portfolio)).toMatch(/^pct1 \d+, pct2 \d+, pct3 \d+, random \d+, pos \d+, fastcheck \d+$/);
+    expect(r.stats.foundFrom).toBe('scratch');
+    expect(String(r.stats.portfolio)).toMatch(/^urw \d+, pos \d+, pct3 \d+, pct2 \d+, pct1 \d+, random \d+, fastcheck \d+$/);
     const back = await replayToken(makeToken(l, f));
     expect(back.finding?.kind).toBe(f.kind);
     expect(renderTrace(back.finding!.trace)).toBe(renderTrace(f.trace));
   });
 
-  it('runs its members in turns on one budget, the same way for the same seed, and claims no completeness', async () => {
-    const once = () => explore(counter(true), { strategy: 'portfolio', seed: 4, schedules: 60, depth: 2 });
+  it('shares one budget by weight, POS first, the same way for the same seed, and claims no completeness', async () => {
+    const once = () => explore(counter(true), { strategy: 'portfolio', seed: 4, schedules: 145, depth: 2 });
     const [a, b] = [await once(), await once()];
     expect(a.findings).toEqual([]);
-    expect(a.stats.schedules).toBe(60);
+    expect(a.stats.schedules).toBe(145);
     expect(a.stats.complete).toBeUndefined();
-    // The rotation's share of 60 schedules: each member its turn's worth in order.
-    const members = portfolioMembers({ seed: 4, depth: 2, maxSteps: 10_000 });
-    const share = members.map(() => 0);
-    for (let left = 60, i = 0; left > 0; i = (i + 1) % members.length) {
-      const n = Math.min(members[i]!.turn, left);
-      share[i]! += n;
-      left -= n;
-    }
-    expect(a.stats.portfolio).toBe(members.map((m, i) => `${m.name} ${share[i]}`).join(', '));
-    expect(members.map((m) => m.name)).toEqual(['pct1', 'pct2', 'random', 'pos', 'fastcheck']);
     expect(b.stats).toEqual(a.stats);
+    const members = portfolioMembers({ seed: 4, depth: 2, maxSteps: 10_000 });
+    expect(members.map((m) => m.name)).toEqual(['urw', 'pos', 'pct2', 'pct1', 'random', 'fastcheck']);
+    const total = members.reduce((x, m) => x + m.weight, 0);
+    const got = new Map(String(a.stats.portfolio).split(', ').map((x) => x.split(' ') as [string, string]));
+    // Each member within a schedule or two of its share (POS's head start is one).
+    for (const m of members) expect(Math.abs(Number(got.get(m.name)) - (145 * m.weight) / total)).toBeLessThanOrEqual(2);
+    expect(members.find((m) => m.opens === true)?.name).toBe('pos');
   });
 });

@@ -18,8 +18,8 @@ const bugs = [
 const exploring = strategyNames.filter((s) => s !== 'replay');
 
 describe('every strategy finds the small bugs', () => {
-  it('registers portfolio, random, pct, pos, fastcheck, dpor, dfs and stress, and replay for regressions', () => {
-    expect([...exploring].sort()).toEqual(['dfs', 'dpor', 'fastcheck', 'pct', 'portfolio', 'pos', 'random', 'stress']);
+  it('registers portfolio, random, pct, pos, urw, guided, fastcheck, dpor, dfs and stress, and replay for regressions', () => {
+    expect([...exploring].sort()).toEqual(['dfs', 'dpor', 'fastcheck', 'guided', 'pct', 'portfolio', 'pos', 'random', 'stress', 'urw']);
     expect(strategyNames).toContain('replay');
   });
   for (const strategy of exploring) {

@@ -133,12 +133,38 @@ describe('replay tokens', () => {
       expect(msg).toMatch(why);
       expect(msg).not.toMatch(/[\n\r\u2028\u2029]/);
     }
-    // A hostile kind decodes (it is data); the replay refuses it, in one line.
-    const hostile = pack({ ...good, kind: 'a\u2028b\nc' });
-    expect(decodeToken(hostile).kind).toBe('a\u2028b\nc');
-    const err = (await replayToken(hostile).catch((e: unknown) => e)) as Error;
-    expect(err).toBeInstanceOf(TokenError);
-    expect(err.message).toBe(`replay of ${FIXTURE} raised ${good.kind}, not the token's a\\u2028b\\nc`);
     await expect(replayToken('garbage')).rejects.toThrow(TokenError);
+  });
+
+  it('refuse text that would forge lines of the report: a kind, thread or operation name with a control, line-break or bidirectional character', async () => {
+    const l = await loadScenario(FIXTURE);
+    const good = decodeToken(makeToken(l, (await explore(l.scenario, { strategy: 'dfs' })).findings[0]!));
+    // Replay prints where a schedule stops fitting by its thread and operation names
+    // (a thread that does not exist: followed leniently), and the kind that did not
+    // reproduce: these would clear the line, and print a verdict of their own.
+    const sw = good.schedule.switches;
+    const at = (k: 'thread' | 'op', v: string): TokenData => ({ ...good, schedule: { ...good.schedule, switches: sw.map((x, i) => (i === sw.length - 1 ? { ...x, [k]: v } : x)) } });
+    const last = `schedule.switches.${sw.length - 1}`;
+    const hostile: Array<[TokenData, string]> = [
+      [at('thread', '\u001b[2K\rT1\nseptcheck: the schedule ran clean'), `${last}.thread`],
+      [at('thread', 'T\u202e1'), `${last}.thread`],
+      [at('op', 'start\u0007'), `${last}.op`],
+      [at('op', 'a\u2028b'), `${last}.op`],
+      [{ ...good, kind: 'a\u2028b\nc' }, 'kind'],
+      [{ ...good, kind: '\u009b2K' }, 'kind'],
+    ];
+    for (const [data, field] of hostile) {
+      const err = (await replayToken(encodeToken(data)).catch((e: unknown) => e)) as Error;
+      expect(err, field).toBeInstanceOf(TokenError);
+      expect(err.message).toBe(`malformed replay token: ${field}: has a control, line-break or bidirectional character`);
+    }
+    // Plain names of any script are data like any other: followed, and named.
+    const r = await replayToken(encodeToken(at('thread', 'vcpu-ß→1')));
+    expect(r.diverged).toContain('vcpu-ß→1');
+
+    // Nor is such a token made: a finding whose thread is named so gets none.
+    const f = (await explore(l.scenario, { strategy: 'dfs' })).findings[0]!;
+    const named = { ...f, schedule: { ...f.schedule, switches: f.schedule.switches.map((x) => ({ ...x, thread: `${x.thread}\n` })) } };
+    expect(() => makeToken(l, named)).toThrow(/^cannot make a token: schedule\.switches\.0\.thread: has a control/);
   });
 });

@@ -77,7 +77,7 @@ describe('an error path reached only by an injected fault', () => {
     expect(dpor.stats.schedules).toBeLessThan(dfs.stats.schedules);
   });
 
-  for (const strategy of ['random', 'pct', 'pos', 'fastcheck', 'portfolio'] as const) {
+  for (const strategy of ['random', 'pct', 'pos', 'urw', 'guided', 'fastcheck', 'portfolio'] as const) {
     it(`${strategy} draws the injection`, async () => {
       const r = await explore(unlockOnError(false, { slab: 1 }), { strategy, schedules: 300, seed: 3 });
       expect(r.findings[0]?.kind).toBe('lock-held-at-exit');

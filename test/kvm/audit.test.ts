@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { loadScenario, Run, type Program } from '../../src/engine/index.ts';
 import { td_of } from '../../scenarios/catalogue/_td.ts';
 import { kvm_plan_setup, randomKvmProgram } from '../fixtures/kvm-programs.ts';
+import { accept_split, private_fault, punch_hole } from '../fixtures/kvm-faults.ts';
+import { collapse, racing_links, split_enomem, vm_of } from '../fixtures/kvm-lifetimes.ts';
 import { install_model_audit, type model_audit } from './audit.ts';
 import type { kvm } from './kvm_test_api.ts';
 
@@ -39,6 +41,20 @@ describe('every change to model state is a recorded write', () => {
     const { scenario } = await loadScenario(`${dir}/${f}`);
     const p = scenario as Program;
     expect(await audit(f, (run) => (p.setup(run, scenario.params), td_of(run)!), SCHEDULES, scenario.bounds?.maxSteps)).toEqual([]);
+  });
+
+  // Injected faults (the fault sites, wait_for_sept_zap) and freed tables.
+  it.each([
+    punch_hole({ seamcall_busy: 2 }),
+    private_fault({ seamcall_busy: 1, slab: 1, page_alloc: 1 }),
+    accept_split({ seamcall_busy: 1 }),
+    accept_split({ demote: 1 }),
+    split_enomem(true, { slab: 1 }),
+    racing_links(true),
+    collapse('now', 'rcu'),
+    collapse('call_rcu', 'rcu'),
+  ].map((s) => [`${s.name} ${JSON.stringify(s.faults ?? {})}`, s] as const))('%s', async (name, s) => {
+    expect(await audit(name, (run) => (s.setup(run, undefined), vm_of(run)!), 16, 1500)).toEqual([]);
   });
 
   it('random KVM programs', async () => {

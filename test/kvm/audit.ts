@@ -18,7 +18,6 @@ type snapshot = Map<string, piece>;
 
 // The model's private fields (reads through accessors are recorded as the audit's
 // own, which is harmless).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const raw = (o: object): any => o;
 
 const ids = new WeakMap<object, number>();
@@ -95,6 +94,10 @@ export class model_audit {
       }
       if (raw(sp).is_removed) out.set(`${sp.name}#removed`, { key, lo: sp.gfn, hi: sp.gfn + SPTE_ENT_PER_PAGE * n, value: 'removed' });
       out.set(`${sp.name}#pamt`, { key: `sp:${sp.name}:pamt`, lo: -Infinity, hi: Infinity, value: String(sp.external_spt_pamt) });
+      // The table's memory (KASAN's shadow): allocated or freed, by the object's key.
+      for (const obj of [sp.header, sp.spt_page, sp.external_spt_page]) {
+        if (obj !== null) out.set(`${sp.name}#mem|${obj.key}`, { key: obj.key, lo: -Infinity, hi: Infinity, value: obj.state });
+      }
     }
     const td = vm.tdx.td;
     (raw(td).sept as Array<Map<number, { gfn: number; level: number; pfn: number; accepted: boolean; blocked: boolean; blocked_epoch: number }>>).forEach((m, l) => {
@@ -105,16 +108,22 @@ export class model_audit {
     (raw(td).sept_tables as Array<Map<number, number>>).forEach((m, l) => {
       for (const [gfn, pfn] of m) out.set(`septT|${l}|${gfn}`, { key: `sept:${l}`, lo: gfn, hi: gfn + KVM_PAGES_PER_HPAGE(l), value: String(pfn) });
     });
+    (raw(td).sept_tables_blocked as Array<Map<number, number>>).forEach((m, l) => {
+      for (const [gfn, epoch] of m) out.set(`septB|${l}|${gfn}`, { key: `sept:${l}`, lo: gfn, hi: gfn + KVM_PAGES_PER_HPAGE(l), value: String(epoch) });
+    });
     const whole = (key: string, value: unknown): piece => ({ key, lo: -Infinity, hi: Infinity, value: String(value) });
     out.set('td:epoch', whole('td:epoch', td.epoch));
+    out.set('td:wait_for_sept_zap', whole('td:wait_for_sept_zap', td.wait_for_sept_zap));
     for (const [id, vp] of td.vp) out.set(`td:vp${id}`, whole(`td:vp${id}`, `${vp.in_guest}:${vp.epoch}`));
     runs_of(out, 'content', 'td:content', td.content, this.prev_or_null());
     runs_of(out, 'attr', 'attr', vm.mem_attr_array, this.prev_or_null());
     runs_of(out, 'accepted', 'guest:accepted', vm.guest.accepted, this.prev_or_null());
     for (const r of raw(td.pamt).installed as Set<number>) out.set(`pamt|${r}`, { key: 'pamt', lo: r, hi: r + 1, value: 'installed' });
-    for (const [r, n] of vm.host.refcounts()) out.set(`refcount|${r}`, { key: 'pamt:refcount', lo: r, hi: r + 1, value: String(n) });
+    for (const [r, n] of vm.host.refcounts()) out.set(`refcount|${r}`, whole(vm.host.refcount_key(r), n));
     out.set('host:alloc', whole('host:alloc', raw(vm.host).next_pfn));
     const gmem = vm.memslot.gmem.file;
+    out.set('memslots', whole('memslots', raw(vm.memslots).slots.map((m: { id: number; base_gfn: number; npages: number; flags: number }) => `${m.id}:${m.base_gfn}:${m.npages}:${m.flags}`).join(',')));
+    out.set('gmem:bindings', whole('gmem:bindings', (raw(gmem).bindings_ as Array<{ id: number }>).map((m) => m.id).join(',')));
     for (const f of raw(gmem).folios.values() as Iterable<{ index: number; order: number; pfn: number }>) {
       out.set(`folio|${f.index}`, { key: 'gmem:folios', lo: f.index, hi: f.index + 2 ** f.order, value: `${f.order}:${f.pfn}` });
     }

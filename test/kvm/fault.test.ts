@@ -8,7 +8,7 @@ import {
   kvm_mmu_invalidate_range_add,
   kvm_mmu_page_fault,
   kvm_vcpu_thread,
-  kvm_vm_set_mem_attributes,
+  kvm_set_attributes_at_setup,
   pamt_region,
   PG_LEVEL_2M,
   PG_LEVEL_4K,
@@ -60,7 +60,7 @@ describe('vCPU fault path', () => {
     const rets: number[] = [];
     await run_once({
       setup(vm) {
-        kvm_vm_set_mem_attributes(vm, 0x400, 0x600, 0);
+        kvm_set_attributes_at_setup(vm, 0x400, 0x600, 0);
         kvm_vcpu_thread(vm.vcpus[0]!, async (v) => rets.push(await kvm_mmu_page_fault(v, 0x403, true, PG_LEVEL_2M)));
       },
     });
@@ -70,7 +70,7 @@ describe('vCPU fault path', () => {
   it('a huge page with mixed attributes is mapped at 4K', async () => {
     const { kvm } = await run_once({
       setup(vm) {
-        kvm_vm_set_mem_attributes(vm, 0x5ff, 0x600, 0);
+        kvm_set_attributes_at_setup(vm, 0x5ff, 0x600, 0);
         expect(vm.mem_attr_array.get(0x5fe)).toBe(KVM_MEMORY_ATTRIBUTE_PRIVATE);
         kvm_vcpu_thread(vm.vcpus[0]!, (v) => kvm_mmu_page_fault(v, 0x403, true, PG_LEVEL_2M));
       },

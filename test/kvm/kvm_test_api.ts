@@ -11,4 +11,4 @@ export async function write_lock_for_tests(vm: kvm, fn: () => void | Promise<voi
   await fn();
   await write_unlock(vm.mmu_lock);
 }
-export { tdp_mmu_free_sp_rcu_callback as tdp_mmu_free_sp_rcu_callback_for_tests } from '../../src/kvm/tdp_mmu_alloc.ts';
+export { tdp_mmu_free_sp_rcu_callback as tdp_mmu_free_sp_rcu_callback_for_tests } from '../../src/kvm/arch/x86/kvm/mmu/tdp_mmu.ts';

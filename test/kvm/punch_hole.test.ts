@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EINVAL, kvm_gmem_of, kvm_gmem_punch_hole, kvm_mirror_root, kvm_vcpu_thread, PG_LEVEL_2M, PG_LEVEL_4K, tdp_mmu_leaves, tdx_premap_private, try_accept_one } from './kvm_test_api.ts';
+import { EINVAL, kvm_gmem_of, kvm_gmem_fallocate, FALLOC_FL_PUNCH_HOLE, kvm_mirror_root, kvm_vcpu_thread, PG_LEVEL_2M, PG_LEVEL_4K, tdp_mmu_leaves, tdx_premap_private, try_accept_one } from './kvm_test_api.ts';
+import { kvm_gmem_fallocate_unaligned } from '../../src/variants/zap-knobs.ts';
 import { explore_dfs, kinds, P2M, run_once, vm_program } from './helpers.ts';
 
 describe('kvm_gmem_punch_hole', () => {
@@ -8,7 +9,7 @@ describe('kvm_gmem_punch_hole', () => {
     const { kvm } = await run_once({
       setup(vm) {
         tdx_premap_private(vm, 0x200, PG_LEVEL_2M);
-        vm.k.kthread('punch', async () => rets.push(await kvm_gmem_punch_hole(kvm_gmem_of(vm), 0x210, 0x10)));
+        vm.k.kthread('punch', async () => rets.push(await kvm_gmem_fallocate(kvm_gmem_of(vm), FALLOC_FL_PUNCH_HOLE, 0x210, 0x10)));
       },
     });
     expect(rets).toEqual([-EINVAL]);
@@ -21,7 +22,7 @@ describe('kvm_gmem_punch_hole', () => {
       setup(vm) {
         tdx_premap_private(vm, 0x200, PG_LEVEL_2M);
         tdx_premap_private(vm, 0x400, PG_LEVEL_2M);
-        vm.k.kthread('punch', async () => rets.push(await kvm_gmem_punch_hole(kvm_gmem_of(vm), 0x200, P2M)));
+        vm.k.kthread('punch', async () => rets.push(await kvm_gmem_fallocate(kvm_gmem_of(vm), FALLOC_FL_PUNCH_HOLE, 0x200, P2M)));
       },
     });
     expect(run.finding).toBeNull();
@@ -35,10 +36,10 @@ describe('kvm_gmem_punch_hole', () => {
 
   it('with unaligned holes allowed, splits the boundary leaf first (v3) and keeps what lies outside', async () => {
     const { run, kvm } = await run_once({
-      vm: { hooks: { punch_hole_requires_alignment: false } },
+      vm: { overrides: { kvm_gmem_fallocate: kvm_gmem_fallocate_unaligned } },
       setup(vm) {
         tdx_premap_private(vm, 0x200, PG_LEVEL_2M);
-        vm.k.kthread('punch', () => kvm_gmem_punch_hole(kvm_gmem_of(vm), 0x210, 0x10));
+        vm.k.kthread('punch', () => kvm_gmem_fallocate(kvm_gmem_of(vm), FALLOC_FL_PUNCH_HOLE, 0x210, 0x10));
       },
     });
     expect(run.finding).toBeNull();
@@ -50,7 +51,7 @@ describe('kvm_gmem_punch_hole', () => {
     const p = vm_program('punch-vs-accept', {
       setup(vm) {
         kvm_vcpu_thread(vm.vcpus[0]!, (v) => try_accept_one(v, 0x400, PG_LEVEL_2M));
-        vm.k.kthread('punch', () => kvm_gmem_punch_hole(kvm_gmem_of(vm), 0x400, P2M));
+        vm.k.kthread('punch', () => kvm_gmem_fallocate(kvm_gmem_of(vm), FALLOC_FL_PUNCH_HOLE, 0x400, P2M));
       },
     });
     const r = await explore_dfs(p, { preemptions: 2 });

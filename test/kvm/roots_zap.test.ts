@@ -22,22 +22,47 @@ import {
 import { run_once } from './helpers.ts';
 
 describe('roots', () => {
-  it('walkers hold a reference on each root they visit and drop it, even when they break out', async () => {
+  it('a walker holds a reference on each root it visits and drops it as the loop advances', async () => {
     const during: number[] = [];
     const { run, kvm } = await run_once({
       setup(vm) {
         vm.k.kthread('walker', async () => {
           for await (const root of for_each_tdp_mmu_root_yield_safe(vm, KVM_VALID_ROOTS | KVM_MIRROR_ROOTS | KVM_DIRECT_ROOTS)) {
-            during.push(tdp_mmu_root_refs(vm, root));
-            break;
+            during.push(...vm.arch.tdp_mmu_roots.map((r) => tdp_mmu_root_refs(vm, r)), -1);
+            void root;
           }
         });
       },
     });
     expect(run.finding).toBeNull();
-    expect(during).toEqual([2]);
+    // Visiting the first root holds it; visiting the second has put the first.
+    expect(during).toEqual([2, 1, -1, 1, 2, -1]);
     expect(kvm.arch.tdp_mmu_roots.map((r) => tdp_mmu_root_refs(kvm, r))).toEqual([1, 1]);
   });
+
+  for (const put of [false, true]) {
+    it(`a walker that breaks out of the loop ${put ? 'and puts the root it holds is balanced' : 'keeps the root it was visiting: the reference leaks'}`, async () => {
+      const { run, kvm } = await run_once({
+        invariants: false,
+        setup(vm) {
+          vm.k.kthread('walker', async () => {
+            for await (const root of for_each_tdp_mmu_root_yield_safe(vm, KVM_VALID_ROOTS | KVM_MIRROR_ROOTS | KVM_DIRECT_ROOTS)) {
+              if (put) await kvm_tdp_mmu_put_root(vm, root);
+              break;
+            }
+          });
+        },
+      });
+      expect(kvm.arch.tdp_mmu_roots.map((r) => tdp_mmu_root_refs(kvm, r))).toEqual(put ? [1, 1] : [2, 1]);
+      if (put) expect(run.finding).toBeNull();
+      else {
+        // kmemleak, once every thread is done: the root outlives the VM.
+        expect(run.finding?.kind).toBe('memory-leak');
+        expect(run.finding?.message).toContain('sp0 (the mirror root): tdp_mmu_root_count is 2');
+        expect(run.finding?.report).toMatch(/reference taken by walker:\n +kvm_tdp_mmu_get_root\n +for_each_tdp_mmu_root_yield_safe/);
+      }
+    });
+  }
 
   it('the last put unlinks the root and frees it after a grace period', async () => {
     const { run, kvm } = await run_once({

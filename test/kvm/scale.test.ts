@@ -21,7 +21,7 @@ function expected_visits(): number {
 }
 
 describe('scale: 16 TiB guest_memfd, 1000 scattered 2M mappings, 12 TiB PUNCH_HOLE', () => {
-  it('counts the kernel walk exactly, runs well under a second, and stays small', async () => {
+  it('counts the kernel walk exactly and stays small (its time is a benchmark, not a test)', async () => {
     const heap0 = process.memoryUsage().heapUsed;
     const t0 = performance.now();
     const run = new Run(() => 0, { maxSteps: 200_000, shared: new Map() });
@@ -35,7 +35,8 @@ describe('scale: 16 TiB guest_memfd, 1000 scattered 2M mappings, 12 TiB PUNCH_HO
     expect(kvm.stat.spte_visits).toBe(expected_visits());
     expect(run.shared.get('kvm.stat.spte_visits')).toBe(expected_visits());
     expect(kvm.tdx.td.nr_leaves).toBe(scale_16tib_params.mappings - inside.length);
-    expect(ms).toBeLessThan(1000);
+    // A step count, not a time: the walk costs what is mapped, not the 12 TiB hole.
+    expect(run.step).toBeLessThan(5_000);
     expect(heap).toBeLessThan(64 * 2 ** 20);
     console.log(`scale-16tib: ${kvm.stat.spte_visits} SPTE visits, ${inside.length} leaves zapped, ${run.step} steps, ${ms.toFixed(0)} ms, heap +${(heap / 2 ** 20).toFixed(1)} MiB`);
   });

@@ -23,11 +23,11 @@ import { ops_of, P1G, P2M, run_once } from './helpers.ts';
  * using the per-VM cache under pamt_cache_lock. */
 function splitter(vm: kvm, start: number, end: number, target: number, only_cross_boundary: boolean, rets: number[]): void {
   vm.k.kthread('split', async () => {
-    const r0 = await vm.hooks.split_cache.prepare(vm, 2 * tdx_min_split_cache_sz(vm, PG_LEVEL_2M));
+    const r0 = await vm.call.tdx_split_cache_prepare(vm, 2 * tdx_min_split_cache_sz(vm, PG_LEVEL_2M));
     await write_lock(vm.mmu_lock);
     rets.push(r0, await tdp_mmu_split_huge_pages_root(vm, kvm_mirror_root(vm), start, end, target, false, only_cross_boundary));
     await write_unlock(vm.mmu_lock);
-    await vm.hooks.split_cache.release(vm);
+    await vm.call.tdx_split_cache_release(vm);
   });
 }
 
@@ -86,15 +86,13 @@ describe('splitting huge leaves', () => {
   it('a split cache topped up under mmu_lock sleeps in atomic context (an extension point a variant can get wrong)', async () => {
     const { run } = await run_once({
       vm: {
-        hooks: {
-          split_cache: {
-            prepare: async () => 0,
-            take: async (vm, n, gfn) => {
-              await tdx_topup_pamt_cache(vm.tdx.pamt_cache, n);
-              return tdx_alloc_pamt_pages(vm.model, vm.tdx.pamt_cache, n, gfn);
-            },
-            release: async () => {},
+        overrides: {
+          tdx_split_cache_prepare: async () => 0,
+          tdx_split_cache_take: async (vm, n, gfn) => {
+            await tdx_topup_pamt_cache(vm.tdx.pamt_cache, n);
+            return tdx_alloc_pamt_pages(vm, vm.tdx.pamt_cache, n, gfn);
           },
+          tdx_split_cache_release: async () => {},
         },
       },
       setup(vm) {
@@ -143,7 +141,7 @@ describe('splitting huge leaves', () => {
   it('head/tail costs the same walks for any range size; the only_cross_boundary walk grows with it', async () => {
     const cost = async (end: number, walk: boolean): Promise<number> => {
       const { run, kvm } = await run_once({
-        vm: { gmem_pages: 64 * P1G, hooks: walk ? { split_boundary: (vm, root, s, e) => tdp_mmu_split_huge_pages_root(vm, root, s, e, PG_LEVEL_4K, false, true) } : {} },
+        vm: { gmem_pages: 64 * P1G, overrides: walk ? { kvm_split_boundary_leafs: (vm, root, s, e) => tdp_mmu_split_huge_pages_root(vm, root, s, e, PG_LEVEL_4K, false, true) } : {} },
         setup(vm) {
           for (let g = 0; g < end; g += 64 * P2M) tdx_premap_private(vm, g, PG_LEVEL_2M);
           vm.k.kthread('conv', () => kvm_gmem_set_attributes(kvm_gmem_of(vm), 0x10, end - 0x10, 0));

@@ -46,9 +46,11 @@ beforeAll(async () => {
   // no vitest config, no alias.
   project = tempDir('project');
   write(join(project, 'package.json'), `${JSON.stringify({ name: 'my-review', private: true }, null, 2)}\n`);
+  // The project's TypeScript is the checkout's `tsc`, TypeScript 7 (installed here as
+  // @typescript/native; `typescript` is TypeScript 6, for the lint's compiler API).
   const install = await run(
     'npm',
-    ['install', '--save-dev', '--prefer-offline', '--no-audit', '--no-fund', join(out, filename), `vitest@${installed('vitest')}`, `typescript@${installed('typescript')}`],
+    ['install', '--save-dev', '--prefer-offline', '--no-audit', '--no-fund', join(out, filename), `vitest@${installed('vitest')}`, `typescript@${installed('@typescript/native')}`],
     project,
   );
   expect(install.code, install.stderr).toBe(0);

@@ -19,11 +19,11 @@ import {
   tdx_boundary_split_ranges,
   tdx_premap_private,
   type kvm,
-  type kvm_tdx_hooks,
+  type kvm_functions,
 } from '../../src/kvm/index.ts';
 import { __kvm_gmem_split_private, head_tail, split_boundary_of } from '../../src/variants/index.ts';
 
-type split_boundary = kvm_tdx_hooks['split_boundary'];
+type split_boundary = kvm_functions['kvm_split_boundary_leafs'];
 
 const P2M = KVM_PAGES_PER_HPAGE(PG_LEVEL_2M);
 const P1G = KVM_PAGES_PER_HPAGE(PG_LEVEL_1G);
@@ -88,7 +88,7 @@ interface outcome {
  * does before its zap (the zap left out: it is the same code for both). */
 async function split_with(split: split_boundary, l: layout, start: number, end: number): Promise<outcome> {
   const run = new Run(() => 0, { maxSteps: 100_000, shared: new Map() });
-  const vm = kvm_create_vm(run, { gmem_pages: 4 * P1G, huge_order: 18, hooks: { split_boundary: split } });
+  const vm = kvm_create_vm(run, { gmem_pages: 4 * P1G, huge_order: 18, overrides: { kvm_split_boundary_leafs: split } });
   premap(vm, l);
   kvm_install_invariants(vm);
   const splits: string[] = [];
@@ -97,13 +97,13 @@ async function split_with(split: split_boundary, l: layout, start: number, end: 
   });
   let ret: number | null = null;
   vm.k.kthread('split', async () => {
-    const h = vm.hooks;
+    const h = vm.call;
     await mutex_lock(vm.slots_lock);
-    ret = await h.split_cache.prepare(vm, h.split_cache_topup(vm, start, end));
+    ret = await h.tdx_split_cache_prepare(vm, h.tdx_split_cache_topup(vm, start, end));
     await write_lock(vm.mmu_lock);
-    if (ret === 0) ret = await h.split_boundary(vm, kvm_mirror_root(vm), start, end);
+    if (ret === 0) ret = await h.kvm_split_boundary_leafs(vm, kvm_mirror_root(vm), start, end);
     await write_unlock(vm.mmu_lock);
-    await h.split_cache.release(vm);
+    await h.tdx_split_cache_release(vm);
     await mutex_unlock(vm.slots_lock);
   });
   await run.start();
@@ -133,13 +133,13 @@ const RUNS = { seed: 42, numRuns: 300 };
 
 describe('head-tail vs the only_cross_boundary walk', () => {
   it('split the same leaves and leave the same S-EPT and mirror root, for every layout and range', async () => {
-    await fc.assert(same_as_walk(head_tail.hooks.split_boundary!), RUNS);
+    await fc.assert(same_as_walk(head_tail.fn.kvm_split_boundary_leafs), RUNS);
   });
 
   it('the layouts split something, and the walk costs more on wide ranges (the property is not vacuous)', async () => {
     const l: layout = [{ kind: '1G' }, { kind: 'table', blocks: [[511, { kind: '2M' }]] }];
     const [start, end] = [P1G + 0x10, 2 * P1G + 511 * P2M + 0x10];
-    const a = await split_with(head_tail.hooks.split_boundary!, l, start, end);
+    const a = await split_with(head_tail.fn.kvm_split_boundary_leafs, l, start, end);
     const b = await split_with(walk, l, start, end);
     // The 1G leaf to 2M, then its first 2M leaf to 4K; the tail's 2M leaf to 4K.
     expect(a.splits).toEqual([`1G:${P1G}`, `2M:${P1G}`, `2M:${2 * P1G + 511 * P2M}`].sort());

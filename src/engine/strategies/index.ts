@@ -2,12 +2,14 @@ import type { Strategy, StrategyOptions } from '../strategy.ts';
 import { dfsStrategy } from './dfs.ts';
 import { dporStrategy } from './dpor.ts';
 import { fastcheckStrategy } from './fastcheck.ts';
+import { guidedStrategy } from './guided.ts';
 import { pctStrategy } from './pct.ts';
 import { portfolioStrategy } from './portfolio.ts';
 import { posStrategy } from './pos.ts';
 import { randomStrategy } from './random.ts';
 import { replayStrategy } from './replay.ts';
 import { stressStrategy } from './stress.ts';
+import { urwStrategy } from './urw.ts';
 
 const strategies = {
   random: randomStrategy,
@@ -16,6 +18,8 @@ const strategies = {
   fastcheck: fastcheckStrategy,
   dpor: dporStrategy,
   pos: (o: StrategyOptions) => posStrategy(o),
+  urw: (o: StrategyOptions) => urwStrategy(o),
+  guided: guidedStrategy,
   portfolio: (o: StrategyOptions) => portfolioStrategy(o),
   replay: replayStrategy,
   stress: stressStrategy,

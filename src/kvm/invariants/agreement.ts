@@ -1,10 +1,10 @@
 // The mirror root and the S-EPT agree: wherever no mirror SPTE is frozen, every
 // mirror leaf has an S-EPT leaf at the same GFN, level and PFN that is not blocked,
 // and the S-EPT has no other leaf. Checked over the ranges that changed.
-import { kvm_mirror_root, type kvm } from '../kvm.ts';
-import { fmt_gfn, KVM_PAGES_PER_HPAGE, level_name, type gfn_t } from '../levels.ts';
-import { is_last_spte, is_shadow_present_pte } from '../spte.ts';
-import { tdp_mmu_leaves, tdp_mmu_walk_gfn } from '../tdp_mmu_lookup.ts';
+import { kvm_mirror_root, type kvm } from '../include/linux/kvm_host.ts';
+import { fmt_gfn, KVM_PAGES_PER_HPAGE, level_name, type gfn_t } from '../arch/x86/include/asm/kvm_host.ts';
+import { is_last_spte, is_shadow_present_pte } from '../arch/x86/kvm/mmu/spte.ts';
+import { tdp_mmu_leaves, tdp_mmu_walk_gfn } from '../arch/x86/kvm/mmu/tdp_mmu.ts';
 import { change_queue } from './queue.ts';
 
 /** What disagrees in [lo, hi), or null; `frozen` when a mirror SPTE there is frozen. */

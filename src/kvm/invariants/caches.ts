@@ -1,9 +1,9 @@
 // Caches are filled before they are needed: no allocation under a spinning lock
 // finds its cache empty (for kvm_mmu_memory_cache the kernel's own cache-exhausted
 // check fires first; this covers the DPAMT caches).
-import type { kvm } from '../kvm.ts';
-import { fmt_gfn } from '../levels.ts';
-import type { cache_empty } from '../model.ts';
+import type { kvm } from '../include/linux/kvm_host.ts';
+import { fmt_gfn } from '../arch/x86/include/asm/kvm_host.ts';
+import type { cache_empty } from '../model/model.ts';
 import { change_queue } from './queue.ts';
 
 export function install_caches_invariant(kvm: kvm): void {

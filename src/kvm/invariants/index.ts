@@ -1,13 +1,12 @@
 // Installs the KVM model's invariants on a VM's run. A scenario adds its own with
 // run.invariant(name, check) as usual.
-import type { kvm } from '../kvm.ts';
+import type { kvm } from '../include/linux/kvm_host.ts';
 import { install_agreement_invariant } from './agreement.ts';
 import { install_caches_invariant } from './caches.ts';
 import { install_dpamt_invariant } from './dpamt.ts';
 import { install_invalidation_invariant } from './invalidation.ts';
 import { install_liveness_invariant } from './liveness.ts';
 import { install_private_invariant } from './private.ts';
-import { install_roots_invariant } from './roots.ts';
 import { install_tdx_invariant } from './tdx.ts';
 import { install_tlb_invariant } from './tlb.ts';
 
@@ -18,7 +17,6 @@ const installers = {
   invalidation: install_invalidation_invariant,
   dpamt: install_dpamt_invariant,
   caches: install_caches_invariant,
-  roots: install_roots_invariant,
   tdx: install_tdx_invariant,
   liveness: install_liveness_invariant,
 } as const;

@@ -1,8 +1,8 @@
 // Invalidations are balanced and respected: no SPTE maps a new page inside a range
 // being invalidated, and once every thread is done no invalidation is in progress.
-import { INVALID_GPA, type kvm } from '../kvm.ts';
-import { fmt_gfn, fmt_range, KVM_PAGES_PER_HPAGE, level_name } from '../levels.ts';
-import { is_shadow_present_pte, is_last_spte } from '../spte.ts';
+import { INVALID_GPA, type kvm } from '../include/linux/kvm_host.ts';
+import { fmt_gfn, fmt_range, KVM_PAGES_PER_HPAGE, level_name } from '../arch/x86/include/asm/kvm_host.ts';
+import { is_shadow_present_pte, is_last_spte } from '../arch/x86/kvm/mmu/spte.ts';
 import { change_queue } from './queue.ts';
 
 export function install_invalidation_invariant(kvm: kvm): void {

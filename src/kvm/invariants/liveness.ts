@@ -1,8 +1,8 @@
 // A vCPU makes progress once it is alone: a fault or ACCEPT that keeps retrying when
 // every other thread has finished, with nothing changed in between, never completes.
-import type { kvm } from '../kvm.ts';
-import { fmt_gfn } from '../levels.ts';
-import type { vcpu_retry } from '../model.ts';
+import type { kvm } from '../include/linux/kvm_host.ts';
+import { fmt_gfn } from '../arch/x86/include/asm/kvm_host.ts';
+import type { vcpu_retry } from '../model/model.ts';
 import { change_queue } from './queue.ts';
 
 export function install_liveness_invariant(kvm: kvm): void {

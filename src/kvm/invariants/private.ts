@@ -1,9 +1,9 @@
 // Private memory is never clobbered: a private GFN the guest accepted, outside every
 // in-flight operation that may destroy memory, keeps an accepted S-EPT mapping whose
 // page holds the content the guest expects. Checked where the S-EPT changed.
-import type { kvm } from '../kvm.ts';
-import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../kvm.ts';
-import { fmt_gfn, type gfn_t } from '../levels.ts';
+import type { kvm } from '../include/linux/kvm_host.ts';
+import { KVM_MEMORY_ATTRIBUTE_PRIVATE } from '../include/linux/kvm_host.ts';
+import { fmt_gfn, type gfn_t } from '../arch/x86/include/asm/kvm_host.ts';
 import { change_queue } from './queue.ts';
 
 interface dirty {

@@ -1,10 +1,10 @@
 // No stale translations once an operation returns: when the operation that zapped
 // or split an SPTE returns, no vCPU's TLB still holds a translation it filled before
 // that SPTE changed and that overlaps it.
-import type { kvm } from '../kvm.ts';
-import { fmt_gfn, level_name } from '../levels.ts';
-import type { kvm_model_op } from '../model.ts';
-import { tlb_holds } from '../vcpu.ts';
+import type { kvm } from '../include/linux/kvm_host.ts';
+import { fmt_gfn, level_name } from '../arch/x86/include/asm/kvm_host.ts';
+import type { kvm_model_op } from '../model/model.ts';
+import { tlb_holds } from '../arch/x86/kvm/x86.ts';
 import { change_queue } from './queue.ts';
 
 /** The first stale translation `op` left behind, or null. */

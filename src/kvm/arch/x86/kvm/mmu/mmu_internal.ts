@@ -1,0 +1,233 @@
+// arch/x86/kvm/mmu/mmu_internal.h
+// struct kvm_mmu_page: one page table of the TDP MMU (arch/x86/kvm/mmu/mmu_internal.h).
+// The 512 entries are sparse: only entries that are not SHADOW_NONPRESENT_VALUE are
+// stored, with their indices kept sorted so a walk can jump over a run of
+// non-present entries and still count every entry it passes. Every access to the
+// entries is recorded here (footprint.ts: `spte:<m|d><level>`, by GFN range), the
+// runs of non-present entries a walk jumps over included. The entries live in the
+// table's page (sp->spt), which KASAN watches: an access after the page was freed
+// is a use-after-free (the page's key is read by every access, written by the free).
+import type { Run } from '../../../../../engine/index.ts';
+import { type gfn_t, KVM_PAGES_PER_HPAGE, type kvm_pfn_t, SPTE_ENT_PER_PAGE } from '../../include/asm/kvm_host.ts';
+import { FROZEN_SPTE, SHADOW_NONPRESENT_VALUE, type u64 } from './spte.ts';
+import { model_key, record_fields } from '../../../../model/footprint.ts';
+import { kasan_check_read, kasan_check_write, type Kernel, type kmem_cache, kmem_cache_create, type kmem_obj, stackdepot_skip_frames } from '../../../../model/kernel.ts';
+
+// A table's accessors stand for memory accesses, not calls: KASAN's reports and
+// kmemleak's stacks name the model function that made them.
+stackdepot_skip_frames(/^kvm_mmu_page\./);
+
+const header_caches = new WeakMap<Kernel, kmem_cache>();
+
+// mmu_page_header_cache in arch/x86/kvm/mmu/mmu.c (extern in mmu_internal.h): the slab
+// cache of struct kvm_mmu_page, one per host (kernel).
+export function mmu_page_header_cache(k: Kernel): kmem_cache {
+  let c = header_caches.get(k);
+  if (c === undefined) header_caches.set(k, (c = kmem_cache_create(k, 'kvm_mmu_page_header', 184)));
+  return c;
+}
+
+// union kvm_mmu_page_role in arch/x86/include/asm/kvm_host.h (the bits the model uses)
+export interface kvm_mmu_page_role {
+  readonly level: number;
+  /** The mirror root and its children: KVM's copy of the TDX module's S-EPT. */
+  readonly is_mirror: boolean;
+  /** Set on a root by kvm_tdp_mmu_invalidate_roots(). */
+  invalid: boolean;
+}
+
+/** Where an SPTE lives: tdp_ptep_t, a table and an index into it. */
+export interface tdp_ptep_t {
+  readonly sp: kvm_mmu_page;
+  readonly index: number;
+}
+
+// struct kvm_mmu_page in arch/x86/kvm/mmu/mmu_internal.h
+export class kvm_mmu_page {
+  /** Stored (not SHADOW_NONPRESENT_VALUE) entries, by index. */
+  private readonly spt = new Map<number, u64>();
+  /** Indices of `spt`, ascending. */
+  private readonly stored: number[] = [];
+  /** handle_removed_pt() froze every entry: the kernel writes FROZEN_SPTE into all
+   * 512; the model marks the table (mark_removed()), so its non-present entries read
+   * as frozen. */
+  private is_removed = false;
+  /** For roots: struct kvm_mmu_page::tdp_mmu_root_count (the refcount_t). */
+  tdp_mmu_root_count: unknown = null;
+  /** For mirror tables: sp->external_spt, the host page of the S-EPT table. Set
+   * before the table is linked, never changed after. */
+  external_spt: kvm_pfn_t | null = null;
+  /** The external_spt page holds a DPAMT reference (tdx_pamt_get() succeeded). */
+  external_spt_pamt = false;
+  /** The memory behind the table (null for tables a test builds by hand): the
+   * struct itself (mmu_page_header_cache), sp->spt, and sp->external_spt's page.
+   * Set before the table is linked, never changed after; freed by tdp_mmu_free_sp(). */
+  header: kmem_obj | null = null;
+  spt_page: kmem_obj | null = null;
+  external_spt_page: kmem_obj | null = null;
+  nx_huge_page_disallowed = false;
+  /** The parent entry, null for a root. */
+  ptep: tdp_ptep_t | null = null;
+  /** First GFN the table maps. */
+  gfn: gfn_t = 0;
+  private the_role: kvm_mmu_page_role = { level: 0, is_mirror: false, invalid: false };
+  /** Footprint key of the entries: root type and level. */
+  private key = 'spte:d0';
+
+  constructor(
+    /** Unique within the VM, for names in traces: a number for tables made at set-up,
+     * `<n>@<thread>` for those a thread allocated (so allocations commute). */
+    readonly id: number | string,
+    /** The run whose accesses are recorded; null for a table outside any run. */
+    private readonly run: Run | null = null,
+  ) {
+    record_fields<kvm_mmu_page>(this, run, new model_key(`sp:${this.name}:pamt`), ['external_spt_pamt']);
+  }
+
+  /** The slab object sp->rcu_head lives in (call_rcu() records KASAN's aux stack there). */
+  get kasan_obj(): kmem_obj | null {
+    return this.header;
+  }
+
+  /** Set by tdp_mmu_init_sp(), before the table is linked. */
+  get role(): kvm_mmu_page_role {
+    return this.the_role;
+  }
+  set role(role: kvm_mmu_page_role) {
+    this.the_role = role;
+    this.key = `spte:${role.is_mirror ? 'm' : 'd'}${role.level}`;
+  }
+
+  /** KASAN's check of an access to the table's page (sp->spt): a use-after-free when
+   * it was freed. Records a read of the page's key (its free writes it). */
+  private kasan(write: boolean): void {
+    const page = this.spt_page;
+    if (page === null) return;
+    if (page.state === 'freed') {
+      if (write) kasan_check_write(page, 8);
+      else kasan_check_read(page, 8);
+    } else if (this.run !== null && this.run.recording) this.run.touch({ key: page.key, access: 'read' });
+  }
+
+  /** An entry as stored, without recording or checking anything: for model-internal
+   * looks at the final state (kmemleak's scan). */
+  peek(index: number): u64 {
+    return this.spt.get(index) ?? (this.is_removed ? FROZEN_SPTE : SHADOW_NONPRESENT_VALUE);
+  }
+
+  /** Whether handle_removed_pt() froze the table: a read of all its entries. */
+  get removed(): boolean {
+    this.kasan(false);
+    this.touch(0, SPTE_ENT_PER_PAGE, 'read');
+    return this.is_removed;
+  }
+
+  /** handle_removed_pt(): every entry becomes FROZEN_SPTE (a write of all of them). */
+  mark_removed(): void {
+    this.kasan(true);
+    this.touch(0, SPTE_ENT_PER_PAGE, 'write');
+    this.is_removed = true;
+  }
+
+  /** Records an access of entries [lo, hi). */
+  private touch(lo: number, hi: number, access: 'read' | 'write'): void {
+    const run = this.run;
+    if (run === null || !run.recording) return;
+    const n = this.entry_pages;
+    run.touch({ key: this.key, access, range: [this.gfn + lo * n, this.gfn + hi * n] });
+  }
+
+  /** GFNs one entry of this table maps. */
+  get entry_pages(): number {
+    return KVM_PAGES_PER_HPAGE(this.role.level);
+  }
+
+  get name(): string {
+    return `sp${this.id}`;
+  }
+
+  /** kvm_tdp_mmu_read_spte() */
+  read(index: number): u64 {
+    this.kasan(false);
+    this.touch(index, index + 1, 'read');
+    return this.spt.get(index) ?? (this.is_removed ? FROZEN_SPTE : SHADOW_NONPRESENT_VALUE);
+  }
+
+  /** __kvm_tdp_mmu_write_spte() */
+  write(index: number, spte: u64): void {
+    this.kasan(true);
+    this.touch(index, index + 1, 'write');
+    this.store(index, spte);
+  }
+
+  /** Fills every entry of a table no other thread can reach yet (one recorded write). */
+  populate(make: (index: number) => u64): void {
+    this.kasan(true);
+    this.touch(0, SPTE_ENT_PER_PAGE, 'write');
+    for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) this.store(i, make(i));
+  }
+
+  private store(index: number, spte: u64): void {
+    const had = this.spt.has(index);
+    if (spte === SHADOW_NONPRESENT_VALUE) {
+      if (!had) return;
+      this.spt.delete(index);
+      this.stored.splice(this.lower_bound(index), 1);
+      return;
+    }
+    this.spt.set(index, spte);
+    if (!had) this.stored.splice(this.lower_bound(index), 0, index);
+  }
+
+  /** The first stored index at or after `index`, or SPTE_ENT_PER_PAGE-like `Infinity`:
+   * a read of the entries from `index` through the one found. */
+  next_stored(index: number): number {
+    this.kasan(false);
+    const i = this.lower_bound(index);
+    const next = i < this.stored.length ? this.stored[i]! : Infinity;
+    this.touch(index, Math.min(next + 1, SPTE_ENT_PER_PAGE), 'read');
+    return next;
+  }
+
+  /** Stored entries at or after `from`, in index order (model-internal, uncounted):
+   * a read of the entries passed so far, all to the end once exhausted. */
+  *entries(from = 0): IterableIterator<[number, u64]> {
+    // A walk runs within one step: whether it records does not change under it.
+    const recording = this.run !== null && this.run.recording;
+    this.kasan(false);
+    let read = from;
+    for (let k = this.lower_bound(from); k < this.stored.length; k++) {
+      const i = this.stored[k]!;
+      if (recording) this.touch(read, i + 1, 'read');
+      read = i + 1;
+      yield [i, this.spt.get(i)!];
+    }
+    if (recording) this.touch(read, SPTE_ENT_PER_PAGE, 'read');
+  }
+
+  private lower_bound(index: number): number {
+    let lo = 0;
+    let hi = this.stored.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.stored[mid]! < index) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+// is_mirror_sp() in arch/x86/kvm/mmu/mmu_internal.h
+export function is_mirror_sp(sp: kvm_mmu_page): boolean {
+  return sp.role.is_mirror;
+}
+
+// is_mirror_sptep() in arch/x86/kvm/mmu/tdp_mmu.h
+export function is_mirror_sptep(sptep: tdp_ptep_t): boolean {
+  return sptep.sp.role.is_mirror;
+}
+
+/** GFN an entry maps. */
+export function sptep_gfn(sptep: tdp_ptep_t): gfn_t {
+  return sptep.sp.gfn + sptep.index * sptep.sp.entry_pages;
+}

@@ -1,0 +1,134 @@
+// A sparse map from half-open GFN (or PFN) ranges to values, in the spirit of the
+// xarray ranges KVM keeps memory attributes in (virt/kvm/kvm_main.c,
+// kvm->mem_attr_array). Memory is proportional to the number of distinct runs,
+// never to the size of the address space. A map shared between threads is built with
+// the run and a footprint key: its accesses are then recorded by range.
+import type { Run as EngineRun } from '../../engine/index.ts';
+import { touch_range } from './footprint.ts';
+
+interface Run<V> {
+  lo: number;
+  hi: number;
+  value: V;
+}
+
+export interface Piece<V> {
+  readonly lo: number;
+  readonly hi: number;
+  /** undefined where nothing is stored. */
+  readonly value: V | undefined;
+}
+
+export class interval_map<V> {
+  /** Disjoint runs sorted by `lo`; adjacent runs with equal values are merged. */
+  private runs: Run<V>[] = [];
+
+  constructor(private readonly tracked?: { readonly run: EngineRun; readonly key: string }) {}
+
+  /** Records an access of [lo, hi) (or of everything). */
+  private touch(access: 'read' | 'write', lo = -Infinity, hi = Infinity): void {
+    if (this.tracked !== undefined) touch_range(this.tracked.run, this.tracked.key, access, lo, hi);
+  }
+
+  /** Number of runs: a read of the whole map. */
+  get size(): number {
+    this.touch('read');
+    return this.runs.length;
+  }
+
+  /** Index of the first run whose `hi` is above `x`. */
+  private first_above(x: number): number {
+    let lo = 0;
+    let hi = this.runs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.runs[mid]!.hi <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  get(x: number): V | undefined {
+    this.touch('read', x, x + 1);
+    const r = this.runs[this.first_above(x)];
+    return r !== undefined && r.lo <= x ? r.value : undefined;
+  }
+
+  /** Stores `value` over [lo, hi); `undefined` erases. */
+  set(lo: number, hi: number, value: V | undefined): void {
+    if (hi <= lo) return;
+    // Merging with the neighbours changes how runs are cut, not a value outside [lo, hi).
+    this.touch('write', lo, hi);
+    const i = this.first_above(lo);
+    let j = i;
+    const keep: Run<V>[] = [];
+    while (j < this.runs.length && this.runs[j]!.lo < hi) {
+      const r = this.runs[j]!;
+      if (r.lo < lo) keep.push({ lo: r.lo, hi: lo, value: r.value });
+      if (r.hi > hi) keep.push({ lo: hi, hi: r.hi, value: r.value });
+      j++;
+    }
+    const mid = value === undefined ? [] : [{ lo, hi, value }];
+    const before = keep.filter((r) => r.lo < lo);
+    const after = keep.filter((r) => r.lo >= hi);
+    this.runs.splice(i, j - i, ...before, ...mid, ...after);
+    this.merge_around(Math.max(0, i - 1), i + before.length + mid.length + after.length + 1);
+  }
+
+  private merge_around(from: number, to: number): void {
+    for (let k = Math.min(to, this.runs.length - 1); k > from; k--) {
+      const a = this.runs[k - 1]!;
+      const b = this.runs[k]!;
+      if (a.hi === b.lo && a.value === b.value) {
+        a.hi = b.hi;
+        this.runs.splice(k, 1);
+      }
+    }
+  }
+
+  /** The runs and gaps covering [lo, hi), in order. */
+  *pieces(lo: number, hi: number): IterableIterator<Piece<V>> {
+    this.touch('read', lo, hi);
+    let x = lo;
+    for (let i = this.first_above(lo); i < this.runs.length && x < hi; i++) {
+      const r = this.runs[i]!;
+      if (r.lo >= hi) break;
+      if (r.lo > x) yield { lo: x, hi: r.lo, value: undefined };
+      const a = Math.max(x, r.lo);
+      const b = Math.min(hi, r.hi);
+      yield { lo: a, hi: b, value: r.value };
+      x = b;
+    }
+    if (x < hi) yield { lo: x, hi, value: undefined };
+  }
+
+  /** True when every point of [lo, hi) satisfies `pred` (gaps see undefined). */
+  every(lo: number, hi: number, pred: (v: V | undefined) => boolean): boolean {
+    for (const p of this.pieces(lo, hi)) if (!pred(p.value)) return false;
+    return true;
+  }
+
+  /** The stored runs, for tests and state hashes: a read of everything. */
+  entries(): Array<[number, number, V]> {
+    this.touch('read');
+    return this.runs.map((r) => [r.lo, r.hi, r.value]);
+  }
+}
+
+/** Subtracts `cut` ranges from [lo, hi); returns what is left, in order. */
+export function range_subtract(lo: number, hi: number, cuts: Iterable<readonly [number, number]>): Array<[number, number]> {
+  let left: Array<[number, number]> = [[lo, hi]];
+  for (const [a, b] of cuts) {
+    const next: Array<[number, number]> = [];
+    for (const [x, y] of left) {
+      if (b <= x || a >= y) next.push([x, y]);
+      else {
+        if (a > x) next.push([x, a]);
+        if (b < y) next.push([b, y]);
+      }
+    }
+    left = next;
+    if (left.length === 0) break;
+  }
+  return left;
+}

@@ -1,0 +1,83 @@
+// Lifetimes of the TDP MMU's memory, the harness's side (the kernel functions that
+// allocate and free it are in arch/x86/kvm/mmu/tdp_mmu.ts): what kmemleak must see
+// freed by the end of a schedule, and what still points to it then. The model has no
+// memory for kmemleak to scan, so this says it: a table is referenced while a chain
+// of linked entries leads to it from a root on kvm->arch.tdp_mmu_roots, a root while
+// only the VM's own reference is left (the VM's teardown would drop it and free the
+// root). A table unlinked and never freed, or a root reference taken and never put,
+// is a `memory-leak` once every thread is done, with the stacks that took it.
+import { Run } from '../../engine/index.ts';
+import type { kvm_mmu_page } from '../arch/x86/kvm/mmu/mmu_internal.ts';
+import type { kvm } from '../include/linux/kvm_host.ts';
+import { get_zeroed_page, GFP_KERNEL_ACCOUNT, kmem_cache_zalloc, kmemleak_must_free, kmemleak_referenced_by, refcount_read, type refcount_t, save_stack, stackdepot_skip_frames } from './kernel.ts';
+import { mmu_page_header_cache } from '../arch/x86/kvm/mmu/mmu_internal.ts';
+
+/** A root reference taken and not yet put: who took it, and where. */
+interface root_ref {
+  readonly thread: string;
+  readonly stack: readonly string[];
+}
+
+const refs_held = new WeakMap<kvm_mmu_page, root_ref[]>();
+
+// The harness's frames are no part of a kernel stack.
+stackdepot_skip_frames(/^(root_ref_taken|sp_memory_at_setup)$/);
+
+/** A reference on `root` that kvm_tdp_mmu_get_root() took: remember the stack. */
+export function root_ref_taken(root: kvm_mmu_page): void {
+  let held = refs_held.get(root);
+  if (held === undefined) refs_held.set(root, (held = []));
+  held.push({ thread: Run.live?.current?.name ?? '<setup>', stack: save_stack([]) });
+}
+
+/** One that kvm_tdp_mmu_put_root() dropped: the latest this thread took, else the oldest. */
+export function root_ref_put(root: kvm_mmu_page): void {
+  const held = refs_held.get(root);
+  if (held === undefined || held.length === 0) return;
+  const me = Run.live?.current?.name;
+  let i = held.length - 1;
+  while (i >= 0 && held[i]!.thread !== me) i--;
+  held.splice(i >= 0 ? i : 0, 1);
+}
+
+/** Why nothing points to `sp` at the end of the schedule, or null when something
+ * does (kmemleak_scan_fn). Reads the final state without recording it. */
+function sp_unreferenced(kvm: kvm, sp: kvm_mmu_page): string[] | null {
+  let cur = sp;
+  while (cur.ptep !== null) {
+    const parent = cur.ptep.sp;
+    const e = parent.peek(cur.ptep.index);
+    if (e.tag !== 'nonleaf' || e.child !== cur) {
+      return [`  ${sp.name}: a level-${sp.role.level} table no entry links any more (${cur === sp ? 'its' : `its ancestor ${cur.name}'s`} parent entry in ${parent.name} moved on) and nothing freed`];
+    }
+    cur = parent;
+  }
+  if (!kvm.arch.tdp_mmu_roots.includes(cur)) {
+    return [cur === sp ? `  ${sp.name}: a table never linked into a root, never freed` : `  ${sp.name}: below ${cur.name}, which is no root of the VM any more`];
+  }
+  if (cur !== sp) return null;
+  const count = refcount_read(sp.tdp_mmu_root_count as refcount_t);
+  if (count <= 1) return null;
+  const kind = sp.role.is_mirror ? 'mirror' : 'direct';
+  const lines = [`  ${sp.name} (the ${kind} root): tdp_mmu_root_count is ${count} once every thread is done, 1 of them the VM's own: ${count - 1} kvm_tdp_mmu_get_root() never put (kvm_tdp_mmu_put_root() missing), so the root outlives the VM`];
+  for (const r of refs_held.get(sp) ?? []) lines.push(`  reference taken by ${r.thread}:`, ...r.stack.map((f) => `    ${f}`));
+  return lines;
+}
+
+/** The table `sp` got its memory: kmemleak must see its struct freed unless it is
+ * still linked (or, for a root, only the VM holds it); its pages count with
+ * CONFIG_DEBUG_KMEMLEAK on, referenced as the table is. */
+export function kmemleak_track_sp(kvm: kvm, sp: kvm_mmu_page): void {
+  const scan = () => sp_unreferenced(kvm, sp);
+  kmemleak_must_free(sp.header);
+  for (const obj of [sp.header, sp.spt_page, sp.external_spt_page]) kmemleak_referenced_by(obj, scan);
+}
+
+/** Memory for a table made at set-up (a root, a fixture's table): from the same
+ * allocators, where no fault is armed yet. */
+export function sp_memory_at_setup(kvm: kvm, sp: kvm_mmu_page, external: boolean): void {
+  sp.header = kmem_cache_zalloc(mmu_page_header_cache(kvm.k), GFP_KERNEL_ACCOUNT);
+  sp.spt_page = get_zeroed_page(kvm.k, GFP_KERNEL_ACCOUNT);
+  if (external) sp.external_spt_page = get_zeroed_page(kvm.k, GFP_KERNEL_ACCOUNT);
+  kmemleak_track_sp(kvm, sp);
+}
