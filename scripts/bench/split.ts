@@ -110,7 +110,7 @@ export async function benchSplit(s: SplitSettings, progress: (line: string) => v
 
 /** The table's rows for the figures. */
 export function splitRows(f: SplitFigures): string[][] {
-  const subject = `${f.scenario}, ${f.settings.strategy} within ${f.settings.preemptions} preemption${f.settings.preemptions === 1 ? "" : "s"}, --split`;
+  const subject = `${f.scenario}, ${f.settings.strategy} within ${f.settings.preemptions} preemption${f.settings.preemptions === 1 ? '' : 's'}, --split`;
   return [
     ...f.runs.map((r) => {
       const cpu = r.cpuSeconds === undefined || r.cores === undefined ? '' : `, ${r.cores.toFixed(2)} cores busy (${(r.schedules / r.cpuSeconds).toFixed(0)} schedules per CPU second)`;
