@@ -58,7 +58,7 @@ program
   .option('--split', 'explore each scenario as work items (dfs, dpor: prefixes of its schedule tree; samplers: seed ranges) spread over the workers and, with --shard, over machines; the same result for any --workers and --shard')
   .option('--json <file>', "write a JSON array: one record per scenario ('-': standard output)")
   .option('--junit <file>', "write JUnit XML for CI ('-': standard output)")
-  .option('--out <dir>', 'record each scenario as it finishes, fsynced: findings.jsonl, scenarios.jsonl, reports/')
+  .option('--out <dir>', 'record each scenario as it finishes, fsynced: findings.jsonl, scenarios.jsonl, reports/ (with --split, each work item too: parts.jsonl)')
   .option('--resume', 'skip scenarios already recorded in --out')
   .option('--progress', 'draw the live progress line on stderr (default: when stderr is a terminal)')
   .option('--no-progress', 'plain lines only')
