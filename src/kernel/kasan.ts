@@ -7,7 +7,7 @@
 // reads it, so dpor orders a free with the accesses it races.
 import type { FindingInput } from '../engine/index.ts';
 import type { Kernel } from './kernel.ts';
-import { caller_of, save_stack, type track } from './stackdepot.ts';
+import { caller_of, save_stack, track } from './stackdepot.ts';
 import { current_or_null, type task_struct } from './task.ts';
 
 /** How an object came to be: a slab object (its cache) or pages (their order). */
@@ -48,7 +48,7 @@ function state_of(k: Kernel): mem_state {
 /** A track of the running task (or of set-up, outside any task). */
 export function track_here(k: Kernel, top: readonly string[], stack = true): track {
   const t = current_or_null();
-  return { comm: t?.comm ?? 'swapper', pid: t?.pid ?? 0, step: k.run.step - 1, stack: stack ? save_stack(top) : top };
+  return new track(t?.comm ?? 'swapper', t?.pid ?? 0, k.run.step - 1, top, stack);
 }
 
 const BASE = 'ffff8880';
@@ -226,7 +226,7 @@ function details(obj: kmem_obj, t: task_struct | null, extra: Record<string, unk
     object: obj.key,
     cache: obj.cache,
     size: obj.size,
-    allocated: obj.alloc_track,
-    freed: obj.free_track,
+    allocated: obj.alloc_track.plain(),
+    freed: obj.free_track?.plain() ?? null,
   };
 }
