@@ -150,8 +150,11 @@ export class Exploration implements Driver {
   private maxPreemptions = 0;
   private readonly stopWhen?: () => boolean;
   private readonly cap?: () => number;
-  /** Each run's schedule number and parameters (with ExploreOptions.witnesses). */
-  private readonly runs: WeakMap<Run, { readonly n: number; readonly params: unknown }> | null;
+  /** Remember each run's schedule number and parameters (ExploreOptions.witnesses),
+   * on the run (Run.local(), not a WeakMap keyed by it: see there). */
+  private readonly witnessing: boolean;
+  /** This exploration's key of that record. */
+  private readonly witnessKey = {};
   private readonly exhaustiveChecks: boolean | undefined;
   /** Largest value of each run metric over the schedules. */
   private readonly metricMax = new Map<string, number>();
@@ -174,7 +177,7 @@ export class Exploration implements Driver {
     this.tracked = program.tracked === true;
     this.stopWhen = opts.stopWhen;
     this.cap = opts.cap;
-    this.runs = opts.witnesses === true ? new WeakMap() : null;
+    this.witnessing = opts.witnesses === true;
     this.exhaustiveChecks = opts.exhaustiveChecks;
   }
 
@@ -222,7 +225,7 @@ export class Exploration implements Driver {
     for (const [key, v] of this.shared) {
       if (!isCrossSchedule(v)) return { opaque: key };
       for (const run of v.witnesses()) {
-        const r = this.runs?.get(run);
+        const r = run.localOf<{ readonly n: number; readonly params: unknown }>(this.witnessKey);
         if (r !== undefined) found.set(r.n, { schedule: run.schedule(), params: r.params });
       }
     }
@@ -233,7 +236,7 @@ export class Exploration implements Driver {
     if (this.schedules > 0 && this.schedules % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
     const run = await this.execute(chooser, params, opts);
     this.schedules++;
-    this.runs?.set(run, { n: this.schedules, params });
+    if (this.witnessing) run.setLocal(this.witnessKey, { n: this.schedules, params });
     this.steps += run.step;
     this.preemptions += run.preemptions;
     if (run.preemptions > this.maxPreemptions) this.maxPreemptions = run.preemptions;
