@@ -3,7 +3,7 @@
 // bench/time-to-first-finding.svg. Not a test: nothing here asserts a timing.
 //
 // `npm run bench -- --only suite,strategies` runs only those sections (engine,
-// strategies, suite, finding, exhaustive, many-threads, scale, split, review) and replaces only
+// model, strategies, suite, finding, exhaustive, many-threads, scale, split, review) and replaces only
 // their figures in bench/results.json (`measured` says when each section ran);
 // `--bugs safestack,wsq` runs only those bugs of the ported suite (then nothing is
 // written: the suite's figures would be partial).
@@ -18,12 +18,13 @@ import { benchManyThreads, manyThreadRows } from './bench/many-threads.ts';
 import { benchReview, reviewRows, type ReviewSettings } from './bench/review.ts';
 import { benchSplit, splitRows, type SplitSettings } from './bench/split.ts';
 import { benchFinding } from './bench/finding.ts';
-import { goals, SECTIONS, type Machine, type Results, type Section, type Settings } from './bench/results.ts';
+import { goals, goals15, SECTIONS, type Machine, type Results, type Section, type Settings } from './bench/results.ts';
 import { HEADER, rows } from './bench/rows.ts';
 import { benchStrategies } from './bench/strategies.ts';
 import { benchSuite } from './bench/suite.ts';
 import { suiteRows } from './bench/suite-rows.ts';
 import { heap16TiB, RANGES, spteVisits, sweepThroughput } from './bench/scale.ts';
+import { benchModel, profileSplit } from './bench/model.ts';
 import { table } from './lib/table.ts';
 import type { cost_params } from '../scenarios/catalogue/_cost.ts';
 import type { Scenario } from '../src/engine/index.ts';
@@ -34,6 +35,7 @@ const SETTINGS: Settings = {
   exhaustiveCapMs: 20_000,
   pool: { strategy: 'random', schedules: 3_000, seed: 1 },
   suite: { seeds: 5, budget: 20_000 },
+  model: { strategy: 'random', schedules: 3_000, seed: 1, profileSchedules: 4_000 },
 };
 /** The fixed v5 scenario and the v3 fixed twin the exhaustive section proves clean. */
 const V5 = 'v5-44-fixed';
@@ -72,6 +74,19 @@ for (const s of SECTIONS) {
 // Engine first, before anything else has run in this process.
 const engine = runs('engine') ? await benchEngine() : before.engine!;
 if (runs('engine')) progress('engine done');
+
+// Issue 15: the model's steps per second on the fixed twins and a 3-thread scenario,
+// and a CPU profile of one of them, before the rest of the bench has filled the heap.
+const ZAP = 'zap-without-split-fixed';
+const model = runs('model')
+  ? await benchModel(
+      [{ l: named(V5) }, { l: named(V3) }, { l: named(ZAP) }, { l: named(V3), label: `${V3} (3 splitters)`, params: { splitters: 3 } }],
+      SETTINGS.model.schedules,
+      progress,
+    )
+  : before.model;
+const profile = runs('model') ? await profileSplit(named(V5), SETTINGS.model.profileSchedules) : before.profile;
+if (runs('model')) progress('model done');
 
 const strategies = runs('strategies') ? await benchStrategies({ seeds: SETTINGS.seeds }) : before.strategies;
 if (runs('strategies')) progress('strategies done');
@@ -130,9 +145,11 @@ const measured: Omit<Results, 'goals'> = {
   manyThreads,
   split,
   review,
+  model,
+  profile,
 };
 const whole = engine !== undefined && finding !== undefined && exhaustive !== undefined && scale !== undefined;
-const results: Results = { ...measured, goals: whole ? goals(measured, V5) : [] };
+const results: Results = { ...measured, goals: whole ? goals(measured, V5) : [], goals15: whole ? goals15(measured, V5) : [] };
 
 const shown = (s: Section) => runs(s);
 const small = shown('strategies') && strategies !== undefined
@@ -141,9 +158,10 @@ const small = shown('strategies') && strategies !== undefined
       ...strategies.reduction.map((r) => ['reduction', `${r.program} (bound ${r.bound})`, 'dpor vs dfs', `${r.dporSchedules} vs ${r.dfsSchedules} (${r.equivalenceClasses} classes)`, '']),
     ]
   : [];
-const main = whole ? rows(results).filter((r) => shown(r[0] === 'scale' ? 'scale' : r[0] === 'exhaustive' ? 'exhaustive' : r[0] === 'finding' ? 'finding' : 'engine')) : [];
+const main = whole ? rows(results).filter((r) => shown(r[0] === 'scale' ? 'scale' : r[0] === 'exhaustive' ? 'exhaustive' : r[0] === 'finding' ? 'finding' : r[0] === 'model' ? 'model' : 'engine')) : [];
 const goalRows = only === undefined ? results.goals.map((g) => ['goal', g.goal, g.met ? 'met' : 'MISSED', g.figure, '']) : [];
-console.log(table(HEADER, [...main, ...(shown('split') && split !== undefined ? splitRows(split) : []), ...(shown('review') && review !== undefined ? reviewRows(review, REVIEW) : []), ...small, ...(shown('suite') && suite !== undefined ? suiteRows(suite) : []), ...(shown('many-threads') && manyThreads !== undefined ? manyThreadRows(manyThreads) : []), ...goalRows]));
+const goal15Rows = only === undefined || runs('model') ? (results.goals15 ?? []).map((g) => ['goal 15', g.goal, g.met ? 'met' : 'MISSED', g.figure, '']) : [];
+console.log(table(HEADER, [...main, ...(shown('split') && split !== undefined ? splitRows(split) : []), ...(shown('review') && review !== undefined ? reviewRows(review, REVIEW) : []), ...small, ...(shown('suite') && suite !== undefined ? suiteRows(suite) : []), ...(shown('many-threads') && manyThreads !== undefined ? manyThreadRows(manyThreads) : []), ...goalRows, ...goal15Rows]));
 if (suiteBugNames !== undefined) {
   progress('--bugs: a partial suite, nothing written');
 } else if (!whole) {

@@ -58,7 +58,7 @@ program
   .option('--split', 'explore each scenario as work items (dfs, dpor: prefixes of its schedule tree; samplers: seed ranges) spread over the workers and, with --shard, over machines; the same result for any --workers and --shard')
   .option('--json <file>', "write a JSON array: one record per scenario ('-': standard output)")
   .option('--junit <file>', "write JUnit XML for CI ('-': standard output)")
-  .option('--out <dir>', 'record each scenario as it finishes, fsynced: findings.jsonl, scenarios.jsonl, reports/')
+  .option('--out <dir>', 'record each scenario as it finishes, fsynced: findings.jsonl, scenarios.jsonl, reports/ (with --split, each work item too: parts.jsonl)')
   .option('--resume', 'skip scenarios already recorded in --out')
   .option('--progress', 'draw the live progress line on stderr (default: when stderr is a terminal)')
   .option('--no-progress', 'plain lines only')
@@ -71,7 +71,7 @@ program
       'and the proof are the same on 1 worker or many. A split scenario of a sharded sweep is judged by septcheck merge\n' +
       '(from the --out folders of all its shards). --time then limits each work item.\n\n' +
       'Environment: SEPTCHECK_STRATEGY, SEPTCHECK_SCHEDULES, SEPTCHECK_SEED, SEPTCHECK_PREEMPTIONS (the flags win).\n\n' +
-      'Examples:\n  $ septcheck sweep scenarios/catalogue --strategy dpor --preemptions 2 --out out/ --json out/sweep.json\n' +
+      'Example:\n  $ septcheck sweep scenarios/catalogue --strategy dpor --preemptions 2 --out out/ --json out/sweep.json\n' +
       '  $ septcheck sweep scenarios/catalogue/v5-44-fixed.ts --split --workers 8\n' +
       '  $ septcheck sweep scenarios/catalogue/v5-44-fixed.ts --split --shard 2/4 --out out/shard-2   # then: septcheck merge out/shard-*',
   )

@@ -54,24 +54,30 @@ export function td_max_private_level(v: td_variant): number {
   return variants.find((x) => x.name === v.variant)?.max_private_level ?? PG_LEVEL_1G;
 }
 
-/** The functions a TD of `v` calls: the variant's, with the knobs. */
+const made = new WeakMap<td_variant, kvm_functions>();
+
+/** The functions a TD of `v` calls: the variant's, with the knobs. The table is
+ * frozen, so one is made per `v` (a scenario's) and shared by its schedules. */
 export function td_functions(v: td_variant): kvm_functions {
-  return withKnobs(variant_by_name(v.variant), v.knobs ?? {}).fn;
+  let fn = made.get(v);
+  if (fn === undefined) made.set(v, (fn = withKnobs(variant_by_name(v.variant), v.knobs ?? {}).fn));
+  return fn;
 }
 
 /** The TD of one schedule, built with the variant's functions (or `functions`, derived from them). */
 export function td_create(run: Run, v: td_variant, layout: td_layout = {}, functions: kvm_functions = td_functions(v)): kvm {
   const vm = kvm_create_vm(run, { gmem_pages: 2 * P1G, ...layout, functions });
-  vms.set(run, vm);
+  run.setLocal(VM, vm);
   return vm;
 }
 
-/** The VM each run created, for its terminal-state hash. */
-const vms = new WeakMap<Run, kvm>();
+/** The key of the VM each run created, for its terminal-state hash (Run.local(): a
+ * WeakMap keyed by the run would keep every VM alive past minor GCs). */
+const VM = {};
 
 /** The VM `run` created (for checks that look at the model from outside, e.g. tests). */
 export function td_of(run: Run): kvm | undefined {
-  return vms.get(run);
+  return run.localOf<kvm>(VM);
 }
 
 /** `variant knob=value ...`, the knobs the scenario sets on top of the variant. An
@@ -167,7 +173,7 @@ export function catalogue_scenario<P>(f: family<P>, s: catalogue_spec<P>): Scena
     setup: (run, params) => f.setup(run, s, params),
     // Distinct terminal states: coverage figures, and dpor checked against dfs.
     stateHash: (run) => {
-      const vm = vms.get(run);
+      const vm = run.localOf<kvm>(VM);
       return vm === undefined ? '' : kvm_state_hash(vm);
     },
   });

@@ -8,6 +8,7 @@ import type { BugResult } from './finding.ts';
 import type { ReviewResult } from './review.ts';
 import type { HeapFigures, PoolFigures, VisitFigures } from './scale.ts';
 import type { SplitFigures } from './split.ts';
+import { ISSUE_15_BASELINE, type ModelRow, type ProfileSplit } from './model.ts';
 
 export interface Settings {
   readonly seeds: number;
@@ -15,10 +16,13 @@ export interface Settings {
   readonly exhaustiveCapMs: number;
   readonly pool: { readonly strategy: string; readonly schedules: number; readonly seed: number };
   readonly suite: SuiteSettings;
+  /** Issue 15's model figures: strategy, schedules and seed of each scenario, and the
+   * schedules of the profiled exploration. */
+  readonly model: { readonly strategy: string; readonly schedules: number; readonly seed: number; readonly profileSchedules: number };
 }
 
 /** The sections of a bench run; `--only` picks some. */
-export const SECTIONS = ['engine', 'strategies', 'suite', 'finding', 'exhaustive', 'many-threads', 'scale', 'split', 'review'] as const;
+export const SECTIONS = ['engine', 'model', 'strategies', 'suite', 'finding', 'exhaustive', 'many-threads', 'scale', 'split', 'review'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Machine {
@@ -56,6 +60,12 @@ export interface Results {
   readonly split?: SplitFigures;
   /** Issue 12: the review bugs, random against the default portfolio. */
   readonly review?: readonly ReviewResult[];
+  /** Issue 15: model steps per second, per scenario. */
+  readonly model?: readonly ModelRow[];
+  /** Issue 15: where a model exploration's time goes. */
+  readonly profile?: ProfileSplit;
+  /** Issue 15's goals (its one-scenario-across-workers goal is another session's). */
+  readonly goals15?: readonly Goal[];
 }
 
 export interface Goal {
@@ -85,4 +95,30 @@ export function goals(r: Omit<Results, 'goals'>, v5: string): Goal[] {
     },
     { goal: '2 workers >= 1.7x the throughput of 1', met: r.scale.speedup >= 1.7, figure: `${r.scale.speedup.toFixed(2)}x (${one.schedulesPerSec.toFixed(0)} -> ${two.schedulesPerSec.toFixed(0)} schedules/s)` },
   ];
+}
+
+/** Issue 15's goals on this run's figures (never asserted anywhere): the model at a
+ * million steps per second on v5-44-fixed, 15 times the issue's schedules per second
+ * on each fixed twin, GC under 10% of the profile, the engine at 90% of the floor. */
+export function goals15(r: Omit<Results, 'goals' | 'goals15'>, v5: string): Goal[] {
+  const model = r.model ?? [];
+  const row = (name: string) => model.find((m) => m.label === name);
+  const v5row = row(v5);
+  const out: Goal[] = [];
+  if (v5row !== undefined) {
+    out.push({ goal: `model >= 1 M steps/s on ${v5} (random)`, met: v5row.stepsPerSec >= 1e6, figure: `${(v5row.stepsPerSec / 1000).toFixed(1)} k steps/s` });
+  }
+  for (const [name, base] of Object.entries(ISSUE_15_BASELINE)) {
+    const m = row(name);
+    if (m === undefined) continue;
+    const x = m.schedulesPerSec / base;
+    out.push({ goal: `>= 15x issue 15's schedules/s on ${name}`, met: x >= 15, figure: `${x.toFixed(2)}x (${m.schedulesPerSec.toFixed(0)} vs ${base} schedules/s)` });
+  }
+  if (r.profile !== undefined) {
+    out.push({ goal: 'GC < 10% of the profile', met: r.profile.gc < 0.1, figure: `${(100 * r.profile.gc).toFixed(1)}% (${r.profile.scenario}, ${r.profile.schedules} schedules)` });
+  }
+  if (r.engine.ofFloor !== undefined) {
+    out.push({ goal: 'engine >= 90% of the bare hand-off', met: r.engine.ofFloor >= 0.9, figure: `${(100 * r.engine.ofFloor).toFixed(0)}%` });
+  }
+  return out;
 }

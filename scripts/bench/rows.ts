@@ -2,6 +2,7 @@
 import { meetsExpect } from '../../src/engine/index.ts';
 import { STEPS, THREADS } from './engine.ts';
 import { deterministic } from './finding.ts';
+import { ISSUE_15_BASELINE } from './model.ts';
 import type { Results } from './results.ts';
 import { count, ms, si } from './stats.ts';
 
@@ -24,6 +25,30 @@ export function rows(r: Results): string[][] {
     out.push(['engine', load, 'septcheck / floor', `${(e.ofFloor * 100).toFixed(0)}%`, `>= 90%: ${e.ofFloor >= 0.9 ? 'met' : 'MISSED'}`]);
   }
   out.push(['engine', load, 'stress (no scheduler)', `${si(e.stress.schedulesPerSec)} runs/s, ${si(e.stress.stepsPerSec)} steps/s`, '']);
+
+  for (const m of r.model ?? []) {
+    const base = ISSUE_15_BASELINE[m.label];
+    const goal = base === undefined ? '' : `>= 15x ${base}/s: ${m.schedulesPerSec / base >= 15 ? 'met' : 'MISSED'} (${(m.schedulesPerSec / base).toFixed(2)}x)`;
+    out.push([
+      'model',
+      `${m.label}, ${m.threads} threads`,
+      `random, ${count(m.schedules)} schedules`,
+      `${si(m.schedulesPerSec)} schedules/s, ${si(m.stepsPerSec)} steps/s (${(m.steps / m.schedules).toFixed(1)} steps/schedule); per CPU second ${si(m.cpuSchedulesPerSec)}, ${si(m.cpuStepsPerSec)}`,
+      goal,
+    ]);
+  }
+  const p = r.profile;
+  if (p !== undefined) {
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    out.push([
+      'model',
+      `${p.scenario}, CPU profile of ${count(p.schedules)} schedules`,
+      'split',
+      `GC ${pct(p.gc)}, hashing ${pct(p.hashing)}, invariants ${pct(p.invariants)}, model ${pct(p.model)}, engine ${pct(p.engine)}, other ${pct(p.other)}`,
+      `GC < 10%: ${p.gc < 0.1 ? 'met' : 'MISSED'}`,
+    ]);
+    out.push(['model', `${p.scenario}, CPU profile`, 'heaviest (self)', p.top.slice(0, 5).map((t) => `${t.fn} ${pct(t.share)}`).join('; '), '']);
+  }
 
   for (const b of r.finding) {
     for (const x of b.rows) {

@@ -2,6 +2,7 @@
 // start-up, planning and worker start included, timed from outside; schedules per
 // second, their ratio, and whether the two records are the same byte for byte.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface SplitSettings {
@@ -16,6 +17,11 @@ export interface SplitRunFigures {
   readonly seconds: number;
   readonly schedules: number;
   readonly schedulesPerSec: number;
+  /** CPU time of the sweep's process, all its threads (Linux: read from /proc while
+   * it runs, to the last quarter second), and the cores that kept busy on average:
+   * on a machine others share, fewer than the workers asked for. */
+  readonly cpuSeconds?: number;
+  readonly cores?: number;
 }
 
 export interface SplitFigures {
@@ -42,7 +48,7 @@ interface SweepOut {
 }
 
 /** Runs `septcheck sweep FILE --split --workers N --json -`; the record and the wall time. */
-async function sweepOnce(s: SplitSettings, workers: number, extra: readonly string[] = []): Promise<{ record: SweepOut; text: string; seconds: number }> {
+async function sweepOnce(s: SplitSettings, workers: number, extra: readonly string[] = []): Promise<{ record: SweepOut; text: string; seconds: number; cpuSeconds?: number }> {
   const args = [BIN, 'sweep', s.file, '--split', '--workers', String(workers), '--strategy', s.strategy, '--preemptions', String(s.preemptions), '--json', '-', '--no-progress', ...extra];
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -50,11 +56,31 @@ async function sweepOnce(s: SplitSettings, workers: number, extra: readonly stri
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  let cpuSeconds: number | undefined;
+  const poll = setInterval(() => {
+    const c = cpuOf(child.pid);
+    if (c !== undefined) cpuSeconds = c;
+  }, 250);
   const code = await new Promise<number | null>((r) => child.on('close', r));
+  clearInterval(poll);
   const seconds = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`sweep --split --workers ${workers} exited ${code}:\n${stderr}`);
   const [record] = JSON.parse(stdout) as SweepOut[];
-  return { record: record!, text: JSON.stringify(record), seconds };
+  return { record: record!, text: JSON.stringify(record), seconds, ...(cpuSeconds === undefined ? {} : { cpuSeconds }) };
+}
+
+/** User and system time of a live process, all threads, in seconds (Linux). */
+function cpuOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command (which may hold spaces, so after its closing paren):
+    // utime and stime are the 14th and 15th of the line, in clock ticks (100 a second).
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function benchSplit(s: SplitSettings, progress: (line: string) => void): Promise<SplitFigures> {
@@ -67,7 +93,8 @@ export async function benchSplit(s: SplitSettings, progress: (line: string) => v
     const r = await sweepOnce(s, workers);
     record ??= r.record;
     texts.push(r.text);
-    runs.push({ workers, seconds: r.seconds, schedules: r.record.schedules, schedulesPerSec: r.record.schedules / r.seconds });
+    const cpu = r.cpuSeconds === undefined ? {} : { cpuSeconds: r.cpuSeconds, cores: r.cpuSeconds / r.seconds };
+    runs.push({ workers, seconds: r.seconds, schedules: r.record.schedules, schedulesPerSec: r.record.schedules / r.seconds, ...cpu });
     progress(`split: ${workers} worker${workers === 1 ? '' : 's'} done in ${r.seconds.toFixed(1)} s`);
   }
   return {
@@ -83,9 +110,12 @@ export async function benchSplit(s: SplitSettings, progress: (line: string) => v
 
 /** The table's rows for the figures. */
 export function splitRows(f: SplitFigures): string[][] {
-  const subject = `${f.scenario}, ${f.settings.strategy} within ${f.settings.preemptions} preemptions, --split`;
+  const subject = `${f.scenario}, ${f.settings.strategy} within ${f.settings.preemptions} preemption${f.settings.preemptions === 1 ? '' : 's'}, --split`;
   return [
-    ...f.runs.map((r) => ['split', subject, `${r.workers} worker${r.workers === 1 ? '' : 's'}`, `${r.schedules} schedules in ${r.seconds.toFixed(1)} s: ${r.schedulesPerSec.toFixed(0)}/s`, '']),
+    ...f.runs.map((r) => {
+      const cpu = r.cpuSeconds === undefined || r.cores === undefined ? '' : `, ${r.cores.toFixed(2)} cores busy (${(r.schedules / r.cpuSeconds).toFixed(0)} schedules per CPU second)`;
+      return ['split', subject, `${r.workers} worker${r.workers === 1 ? '' : 's'}`, `${r.schedules} schedules in ${r.seconds.toFixed(1)} s: ${r.schedulesPerSec.toFixed(0)}/s${cpu}`, ''];
+    }),
     ['split', subject, 'speedup', `${f.speedup.toFixed(2)}x; ${f.claim}; ${f.split}`, `>= 1.7x: ${f.speedup >= 1.7 ? 'met' : 'MISSED'}`],
     ['split', subject, '1 vs 2 workers', f.identical ? 'the same record: verdict, findings, proof' : 'RECORDS DIFFER', `identical: ${f.identical ? 'met' : 'MISSED'}`],
   ];

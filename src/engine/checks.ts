@@ -7,14 +7,15 @@ import type { Run } from './run.ts';
 export type Checks = Readonly<Record<string, boolean>>;
 
 const NONE: Checks = {};
-const byRun = new WeakMap<Run, Checks>();
+/** The key of a run's switches (Run.local()). */
+const CHECKS = {};
 
 /** Gives `run` the scenario's switches (done before its setup runs). */
 export function setChecks(run: Run, checks: Checks): void {
-  byRun.set(run, checks);
+  run.setLocal(CHECKS, checks);
 }
 
 /** The switches of `run`'s scenario; none when it set none. */
 export function checksOf(run: Run): Checks {
-  return byRun.get(run) ?? NONE;
+  return run.localOf<Checks>(CHECKS) ?? NONE;
 }

@@ -51,6 +51,9 @@ export interface ExploreOptions {
   /** Remember which run each schedule was, so that `witnesses()` can name the
    * schedules cross-schedule state remembers (a split exploration's parts). */
   readonly witnesses?: boolean;
+  /** Check every invariant after every step, even where nothing it read changed
+   * (see RunOptions.exhaustiveChecks; default SEPTCHECK_EXHAUSTIVE_CHECKS=1). */
+  readonly exhaustiveChecks?: boolean;
 }
 
 /** A value in `run.shared` that carries what earlier schedules did into later ones
@@ -147,8 +150,12 @@ export class Exploration implements Driver {
   private maxPreemptions = 0;
   private readonly stopWhen?: () => boolean;
   private readonly cap?: () => number;
-  /** Each run's schedule number and parameters (with ExploreOptions.witnesses). */
-  private readonly runs: WeakMap<Run, { readonly n: number; readonly params: unknown }> | null;
+  /** Remember each run's schedule number and parameters (ExploreOptions.witnesses),
+   * on the run (Run.local(), not a WeakMap keyed by it: see there). */
+  private readonly witnessing: boolean;
+  /** This exploration's key of that record. */
+  private readonly witnessKey = {};
+  private readonly exhaustiveChecks: boolean | undefined;
   /** Largest value of each run metric over the schedules. */
   private readonly metricMax = new Map<string, number>();
   /** Schedules run up to and including the first that failed, recorded or not. */
@@ -170,7 +177,8 @@ export class Exploration implements Driver {
     this.tracked = program.tracked === true;
     this.stopWhen = opts.stopWhen;
     this.cap = opts.cap;
-    this.runs = opts.witnesses === true ? new WeakMap() : null;
+    this.witnessing = opts.witnesses === true;
+    this.exhaustiveChecks = opts.exhaustiveChecks;
   }
 
   exhausted(bound?: number): void {
@@ -217,7 +225,7 @@ export class Exploration implements Driver {
     for (const [key, v] of this.shared) {
       if (!isCrossSchedule(v)) return { opaque: key };
       for (const run of v.witnesses()) {
-        const r = this.runs?.get(run);
+        const r = run.localOf<{ readonly n: number; readonly params: unknown }>(this.witnessKey);
         if (r !== undefined) found.set(r.n, { schedule: run.schedule(), params: r.params });
       }
     }
@@ -228,7 +236,7 @@ export class Exploration implements Driver {
     if (this.schedules > 0 && this.schedules % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
     const run = await this.execute(chooser, params, opts);
     this.schedules++;
-    this.runs?.set(run, { n: this.schedules, params });
+    if (this.witnessing) run.setLocal(this.witnessKey, { n: this.schedules, params });
     this.steps += run.step;
     this.preemptions += run.preemptions;
     if (run.preemptions > this.maxPreemptions) this.maxPreemptions = run.preemptions;
@@ -283,7 +291,17 @@ export class Exploration implements Driver {
 
   /** Sets up and runs one schedule to its end. */
   private async execute(chooser: Chooser, params: unknown, opts: RunScheduleOptions): Promise<Run> {
-    const ro = { maxSteps: this.maxSteps, shared: this.shared, record: opts.footprints === true, keepGoing: this.keepGoing, stopAt: this.stopAt, trace: opts.trace, before: opts.before };
+    const ro = {
+      maxSteps: this.maxSteps,
+      shared: this.shared,
+      record: opts.footprints === true,
+      keepGoing: this.keepGoing,
+      stopAt: this.stopAt,
+      trace: opts.trace,
+      before: opts.before,
+      tracked: this.tracked,
+      exhaustiveChecks: this.exhaustiveChecks,
+    };
     const run = opts.backend === undefined ? new Run(chooser, ro) : opts.backend(ro);
     try {
       this.program.setup(run, params);

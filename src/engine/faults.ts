@@ -20,7 +20,8 @@ interface FaultState {
   injected: number;
 }
 
-const byRun = new WeakMap<Run, FaultState>();
+/** The key of a run's FaultState (Run.local()). */
+const FAULTS = {};
 const names = new Map<string, string>();
 
 /** Registers the fault class `cls` and names its injector threads, e.g. `failslab`
@@ -46,14 +47,14 @@ export function faultKey(cls: string): string {
 
 /** Gives `run` the scenario's budget (before its setup runs). */
 export function setFaults(run: Run, budget: Faults): void {
-  byRun.set(run, { budget, armed: new Map(), injected: 0 });
+  run.setLocal<FaultState>(FAULTS, { budget, armed: new Map(), injected: 0 });
 }
 
 /** Spawns one injector per unit of budget (after the scenario's setup, so that its
  * threads keep their ids and CPUs). Injectors are `free` (no preemption to switch
  * to) and run on no CPU of the scenario's (CPU -1). */
 export function spawnInjectors(run: Run): void {
-  const st = byRun.get(run);
+  const st = run.localOf<FaultState>(FAULTS);
   if (st === undefined) return;
   for (const cls of Object.keys(st.budget).sort()) {
     const n = st.budget[cls]!;
@@ -67,7 +68,7 @@ export function spawnInjectors(run: Run): void {
 
 /** Whether the scenario lets the search inject faults of `cls` at all. */
 export function faultEnabled(run: Run, cls: string): boolean {
-  return (byRun.get(run)?.budget[cls] ?? 0) > 0;
+  return (run.localOf<FaultState>(FAULTS)?.budget[cls] ?? 0) > 0;
 }
 
 /**
@@ -77,7 +78,7 @@ export function faultEnabled(run: Run, cls: string): boolean {
  * costs nothing and records nothing.
  */
 export function shouldFail(run: Run, cls: string): boolean {
-  const st = byRun.get(run);
+  const st = run.localOf<FaultState>(FAULTS);
   if (st === undefined || (st.budget[cls] ?? 0) === 0) return false;
   run.touch({ key: faultKey(cls), access: 'write' });
   const n = st.armed.get(cls) ?? 0;
@@ -89,5 +90,5 @@ export function shouldFail(run: Run, cls: string): boolean {
 
 /** Faults consumed by sites in `run` so far. */
 export function faultsInjected(run: Run): number {
-  return byRun.get(run)?.injected ?? 0;
+  return run.localOf<FaultState>(FAULTS)?.injected ?? 0;
 }

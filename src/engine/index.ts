@@ -1,7 +1,7 @@
 export * from './types.ts';
 // fast-check as scenarios use it (paramsArbitrary), so a scenario needs only 'septcheck'.
 export { default as fc } from 'fast-check';
-export { Run, cpuKey, exitKey, type Chooser, type ChoicePoint, type Invariant, type RunOptions } from './run.ts';
+export { Run, cpuKey, exitKey, type CheckHandle, type Chooser, type ChoicePoint, type Invariant, type RunOptions } from './run.ts';
 export type { StepProbe } from './watchdog.ts';
 export { SimThread, START } from './thread.ts';
 export { AsyncRun, NEVER } from './stress/async_run.ts';

@@ -1,4 +1,4 @@
-import { ANY_READ, conflicts, footprintOf } from './dpor/footprint.ts';
+import { ANY_KEY, ANY_READ, conflicts, footprintOf } from './dpor/footprint.ts';
 import { checkInvariant } from './guard.ts';
 import { captureStack, stackOf, thrownFrames } from './stack.ts';
 import { accessOf, describeState, footprintLabel, uniqueFootprints, UNKNOWN, type Describer } from './state.ts';
@@ -52,6 +52,58 @@ export interface RunOptions {
   /** Called once, just before step `step` runs (after the checks of the one before):
    * a replay looks at the state there. */
   readonly before?: { readonly step: number; readonly fn: (run: Run) => void };
+  /** The program records every access to the state its threads and checks share
+   * (Program.tracked). Its invariants are then checked only after a step that wrote
+   * something they read when last checked (see checkInvariants()). */
+  readonly tracked?: boolean;
+  /** Check every invariant after every step, as if none could be skipped (tests
+   * compare the two). Default: SEPTCHECK_EXHAUSTIVE_CHECKS=1 in the environment. */
+  readonly exhaustiveChecks?: boolean;
+}
+
+/** SEPTCHECK_EXHAUSTIVE_CHECKS=1: every invariant after every step (RunOptions). */
+export const EXHAUSTIVE_CHECKS_DEFAULT = typeof process !== 'undefined' && process.env.SEPTCHECK_EXHAUSTIVE_CHECKS === '1';
+
+/** Invariants beyond this many (one bit each in a 31-bit mask) are checked after
+ * every step. */
+const MAX_WATCHED = 31;
+
+/** Who reads one key, as of their last check: a bit per invariant, and the range each
+ * read of it spans (the bounds of all its reads of the key). */
+class KeyReaders {
+  mask = 0;
+  readonly lo: number[] = [];
+  readonly hi: number[] = [];
+}
+
+/** An invariant being checked, as a queue of changes it drains remembers it (see
+ * Run.recheck()). */
+export interface CheckHandle {
+  readonly name: string;
+}
+
+/** An invariant and what its last check read (see checkInvariants()). */
+class Watched implements Invariant, CheckHandle {
+  /** Re-check after the next step whatever it writes: the last check read nothing
+   * recorded, wrote something, threw or found something, or there is no bit left. */
+  always = true;
+  /** The keys the last check read. */
+  readonly keys: KeyReaders[] = [];
+  /** `@inv:NAME` written, made once. */
+  visible: Footprint | undefined = undefined;
+  /** See Run.drivenCheck(). */
+  driven = false;
+
+  /** Index of `bit`. */
+  readonly index: number;
+
+  constructor(
+    readonly name: string,
+    readonly check: Invariant['check'],
+    readonly bit: number,
+  ) {
+    this.index = 31 - Math.clz32(bit);
+  }
 }
 
 /** Where a finding comes from, for the layer that words its report. */
@@ -104,7 +156,17 @@ export class Run {
   readonly ops: Op[] = [];
   /** Slot for the layer above (the kernel keeps its per-run state here). */
   ext: unknown = undefined;
-  readonly switches: Switch[] = [];
+  /** The switches so far (see Switch), derived from `choices` and `ops` when asked:
+   * a step is a switch when its thread is not the one of the step before. */
+  get switches(): readonly Switch[] {
+    const out = this.switchCache;
+    for (let s = this.switchScan; s < this.choices.length; s++) {
+      const id = this.choices[s]!;
+      if (s === 0 || id !== this.choices[s - 1]) out.push({ step: s, thread: this.threads[id]!.name, op: this.ops[s]!.kind });
+    }
+    this.switchScan = this.choices.length;
+    return out;
+  }
   readonly shared: Map<string, unknown>;
   current: SimThread | null = null;
   /** The last thread chosen that is not `free` (see ChoicePoint.owner). */
@@ -131,7 +193,23 @@ export class Run {
   readonly tracing: boolean;
 
   protected readonly maxSteps: number;
-  private readonly invariants: Invariant[] = [];
+  private readonly invariants: Watched[] = [];
+  /** Invariants are skipped when nothing they read changed (tracked programs). */
+  private skipChecks: boolean;
+  /** What touch() does besides filling `sink`: nothing (0), note a step's writes
+   * (1), or collect the reads of the invariant being checked (2). */
+  private watchMode: 0 | 1 | 2 = 0;
+  /** The invariant being checked (watch 2). */
+  private checking: Watched | null = null;
+  /** Per key, the invariants whose last check read it (made on first use). */
+  private readers: Map<string, KeyReaders> | null = null;
+  /** The key read last by a check, and its readers. */
+  private lastKey = '';
+  private lastReaders: KeyReaders | null = null;
+  /** Invariants (bits) some write reached since their last check. */
+  private dirty = 0;
+  /** Each CPU's write of its key, made once. */
+  private readonly cpuWrites: Footprint[] = [];
   private readonly eligibility: Array<(t: SimThread) => boolean> = [];
   /** Results of steps, made on first use: most steps have none. */
   private results: Map<number, string> | null = null;
@@ -154,6 +232,11 @@ export class Run {
   private activeHandlers = 0;
   private readonly onExit: Array<(t: SimThread) => void> = [];
   private metricReaders: Map<string, () => number> | null = null;
+  /** The switches derived so far, and the steps scanned for them. */
+  private readonly switchCache: Switch[] = [];
+  private switchScan = 0;
+  /** See local(). */
+  private locals: Map<object, unknown> | null = null;
   private resolveDone!: () => void;
   private chooser: Chooser;
   private readonly keepGoing: boolean;
@@ -184,6 +267,7 @@ export class Run {
     this.tracing = opts.trace === true;
     this.stacks = this.tracing ? [] : null;
     this.before = opts.before ?? null;
+    this.skipChecks = opts.tracked === true && !(opts.exhaustiveChecks ?? EXHAUSTIVE_CHECKS_DEFAULT);
     this.done = new Promise((r) => (this.resolveDone = r));
     this.cp = { run: this, step: 0, enabled: [], current: null, owner: null };
   }
@@ -239,7 +323,7 @@ export class Run {
 
   /** Registers a check run after every step. */
   invariant(name: string, check: Invariant['check']): void {
-    this.invariants.push({ name, check });
+    this.invariants.push(new Watched(name, check, this.invariants.length < MAX_WATCHED ? 1 << this.invariants.length : 0));
   }
 
   /** Names of the invariants registered so far (a scenario's `expect` is checked
@@ -258,6 +342,29 @@ export class Run {
   /** Called when a thread finishes, before the next choice. */
   onThreadExit(fn: (t: SimThread) => void): void {
     this.onExit.push(fn);
+  }
+
+  /** Per-run state of a layer above, under a key of that layer's own (a module-level
+   * object): made by `make` on first use, it lives exactly as long as the run. Use it
+   * rather than a WeakMap keyed by the run (or by anything per run): V8's minor GC
+   * keeps a WeakMap's values alive until the next full GC, so state held that way
+   * (and the whole run it reaches) survives every minor GC and is promoted, which
+   * costs far more than the run itself. */
+  local<T>(key: object, make: () => T): T {
+    const m = (this.locals ??= new Map());
+    let v = m.get(key) as T | undefined;
+    if (v === undefined && !m.has(key)) m.set(key, (v = make()));
+    return v as T;
+  }
+
+  /** The state local() holds under `key`, if it was made. */
+  localOf<T>(key: object): T | undefined {
+    return this.locals?.get(key) as T | undefined;
+  }
+
+  /** Sets the state local() holds under `key`. */
+  setLocal<T>(key: object, value: T): void {
+    (this.locals ??= new Map()).set(key, value);
   }
 
   /** Registers a figure read once the schedule ends (e.g. SPTE visits); the
@@ -319,17 +426,93 @@ export class Run {
    * declared by its point; the kernel and tracked cells do it for their state. */
   touch(f: Footprint): void {
     if (this.sink !== null) this.sink.push(f);
+    const w = this.watchMode;
+    if (w === 2 || (w === 1 && f.access !== 'read')) {
+      const r = f.range;
+      if (r === undefined) this.watched(f.key, f.access, -Infinity, Infinity);
+      else this.watched(f.key, f.access, r[0], r[1]);
+    }
+  }
+
+  /** touch({ key, access, range: [lo, hi] }), building the footprint only when it is
+   * kept (a recorded run): the model's choke points call this. */
+  touchRange(key: string, access: 'read' | 'write', lo: number, hi: number): void {
+    if (this.sink !== null) this.sink.push({ key, access, range: [lo, hi] });
+    const w = this.watchMode;
+    if (w === 2 || (w === 1 && access !== 'read')) this.watched(key, access, lo, hi);
   }
 
   /** Whether accesses are being recorded now (to skip building footprints). */
   get recording(): boolean {
-    return this.sink !== null;
+    return this.sink !== null || this.watchMode !== 0;
+  }
+
+  /** Whether reads are being recorded now: `recording`, less a step of a run that
+   * records only what steps write (to skip building the footprints of reads). */
+  get recordingReads(): boolean {
+    return this.sink !== null || this.watchMode === 2;
   }
 
   /** Declares that this run uses state whose accesses are not recorded: dpor must
-   * then treat every step as touching everything. */
+   * then treat every step as touching everything, and every invariant is checked
+   * after every step. */
   untracked(reason: string): void {
     this.untrackedReason ??= reason;
+    this.skipChecks = false;
+  }
+
+  /** An access while watching: a step's write makes the invariants that read it dirty;
+   * an invariant's read is noted for its next check. */
+  private watched(key: string, access: Footprint['access'], lo: number, hi: number): void {
+    if (this.watchMode === 2) {
+      const inv = this.checking!;
+      if (access !== 'read') {
+        // A check that writes is checked after every step (and its writes reach the others).
+        inv.always = true;
+        this.wrote(key, lo, hi);
+        return;
+      }
+      if (inv.bit === 0) return;
+      const i = inv.index;
+      // Reads come in runs of one key (a walk): the last key's readers are at hand.
+      let kr = this.lastReaders;
+      if (kr === null || this.lastKey !== key) {
+        const readers = (this.readers ??= new Map());
+        kr = readers.get(key) ?? null;
+        if (kr === null) readers.set(key, (kr = new KeyReaders()));
+        this.lastKey = key;
+        this.lastReaders = kr;
+      }
+      if ((kr.mask & inv.bit) === 0) {
+        kr.mask |= inv.bit;
+        kr.lo[i] = lo;
+        kr.hi[i] = hi;
+        inv.keys.push(kr);
+      } else {
+        if (lo < kr.lo[i]!) kr.lo[i] = lo;
+        if (hi > kr.hi[i]!) kr.hi[i] = hi;
+      }
+      return;
+    }
+    if (access !== 'read') this.wrote(key, lo, hi);
+  }
+
+  /** A write of `key` over [lo, hi): every invariant whose last check read it there
+   * must be checked again (the test is dpor's clash(), on the bounds of its reads). */
+  private wrote(key: string, lo: number, hi: number): void {
+    if (key === ANY_KEY) {
+      this.dirty = -1;
+      return;
+    }
+    const kr = this.readers?.get(key);
+    if (kr === undefined) return;
+    let clean = kr.mask & ~this.dirty;
+    while (clean !== 0) {
+      const bit = clean & -clean;
+      clean ^= bit;
+      const i = 31 - Math.clz32(bit);
+      if (kr.lo[i]! < hi && lo < kr.hi[i]!) this.dirty |= bit;
+    }
   }
 
   /** A shared variable whose reads and writes are recorded (see tracked.ts). */
@@ -344,15 +527,16 @@ export class Run {
 
   /** Whether thread `name` has finished; a read of its exit, for dependency. */
   isDone(name: string): boolean {
-    this.touch({ key: exitKey(name), access: 'read' });
-    return this.threads.some((t) => t.name === name && t.state === 'done');
+    const t = this.threads.find((x) => x.name === name);
+    this.touch(t === undefined ? { key: exitKey(name), access: 'read' } : t.exitRead);
+    return t !== undefined && t.state === 'done';
   }
 
   /** Whether every thread has finished; reads every thread's exit. */
   allDone(): boolean {
     let all = true;
     for (const t of this.threads) {
-      this.touch({ key: exitKey(t.name), access: 'read' });
+      this.touch(t.exitRead);
       if (t.state !== 'done') all = false;
     }
     return all;
@@ -472,11 +656,11 @@ export class Run {
 
   private exit(t: SimThread): void {
     if (this.finished) return;
-    this.touch({ key: exitKey(t.name), access: 'write' });
+    this.touch(t.exitWrite);
     t.state = 'done';
     t.resume = null;
     if (t.level > 0 && t.started) {
-      this.touch({ key: cpuKey(t.cpu), access: 'write' });
+      this.touch(this.cpuWrite(t.cpu));
       this.handlers.get(t.cpu)?.pop();
       this.activeHandlers--;
     }
@@ -486,7 +670,7 @@ export class Run {
 
   private crash(t: SimThread, e: unknown): void {
     if (this.finished) return;
-    this.touch({ key: exitKey(t.name), access: 'write' });
+    this.touch(t.exitWrite);
     this.threw(t, 'thread-exception', `thread ${t.name} threw`, e);
     t.state = 'done';
     this.decide();
@@ -518,6 +702,7 @@ export class Run {
   protected decide(): void {
     if (this.finished) return;
     this.sink = null;
+    this.watchMode = 0;
     Run.probe?.between(this);
     if (!this.stopping && this.invariants.length > 0) this.checkInvariants();
     if (this.stopping) {
@@ -570,7 +755,6 @@ export class Run {
     }
     const t = enabled[i];
     if (t === undefined) throw new Error(`strategy chose ${i} of ${enabled.length} enabled threads`);
-    if (t !== prev) this.switches.push({ step: this.step, thread: t.name, op: t.pending.kind });
     // A preemption: a switch away from the owner while it could go on. Free threads
     // (fault injectors) are looked through: running one costs nothing, and coming
     // back from it to another thread than the owner costs what that switch would.
@@ -591,6 +775,20 @@ export class Run {
       this.footprints.push(fp);
       this.sink = fp;
     }
+    if (this.skipChecks) {
+      // The step's writes, from here to its end, make the invariants that read them
+      // dirty; what its point declares counts as written (as dpor counts it).
+      this.watchMode = 1;
+      const decl = op.footprint;
+      if (decl !== undefined) {
+        for (let k = 0; k < decl.length; k++) {
+          const f = decl[k]!;
+          if (f.access === 'read') continue;
+          if (f.range === undefined) this.wrote(f.key, -Infinity, Infinity);
+          else this.wrote(f.key, f.range[0], f.range[1]);
+        }
+      } else if (op.obj !== undefined) this.wrote(op.obj, -Infinity, Infinity);
+    }
     if (!t.started) this.enter(t);
     this.ops.push(op);
     this.choices.push(t.id);
@@ -606,7 +804,9 @@ export class Run {
       // Queued before `t`'s continuation, so it runs first: until then, any point
       // made is made by code still running in this job (see point()).
       this.handoff = t;
-      queueMicrotask(this.endHandoff);
+      // A reaction of a settled promise is queued as one microtask, as
+      // queueMicrotask() does, without Node's per-call async resource.
+      void RESOLVED.then(this.endHandoff);
       resume();
     }
   }
@@ -630,11 +830,16 @@ export class Run {
     return NEVER;
   }
 
+  /** The write of CPU `cpu`'s key, made once. */
+  private cpuWrite(cpu: number): Footprint {
+    return (this.cpuWrites[cpu] ??= { key: cpuKey(cpu), access: 'write' });
+  }
+
   /** `t` takes its first step: a handler now runs over the lower levels of its CPU. */
   protected enter(t: SimThread): void {
     t.started = true;
     if (t.level > 0) {
-      this.touch({ key: cpuKey(t.cpu), access: 'write' });
+      this.touch(this.cpuWrite(t.cpu));
       let hs = this.handlers.get(t.cpu);
       if (hs === undefined) this.handlers.set(t.cpu, (hs = []));
       hs.push(t);
@@ -642,14 +847,34 @@ export class Run {
     }
   }
 
-  /** Runs every invariant on the state the last step left. When recording, a check
+  /** Runs the invariants on the state the last step left. When recording, a check
    * takes part in dependency: a step that wrote what a check read is visible to that
    * invariant, and the visible steps of one invariant are ordered with each other
    * (each writes the key `@inv:NAME` and reads what the check read), so every
-   * schedule of one partial order shows the invariant the same sequence of states. */
+   * schedule of one partial order shows the invariant the same sequence of states.
+   *
+   * In a tracked program (RunOptions.tracked) a check whose last run read only
+   * recorded state, wrote nothing and found nothing is skipped until a step (or
+   * another check) writes something it read then: it would read the same values and
+   * come to the same result. What it read is kept as each key's bounds, and a write
+   * makes it dirty as dpor's clash() would (so a skipped check is one whose
+   * dependency a recorded run would not have added either). RunOptions.exhaustiveChecks
+   * checks everything after every step instead. */
   protected checkInvariants(): void {
     const fp = this.footprints !== null && this.step > 0 ? this.footprints[this.step - 1]! : null;
+    const skip = this.skipChecks;
     for (const inv of this.invariants) {
+      if (skip) {
+        if (!inv.always && (this.dirty & inv.bit) === 0) continue;
+        this.dirty &= ~inv.bit;
+        for (const kr of inv.keys) kr.mask &= ~inv.bit;
+        inv.keys.length = 0;
+        inv.always = false;
+        this.checking = inv;
+        // A check driven by its queues only (drivenCheck()) is re-checked when they
+        // are pushed to, whatever it reads: its reads are not watched.
+        if (!inv.driven) this.watchMode = 2;
+      }
       let f: FindingInput | null;
       let reads: Footprint[] | null = null;
       if (fp === null && !this.tracing) f = checkInvariant(inv); // a check that throws is a finding too
@@ -665,10 +890,20 @@ export class Run {
         if (fp !== null) {
           const r = reads.length === 0 ? [ANY_READ] : reads;
           if (conflicts(fp, r)) {
-            fp.push({ key: `@inv:${inv.name}`, access: 'write' });
+            fp.push((inv.visible ??= { key: `@inv:${inv.name}`, access: 'write' }));
             for (const x of r) fp.push(x.access === 'read' ? x : { ...x, access: 'read' });
           }
         }
+      }
+      if (skip) {
+        this.watchMode = 0;
+        this.checking = null;
+        if (inv.driven) {
+          // Declared during its first check, which was watched.
+          for (const kr of inv.keys) kr.mask &= ~inv.bit;
+          inv.keys.length = 0;
+          if (f !== null || inv.bit === 0) inv.always = true;
+        } else if (f !== null || inv.keys.length === 0) inv.always = true;
       }
       if (f === null) continue;
       // A traced run says what the check read, as it is after the step.
@@ -678,6 +913,27 @@ export class Run {
       this.origin = 'step';
       if (this.stopping) return;
     }
+  }
+
+  /** The invariant being checked now, for a queue of changes it drains (see
+   * recheck()); null between checks. */
+  get currentCheck(): CheckHandle | null {
+    return this.checking;
+  }
+
+  /** Something `h`'s check depends on changed without a recorded write it read (a
+   * queue of changes it drains, keyed by thread): check it after this step. */
+  recheck(h: CheckHandle): void {
+    this.dirty |= (h as Watched).bit;
+    if ((h as Watched).bit === 0) (h as Watched).always = true;
+  }
+
+  /** `h`'s check finds nothing, reading nothing, unless a queue of changes it drains
+   * was pushed to since it last ran (each push calls recheck()): it is then checked
+   * only after such a push, and what it reads is not watched. Its reads are still
+   * recorded for dpor in a recorded run. */
+  drivenCheck(h: CheckHandle): void {
+    (h as Watched).driven = true;
   }
 
   /** What a check read (each key once) that some describer knows, and its value

@@ -6,9 +6,10 @@
 //   item, explored by the scenario's own strategy with the prefix fixed (dfs.ts,
 //   dpor.ts: nothing above the prefix is backtracked into). dpor.ts argues why dpor
 //   below a fixed prefix loses nothing.
-// - samplers (random, pct, pos, fastcheck, portfolio): the budget is cut into seed
-//   ranges, each an item with a share of the budget and a seed of its own (the first
-//   keeps the scenario's seed).
+// - samplers (random, pct, pos, urw, guided, fastcheck, portfolio): the budget is
+//   cut into seed ranges, each an item with a share of the budget and a seed of its
+//   own (the first keeps the scenario's seed). A learning sampler (pct's k, urw's
+//   counts, guided's corpus) learns afresh in each.
 //
 // The items depend only on the scenario, its strategy, seed and bounds, never on how
 // many workers or machines run them; so the parts, however they are spread, give the
@@ -76,7 +77,8 @@ export const SPLIT_TARGET = 32;
 export const SAMPLER_ITEM = 100;
 /** The planner stops deepening once its enumeration has run this many schedules. */
 const PLAN_RUNS = 4096;
-const SAMPLERS = new Set(['random', 'pct', 'pos', 'fastcheck', 'portfolio']);
+/** Strategies that are no sampler: their own way of running (or none at all). */
+const WHOLE = new Set(['replay', 'stress']);
 
 /** The seed of a sampler's item `k`: the scenario's own for the first. */
 export function itemSeed(seed: number | string, k: number): number | string {
@@ -98,7 +100,8 @@ export async function planSplit(program: Program, opts: ExploreOptions = {}, tar
     if (opts.deepen === true) return whole('iterative deepening (bounds.deepen) runs whole');
     return planPrefixes(program, opts, strategy, budget, bound, target, whole);
   }
-  if (!SAMPLERS.has(strategy)) return whole(`${strategy} runs whole`);
+  // Every other strategy samples schedules from its seed.
+  if (WHOLE.has(strategy)) return whole(`${strategy} runs whole`);
   if (opts.path !== undefined) return whole("fast-check's replay path runs whole");
   const m = Math.min(target, Math.floor(budget / SAMPLER_ITEM));
   if (m <= 1) return whole(`a budget of ${budget} schedules is one item (at least ${SAMPLER_ITEM} each)`);

@@ -1,4 +1,4 @@
-import type { Op, ThreadState } from './types.ts';
+import type { Footprint, Op, ThreadState } from './types.ts';
 
 /** Marks a thread that has not run yet; its first step runs its body up to its
  * first real scheduling point. */
@@ -23,6 +23,7 @@ export class SimThread {
   free = false;
   /** The thread whose step spawned it; null for the threads of the set-up. */
   parent: SimThread | null = null;
+  private exitFps: { readonly read: Footprint; readonly write: Footprint } | null = null;
 
   constructor(
     readonly id: number,
@@ -36,4 +37,19 @@ export class SimThread {
   ) {
     this.pending = start;
   }
+
+  /** A read of its exit (`@exit:NAME`, see exitKey() in run.ts), made once. */
+  get exitRead(): Footprint {
+    return (this.exitFps ??= exitFootprints(this.name)).read;
+  }
+
+  /** A write of its exit, made once. */
+  get exitWrite(): Footprint {
+    return (this.exitFps ??= exitFootprints(this.name)).write;
+  }
+}
+
+function exitFootprints(name: string): { readonly read: Footprint; readonly write: Footprint } {
+  const key = `@exit:${name}`;
+  return { read: { key, access: 'read' }, write: { key, access: 'write' } };
 }

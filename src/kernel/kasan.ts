@@ -7,7 +7,7 @@
 // reads it, so dpor orders a free with the accesses it races.
 import type { FindingInput } from '../engine/index.ts';
 import type { Kernel } from './kernel.ts';
-import { caller_of, save_stack, type track } from './stackdepot.ts';
+import { caller_of, save_stack, track } from './stackdepot.ts';
 import { current_or_null, type task_struct } from './task.ts';
 
 /** How an object came to be: a slab object (its cache) or pages (their order). */
@@ -21,7 +21,9 @@ interface mem_state {
   readonly per_owner: Map<string, number>;
   readonly objects: kmem_obj[];
 }
-const states = new WeakMap<Kernel, mem_state>();
+/** The key of a run's mem_state (Run.local(): a WeakMap keyed by the kernel would
+ * keep every object, and through it the whole run, alive past minor GCs). */
+const MEM = {};
 const hooks: Array<(k: Kernel) => void> = [];
 
 /** Runs `fn` once per kernel, when it makes its first object (kmemleak's scan). */
@@ -31,13 +33,13 @@ export function on_first_object(fn: (k: Kernel) => void): void {
 
 /** Every object `k` has made, in order. */
 export function objects_of(k: Kernel): readonly kmem_obj[] {
-  return states.get(k)?.objects ?? [];
+  return k.run.localOf<mem_state>(MEM)?.objects ?? [];
 }
 
 function state_of(k: Kernel): mem_state {
-  let s = states.get(k);
+  let s = k.run.localOf<mem_state>(MEM);
   if (s === undefined) {
-    states.set(k, (s = { next_id: 0, per_owner: new Map(), objects: [] }));
+    k.run.setLocal(MEM, (s = { next_id: 0, per_owner: new Map(), objects: [] }));
     for (const fn of hooks) fn(k);
   }
   return s;
@@ -46,7 +48,7 @@ function state_of(k: Kernel): mem_state {
 /** A track of the running task (or of set-up, outside any task). */
 export function track_here(k: Kernel, top: readonly string[], stack = true): track {
   const t = current_or_null();
-  return { comm: t?.comm ?? 'swapper', pid: t?.pid ?? 0, step: k.run.step - 1, stack: stack ? save_stack(top) : top };
+  return new track(t?.comm ?? 'swapper', t?.pid ?? 0, k.run.step - 1, top, stack);
 }
 
 const BASE = 'ffff8880';
@@ -224,7 +226,7 @@ function details(obj: kmem_obj, t: task_struct | null, extra: Record<string, unk
     object: obj.key,
     cache: obj.cache,
     size: obj.size,
-    allocated: obj.alloc_track,
-    freed: obj.free_track,
+    allocated: obj.alloc_track.plain(),
+    freed: obj.free_track?.plain() ?? null,
   };
 }

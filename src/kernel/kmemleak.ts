@@ -54,7 +54,7 @@ function kmemleak_scan(k: Kernel): void {
     kind: 'memory-leak',
     message: `kmemleak: ${leaks.length} new suspected memory leaks: unreferenced object 0x${first.addr} (size ${first.size}) allocated by ${first.alloc_track.comm} in ${first.alloc_track.stack.join(' <- ')}${why.get(first)?.[0] === undefined ? '' : `; ${why.get(first)![0]!.trim()}`}`,
     report: [`kmemleak: ${leaks.length} new suspected memory leaks (see /sys/kernel/debug/kmemleak)`, ...leaks.flatMap((o) => [...print_unreferenced(o), ...(why.get(o) ?? [])])].join('\n'),
-    details: { objects: leaks.map((o) => ({ object: o.key, addr: o.addr, size: o.size, cache: o.cache, allocated: o.alloc_track })) },
+    details: { objects: leaks.map((o) => ({ object: o.key, addr: o.addr, size: o.size, cache: o.cache, allocated: o.alloc_track.plain() })) },
   });
 }
 

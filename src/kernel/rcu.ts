@@ -34,8 +34,9 @@ function gp_waits_on(gp: gp_snapshot): string[] | null {
   return by;
 }
 
-/** Callbacks queued by call_rcu(), per kernel (for rcu_barrier()). */
-const queued = new WeakMap<Kernel, task_struct[]>();
+/** Callbacks queued by call_rcu(), per run (for rcu_barrier()), under this key
+ * (Run.local(): a WeakMap keyed by the kernel would keep them alive past minor GCs). */
+const QUEUED = {};
 
 // rcu_read_lock() in include/linux/rcupdate.h
 export async function rcu_read_lock(): Promise<void> {
@@ -128,9 +129,7 @@ export function call_rcu<H extends rcu_head>(head: H, fn: (head: H) => unknown):
     footprint: [...WRITE, ...k.cpu_footprint(cpu)],
     waitsOn: () => gp_waits_on(gp) ?? k.softirq_masked_by(cpu),
   });
-  let list = queued.get(k);
-  if (list === undefined) queued.set(k, (list = []));
-  list.push(cb);
+  k.run.local<task_struct[]>(QUEUED, () => []).push(cb);
 }
 
 // rcu_barrier() in kernel/rcu/tree.c: waits for every callback queued so far.
@@ -139,7 +138,7 @@ export async function rcu_barrier(): Promise<void> {
   const op = { kind: 'rcu_barrier', footprint: READ };
   const f = __might_sleep(t, FILE, 'rcu_barrier()');
   if (f !== null) return t.k.splat_at(op, f);
-  const cbs = [...(queued.get(t.k) ?? [])];
+  const cbs = [...(t.k.run.localOf<task_struct[]>(QUEUED) ?? [])];
   await t.k.run.point({
     ...op,
     waitsOn: () => {

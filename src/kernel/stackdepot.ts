@@ -4,13 +4,46 @@
 // a report names the scenario's or the model's functions (`tdp_mmu_free_sp`), never
 // file paths: it reads the same on every machine.
 
-/** What a stack is saved with: the task that ran, at which step. */
-export interface track {
-  readonly comm: string;
-  readonly pid: number;
-  readonly step: number;
+/** What a stack is saved with: the task that ran, at which step, and the stack.
+ * The stack is captured when the track is made and turned into names only when
+ * first read (a report being written): V8 keeps the raw frames cheaply, and
+ * formatting them (call sites, names, the filters below) cost KASAN a tenth of a
+ * schedule's time when done for every allocation and free. */
+export class track {
+  /** The raw capture (Error.captureStackTrace()), until symbolized. */
+  private raw: { stack?: unknown } | null;
+  private names: readonly string[] | null = null;
+
+  constructor(
+    readonly comm: string,
+    readonly pid: number,
+    readonly step: number,
+    /** Names that come first (the primitive itself). */
+    private readonly top: readonly string[],
+    /** Capture the stack (else the track's stack is `top` alone). */
+    capture: boolean,
+  ) {
+    this.raw = capture ? capture_raw(track) : null;
+    if (!capture) this.names = top;
+  }
+
   /** Function names, innermost first; the primitive itself comes first. */
-  readonly stack: readonly string[];
+  get stack(): readonly string[] {
+    if (this.names === null) {
+      this.names = names_of(this.top, symbolize(this.raw!));
+      this.raw = null;
+    }
+    return this.names;
+  }
+
+  /** A plain copy, for a finding's details (which may be cloned or serialized). */
+  plain(): { readonly comm: string; readonly pid: number; readonly step: number; readonly stack: readonly string[] } {
+    return { comm: this.comm, pid: this.pid, step: this.step, stack: this.stack };
+  }
+
+  toJSON(): unknown {
+    return this.plain();
+  }
 }
 
 const INTERNAL = /[\\/]src[\\/](kernel|engine)[\\/]|^node:|[\\/]node_modules[\\/]/;
@@ -22,20 +55,27 @@ const skipped: RegExp[] = [];
 export function stackdepot_skip_frames(re: RegExp): void {
   skipped.push(re);
 }
-/** The call sites of the current stack, innermost first, as V8 keeps them: no
- * formatting and no source maps (a test runner's prepareStackTrace maps every frame
- * of a formatted stack, which costs far more than the capture). */
-function callsites(): NodeJS.CallSite[] {
-  const prepare = Error.prepareStackTrace;
+/** The current stack, above `above`, as V8 keeps it before it is formatted (at most
+ * 24 frames): formatting waits for symbolize(). */
+function capture_raw(above: Function): { stack?: unknown } {
   const limit = Error.stackTraceLimit;
-  Error.prepareStackTrace = (_e, cs) => cs;
   Error.stackTraceLimit = 24;
-  const holder: { stack?: NodeJS.CallSite[] } = {};
-  Error.captureStackTrace(holder, save_stack);
-  const cs = holder.stack ?? [];
-  Error.prepareStackTrace = prepare;
+  const holder: { stack?: unknown } = {};
+  Error.captureStackTrace(holder, above);
   Error.stackTraceLimit = limit;
-  return cs;
+  return holder;
+}
+
+/** The call sites of a raw capture, innermost first: no formatting and no source
+ * maps (a test runner's prepareStackTrace maps every frame of a formatted stack,
+ * which costs far more). V8 formats a capture when its stack is first read, with the
+ * prepareStackTrace in place then. */
+function symbolize(raw: { stack?: unknown }): NodeJS.CallSite[] {
+  const prepare = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_e, cs) => cs;
+  const cs = raw.stack as NodeJS.CallSite[] | undefined;
+  Error.prepareStackTrace = prepare;
+  return cs ?? [];
 }
 
 /** A frame's name as V8 prints it (`fn`, `Type.fn`, `Type.method` for an anonymous
@@ -52,10 +92,10 @@ function frame_name(c: NodeJS.CallSite): string | null {
   return `${type}.${name}`;
 }
 
-// stack_depot_save(): `top` (the primitive, e.g. `kmem_cache_free`) and its callers.
-export function save_stack(top: readonly string[]): string[] {
+/** `top` and the names of the frames of `cs` that a saved stack keeps. */
+function names_of(top: readonly string[], cs: readonly NodeJS.CallSite[]): string[] {
   const out = [...top];
-  for (const c of callsites()) {
+  for (const c of cs) {
     const file = c.getFileName();
     if (file === undefined || file === null || INTERNAL.test(file)) continue;
     const name = frame_name(c);
@@ -63,6 +103,12 @@ export function save_stack(top: readonly string[]): string[] {
     if (out[out.length - 1] !== name) out.push(name);
   }
   return out;
+}
+
+// stack_depot_save(): `top` (the primitive, e.g. `kmem_cache_free`) and its callers,
+// named now (see track for a stack named when first read).
+export function save_stack(top: readonly string[]): string[] {
+  return names_of(top, symbolize(capture_raw(save_stack)));
 }
 
 /** The first caller of a primitive in `t`'s stack, for `BUG: ... in FUNC`. */

@@ -7,10 +7,14 @@ import { GFP_KERNEL, kmalloc, spin_lock, spin_lock_init, spin_unlock } from '../
 import { ENOMEM, PG_LEVEL_2M, tdx_alloc_pamt_pages, tdx_min_split_cache_sz, tdx_pamt_cache, type kvm, type kvm_functions } from '../kvm/index.ts';
 import { PAGE_SIZE, tdx_init_pamt_cache } from '../kvm/arch/x86/virt/vmx/tdx/tdx.ts';
 
-const prealloc = new WeakMap<kvm, tdx_pamt_cache>();
+/** Per run, each VM's cache (Run.local(): a WeakMap keyed by the VM would keep it
+ * alive past minor GCs). */
+const PREALLOC = {};
+const prealloc_of = (kvm: kvm) => kvm.run.local(PREALLOC, () => new Map<kvm, tdx_pamt_cache>());
 
 /** kvm_tdx->prealloc_split_cache (struct kvm_tdx in the model predates it). */
 export function prealloc_split_cache(kvm: kvm): tdx_pamt_cache {
+  const prealloc = prealloc_of(kvm);
   let cache = prealloc.get(kvm);
   if (cache === undefined) prealloc.set(kvm, (cache = new tdx_pamt_cache('kvm_tdx->prealloc_split_cache', kvm.run)));
   return cache;
@@ -19,7 +23,7 @@ export function prealloc_split_cache(kvm: kvm): tdx_pamt_cache {
 /** The per-VM split cache of `kvm`: v3's prealloc_split_cache once tdx_vm_init_v3()
  * set it up, else kvm_tdx->pamt_cache (v5 44/45). */
 export function per_vm_split_cache(kvm: kvm): tdx_pamt_cache {
-  return prealloc.get(kvm) ?? kvm.tdx.pamt_cache;
+  return prealloc_of(kvm).get(kvm) ?? kvm.tdx.pamt_cache;
 }
 
 // tdx_vm_init() in arch/x86/kvm/vmx/tdx.c, v3 20/24's hunk.

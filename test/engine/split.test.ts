@@ -83,7 +83,7 @@ describe('a cut-short part proves nothing', () => {
 });
 
 describe('samplers split by seed ranges', () => {
-  for (const strategy of ['random', 'pct', 'pos', 'fastcheck', 'portfolio'] as const) {
+  for (const strategy of ['random', 'pct', 'pos', 'urw', 'guided', 'fastcheck', 'portfolio'] as const) {
     it(`${strategy}: the same result whatever order the parts finish in; the first range keeps the seed`, async () => {
       const p = counter(false);
       for (const stopOnFirst of [true, false]) {

@@ -25,7 +25,9 @@ export abstract class AsyncRun extends Run {
   private started = false;
 
   constructor(opts: RunOptions) {
-    super(NO_CHOOSER, opts);
+    // Steps here are not delimited by decide(), which notes what each one writes:
+    // every invariant is checked after every step.
+    super(NO_CHOOSER, { ...opts, exhaustiveChecks: true });
   }
 
   /** Lets `t` past its pending op; resolves once the step is `t`'s (never, if the
@@ -103,10 +105,8 @@ export abstract class AsyncRun extends Run {
       return false;
     }
     const prev = this.step === 0 ? null : this.threads[this.choices[this.step - 1]!]!;
-    if (t !== prev) {
-      this.switches.push({ step: this.step, thread: t.name, op: t.pending.kind });
-      if (prev !== null && this.isEnabled(prev)) this.preemptions++;
-    }
+    // A switch (Run.switches, derived from the choices) when the thread changes.
+    if (t !== prev && prev !== null && this.isEnabled(prev)) this.preemptions++;
     if (!t.started) this.enter(t);
     this.ops.push(t.pending);
     this.choices.push(t.id);

@@ -7,15 +7,19 @@ import { is_last_spte, is_shadow_present_pte } from '../arch/x86/kvm/mmu/spte.ts
 import { tdp_mmu_leaves, tdp_mmu_walk_gfn } from '../arch/x86/kvm/mmu/tdp_mmu.ts';
 import { change_queue } from './queue.ts';
 
+/** Leaf keys: level * LEVEL_KEY + GFN. */
+const LEVEL_KEY = 2 ** 48;
+
 /** What disagrees in [lo, hi), or null; `frozen` when a mirror SPTE there is frozen. */
 export function mirror_sept_disagreement(kvm: kvm, lo: gfn_t, hi: gfn_t): string | 'frozen' | null {
   const root = kvm_mirror_root(kvm);
   const td = kvm.tdx.td;
   if (tdp_mmu_walk_gfn(root, lo).frozen) return 'frozen';
-  const mirror = new Map<string, number>();
+  // Mirror leaves by level and GFN (one number: GFNs stay below 2^48).
+  const mirror = new Set<number>();
   for (const l of tdp_mmu_leaves(root, lo, hi)) {
     if (l.spte === null) return 'frozen';
-    mirror.set(`${l.level}:${l.gfn}`, l.spte.pfn);
+    mirror.add(l.level * LEVEL_KEY + l.gfn);
     const e = td.leaf_at(l.gfn, l.level);
     const what = `mirror ${level_name(l.level)} leaf at GFN ${fmt_gfn(l.gfn)} -> pfn 0x${l.spte.pfn.toString(16)}`;
     if (e === null) return `${what} has no S-EPT leaf`;
@@ -23,13 +27,13 @@ export function mirror_sept_disagreement(kvm: kvm, lo: gfn_t, hi: gfn_t): string
     if (e.blocked) return `${what} but the S-EPT leaf is BLOCKED`;
   }
   for (const e of td.leaves_in(lo, hi)) {
-    if (!mirror.has(`${e.level}:${e.gfn}`)) return `S-EPT ${level_name(e.level)} leaf at GFN ${fmt_gfn(e.gfn)} (${e.state}) has no mirror leaf`;
+    if (!mirror.has(e.level * LEVEL_KEY + e.gfn)) return `S-EPT ${level_name(e.level)} leaf at GFN ${fmt_gfn(e.gfn)} (${e.state}) has no mirror leaf`;
   }
   return null;
 }
 
 export function install_agreement_invariant(kvm: kvm): void {
-  const dirty = new change_queue<[gfn_t, gfn_t]>(kvm.run, 'agreement');
+  const dirty = new change_queue<[gfn_t, gfn_t]>(kvm.run, 'agreement', { drives: true });
   kvm.model.tp_spte_write.register((ev) => {
     if (!ev.sptep.sp.role.is_mirror) return;
     // A new empty table changes no leaf.

@@ -7,7 +7,7 @@ import type { cache_empty } from '../model/model.ts';
 import { change_queue } from './queue.ts';
 
 export function install_caches_invariant(kvm: kvm): void {
-  const bad = new change_queue<cache_empty>(kvm.run, 'caches');
+  const bad = new change_queue<cache_empty>(kvm.run, 'caches', { drives: true });
   kvm.model.tp_cache_empty.register((ev) => {
     if (ev.atomic) bad.push(ev);
   });

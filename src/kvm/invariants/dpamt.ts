@@ -14,7 +14,11 @@ import { change_queue } from './queue.ts';
 export function install_dpamt_invariant(kvm: kvm): void {
   const host = kvm.host;
   const run = kvm.run;
-  const dirty = new change_queue<{ region: number; gfn: number }>(run, 'dpamt');
+  // Driven by its queue (the check finds nothing while it is empty and nothing is
+  // pending); while changes wait for the next release of pamt_lock, the check asks
+  // to be run after every step (dirty.again()), as what it waits for is a step's
+  // operation, not a write it read.
+  const dirty = new change_queue<{ region: number; gfn: number }>(run, 'dpamt', { drives: true });
   host.pamt.tp_changed.register((ev) => dirty.push(ev));
   /** Regions changed since the last check point. Each check reads the state it
    * judges (recorded), so the steps that changed it are ordered as their own
@@ -26,7 +30,10 @@ export function install_dpamt_invariant(kvm: kvm): void {
     if (pending.length === 0) return null;
     const op = run.ops[run.step - 1];
     const released = op !== undefined && op.obj === host.pamt_lock.name && op.kind.includes('unlock');
-    if (!released && !run.allDone()) return null;
+    if (!released && !run.allDone()) {
+      dirty.again();
+      return null;
+    }
     const todo = pending;
     pending = [];
     for (const { region, gfn } of todo) {

@@ -8,7 +8,7 @@ import { change_queue } from './queue.ts';
 export function install_liveness_invariant(kvm: kvm): void {
   // Each thread counts only its own retries (ev.thread is the thread retrying).
   const stuck = new Map<string, number>();
-  const bad = new change_queue<vcpu_retry>(kvm.run, 'liveness');
+  const bad = new change_queue<vcpu_retry>(kvm.run, 'liveness', { drives: true });
   kvm.model.tp_vcpu_retry.register((ev) => {
     const key = `${ev.thread}:${ev.gfn}`;
     if (!ev.alone || ev.progress) {

@@ -27,9 +27,8 @@ export function private_memory_lost(kvm: kvm, lo: gfn_t, hi: gfn_t): { gfn: gfn_
         if (!e.accepted) return { gfn: g, why: `is mapped PENDING (pfn 0x${e.pfn.toString(16)}): the guest must accept it again` };
         const stop = Math.min(a.hi, e.gfn + e.pages);
         const pfn = e.pfn + (g - e.gfn);
-        for (const c of td.content.pieces(pfn, pfn + (stop - g))) {
-          if (c.value !== p.value) return { gfn: g + (c.lo - pfn), why: `holds content v${c.value ?? '-'} where the guest expects v${p.value}` };
-        }
+        const bad = td.content.first_other(pfn, pfn + (stop - g), p.value);
+        if (bad >= 0) return { gfn: g + (bad - pfn), why: `holds content v${td.content.peek(bad) ?? '-'} where the guest expects v${p.value}` };
         g = stop;
       }
     }
@@ -38,7 +37,7 @@ export function private_memory_lost(kvm: kvm, lo: gfn_t, hi: gfn_t): { gfn: gfn_
 }
 
 export function install_private_invariant(kvm: kvm): void {
-  const items = new change_queue<dirty>(kvm.run, 'private');
+  const items = new change_queue<dirty>(kvm.run, 'private', { drives: true });
   kvm.tdx.td.tp_sept_changed.register((ev) => {
     const inflight = kvm.model.describe_destroying();
     for (const [lo, hi] of kvm.model.uncovered(ev.gfn, ev.gfn + ev.pages)) items.push({ lo, hi, what: ev.what, inflight });

@@ -5,16 +5,27 @@
 // (`inv:<name>:<thread>`), a push as a write (the step is then visible to the
 // invariant) and the drain as a read (it only undoes the pushes of the step just
 // taken), so steps of different threads never depend on each other through it.
-import type { Footprint, Run } from '../../engine/index.ts';
+//
+// A check the engine may skip (a tracked program's, see Run.checkInvariants()) is
+// skipped only while nothing it read last changed; the queue's per-thread keys do
+// not say that a push on another thread concerns it, so a push asks the engine to
+// re-check whichever invariant drained the queue (Run.recheck()).
+import type { CheckHandle, Footprint, Run } from '../../engine/index.ts';
 
 export class change_queue<T> {
   private items: T[] = [];
+  private spare: T[] = [];
   /** The footprints of each thread's queue, made on first use. */
   private readonly fps = new Map<string, { readonly read: Footprint; readonly write: Footprint }>();
+  /** The invariant that drains the queue, once it has. */
+  private drainer: CheckHandle | null = null;
 
   constructor(
     private readonly run: Run,
     private readonly name: string,
+    /** The check that drains the queue finds nothing, reading nothing else, while
+     * the queue is empty: the engine checks it only after a push (Run.drivenCheck()). */
+    private readonly opts: { readonly drives?: boolean } = {},
   ) {}
 
   private fp(): { readonly read: Footprint; readonly write: Footprint } {
@@ -29,15 +40,31 @@ export class change_queue<T> {
 
   push(item: T): void {
     if (this.run.recording) this.run.touch(this.fp().write);
+    if (this.drainer !== null) this.run.recheck(this.drainer);
     this.items.push(item);
+  }
+
+  /** Called by the check that drains the queue when it keeps work for later (changes
+   * it judges only at some later step): check it after the next step too, whatever
+   * that step writes. */
+  again(): void {
+    if (this.drainer !== null) this.run.recheck(this.drainer);
   }
 
   /** Everything queued since the last check, removed. */
   drain(): readonly T[] {
+    if (this.drainer === null) {
+      this.drainer = this.run.currentCheck;
+      if (this.drainer !== null && this.opts.drives === true) this.run.drivenCheck(this.drainer);
+    }
     if (this.run.recording) this.run.touch(this.fp().read);
     if (this.items.length === 0) return NONE;
+    // Two arrays take turns: the one returned is reused at the drain after next,
+    // once its caller (the check) is done with it.
     const out = this.items;
-    this.items = [];
+    this.items = this.spare;
+    this.items.length = 0;
+    this.spare = out;
     return out;
   }
 }

@@ -9,7 +9,7 @@ const GUARDED = new Set(['tdh_mem_page_demote', 'tdh_mem_page_remove', 'tdh_mem_
 const PRECONDITION = new Set(['TDX_EPT_ENTRY_STATE_INCORRECT', 'TDX_TLB_TRACKING_NOT_DONE', 'TDX_GPA_RANGE_NOT_BLOCKED']);
 
 export function install_tdx_invariant(kvm: kvm): void {
-  const bad = new change_queue<seamcall_event>(kvm.run, 'tdx');
+  const bad = new change_queue<seamcall_event>(kvm.run, 'tdx', { drives: true });
   kvm.tdx.td.tp_seamcall.register((ev) => {
     if (GUARDED.has(ev.leaf) && PRECONDITION.has(ev.status)) bad.push(ev);
   });

@@ -20,7 +20,7 @@ export function stale_tlb_entry(op: kvm_model_op): string | null {
 }
 
 export function install_tlb_invariant(kvm: kvm): void {
-  const ended = new change_queue<kvm_model_op>(kvm.run, 'tlb');
+  const ended = new change_queue<kvm_model_op>(kvm.run, 'tlb', { drives: true });
   kvm.model.tp_op_end.register((op) => {
     if (op.retired.length > 0) ended.push(op);
   });

@@ -5,6 +5,7 @@
 // the run and a footprint key: its accesses are then recorded by range.
 import type { Run as EngineRun } from '../../engine/index.ts';
 import { touch_range } from './footprint.ts';
+import { piece, piece_hi, piece_lo, value_hash, Z_RUN } from './zobrist.ts';
 
 interface Run<V> {
   lo: number;
@@ -22,6 +23,10 @@ export interface Piece<V> {
 export class interval_map<V> {
   /** Disjoint runs sorted by `lo`; adjacent runs with equal values are merged. */
   private runs: Run<V>[] = [];
+  /** Zobrist hash (zobrist.ts) of the runs, for kvm_state_hash(): a function of what
+   * entries() returns, kept up to date by set(). */
+  z_lo = 0;
+  z_hi = 0;
 
   constructor(private readonly tracked?: { readonly run: EngineRun; readonly key: string }) {}
 
@@ -71,8 +76,25 @@ export class interval_map<V> {
     const mid = value === undefined ? [] : [{ lo, hi, value }];
     const before = keep.filter((r) => r.lo < lo);
     const after = keep.filter((r) => r.lo >= hi);
+    // Only runs [i - 1, j + 1) change (merging reaches one run either side): their
+    // hashes go out before and the new runs' in after.
+    const from = Math.max(0, i - 1);
+    const old_to = Math.min(this.runs.length, j + 1);
+    this.z_runs(from, old_to);
+    const old_len = this.runs.length;
     this.runs.splice(i, j - i, ...before, ...mid, ...after);
-    this.merge_around(Math.max(0, i - 1), i + before.length + mid.length + after.length + 1);
+    this.merge_around(from, i + before.length + mid.length + after.length + 1);
+    this.z_runs(from, old_to + this.runs.length - old_len);
+  }
+
+  /** XORs the hashes of runs [from, to) into the map's. */
+  private z_runs(from: number, to: number): void {
+    for (let k = from; k < to; k++) {
+      const r = this.runs[k]!;
+      piece(Z_RUN, r.lo, r.hi, value_hash(r.value));
+      this.z_lo ^= piece_lo;
+      this.z_hi ^= piece_hi;
+    }
   }
 
   private merge_around(from: number, to: number): void {
@@ -100,6 +122,27 @@ export class interval_map<V> {
       x = b;
     }
     if (x < hi) yield { lo: x, hi, value: undefined };
+  }
+
+  /** The first point of [lo, hi) whose value is not `value` (gaps hold undefined),
+   * or -1: a read of [lo, hi), as pieces(lo, hi) is, without allocating. */
+  first_other(lo: number, hi: number, value: V | undefined): number {
+    this.touch('read', lo, hi);
+    let x = lo;
+    for (let i = this.first_above(lo); i < this.runs.length && x < hi; i++) {
+      const r = this.runs[i]!;
+      if (r.lo >= hi) break;
+      if (r.lo > x && value !== undefined) return x;
+      if (r.value !== value) return Math.max(x, r.lo);
+      x = Math.min(hi, r.hi);
+    }
+    return x < hi && value !== undefined ? x : -1;
+  }
+
+  /** The value at `x`, not recorded: for messages about what was read already. */
+  peek(x: number): V | undefined {
+    const r = this.runs[this.first_above(x)];
+    return r !== undefined && r.lo <= x ? r.value : undefined;
   }
 
   /** True when every point of [lo, hi) satisfies `pred` (gaps see undefined). */

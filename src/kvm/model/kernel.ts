@@ -73,6 +73,7 @@ export {
   kmemleak_referenced_by,
   save_stack,
   stackdepot_skip_frames,
+  track,
   should_fail,
   GFP_KERNEL,
   GFP_KERNEL_ACCOUNT,

@@ -9,31 +9,31 @@
 import { Run } from '../../engine/index.ts';
 import type { kvm_mmu_page } from '../arch/x86/kvm/mmu/mmu_internal.ts';
 import type { kvm } from '../include/linux/kvm_host.ts';
-import { get_zeroed_page, GFP_KERNEL_ACCOUNT, kmem_cache_zalloc, kmemleak_must_free, kmemleak_referenced_by, refcount_read, type refcount_t, save_stack, stackdepot_skip_frames } from './kernel.ts';
+import { get_zeroed_page, GFP_KERNEL_ACCOUNT, kmem_cache_zalloc, kmemleak_must_free, kmemleak_referenced_by, refcount_read, type refcount_t, stackdepot_skip_frames, track } from './kernel.ts';
 import { mmu_page_header_cache } from '../arch/x86/kvm/mmu/mmu_internal.ts';
 
-/** A root reference taken and not yet put: who took it, and where. */
+/** A root reference taken and not yet put: who took it, and where (the stack is
+ * named only if a report prints it). */
 interface root_ref {
   readonly thread: string;
-  readonly stack: readonly string[];
+  readonly where: track;
 }
 
-const refs_held = new WeakMap<kvm_mmu_page, root_ref[]>();
 
 // The harness's frames are no part of a kernel stack.
 stackdepot_skip_frames(/^(root_ref_taken|sp_memory_at_setup)$/);
 
 /** A reference on `root` that kvm_tdp_mmu_get_root() took: remember the stack. */
 export function root_ref_taken(root: kvm_mmu_page): void {
-  let held = refs_held.get(root);
-  if (held === undefined) refs_held.set(root, (held = []));
-  held.push({ thread: Run.live?.current?.name ?? '<setup>', stack: save_stack([]) });
+  // Kept on the root (not in a WeakMap keyed by it, which minor GCs would keep alive:
+  // see Run.local()).
+  (root.refs_held ??= []).push({ thread: Run.live?.current?.name ?? '<setup>', where: new track('', 0, 0, [], true) });
 }
 
 /** One that kvm_tdp_mmu_put_root() dropped: the latest this thread took, else the oldest. */
 export function root_ref_put(root: kvm_mmu_page): void {
-  const held = refs_held.get(root);
-  if (held === undefined || held.length === 0) return;
+  const held = root.refs_held as root_ref[] | null;
+  if (held === null || held.length === 0) return;
   const me = Run.live?.current?.name;
   let i = held.length - 1;
   while (i >= 0 && held[i]!.thread !== me) i--;
@@ -60,7 +60,7 @@ function sp_unreferenced(kvm: kvm, sp: kvm_mmu_page): string[] | null {
   if (count <= 1) return null;
   const kind = sp.role.is_mirror ? 'mirror' : 'direct';
   const lines = [`  ${sp.name} (the ${kind} root): tdp_mmu_root_count is ${count} once every thread is done, 1 of them the VM's own: ${count - 1} kvm_tdp_mmu_get_root() never put (kvm_tdp_mmu_put_root() missing), so the root outlives the VM`];
-  for (const r of refs_held.get(sp) ?? []) lines.push(`  reference taken by ${r.thread}:`, ...r.stack.map((f) => `    ${f}`));
+  for (const r of (sp.refs_held as root_ref[] | null) ?? []) lines.push(`  reference taken by ${r.thread}:`, ...r.where.stack.map((f) => `    ${f}`));
   return lines;
 }
 

@@ -10,7 +10,7 @@
 // comparing its value as a write, so that bumps are independent of each other and
 // ordered with everything that looks at the value. Which operations are in flight on
 // a thread, and what they retired, only that thread touches.
-import { exitKey, type Run } from '../../engine/index.ts';
+import type { Run } from '../../engine/index.ts';
 import { fmt_range, type gfn_t } from '../arch/x86/include/asm/kvm_host.ts';
 import type { tdp_ptep_t } from '../arch/x86/kvm/mmu/mmu_internal.ts';
 import type { u64 } from '../arch/x86/kvm/mmu/spte.ts';
@@ -181,7 +181,7 @@ export class kvm_model {
     const out: string[] = [];
     for (const t of run.threads) {
       if (t.name === me) continue;
-      if (run.recording) run.touch({ key: exitKey(t.name), access: 'read' });
+      run.touch(t.exitRead);
       if (t.state !== 'done') out.push(t.name);
     }
     return out;

@@ -22,9 +22,12 @@ export const KVM_MAX_HUGEPAGE_LEVEL = PG_LEVEL_2M;
 export const SPTE_LEVEL_BITS = 9;
 export const SPTE_ENT_PER_PAGE = 1 << SPTE_LEVEL_BITS;
 
+/** KVM_PAGES_PER_HPAGE() of the levels 0 to 6, computed once (it is on every walk). */
+const PAGES_PER_HPAGE: readonly number[] = [0, 1, 2, 3, 4, 5, 6].map((l) => 2 ** (SPTE_LEVEL_BITS * (l - 1)));
+
 // KVM_PAGES_PER_HPAGE() in arch/x86/include/asm/kvm_host.h
 export function KVM_PAGES_PER_HPAGE(level: number): number {
-  return 2 ** (SPTE_LEVEL_BITS * (level - 1));
+  return PAGES_PER_HPAGE[level] ?? 2 ** (SPTE_LEVEL_BITS * (level - 1));
 }
 
 // gfn_round_for_level() in arch/x86/kvm/mmu/mmu_internal.h

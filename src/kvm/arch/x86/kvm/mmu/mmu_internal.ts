@@ -9,22 +9,22 @@
 // is a use-after-free (the page's key is read by every access, written by the free).
 import type { Run } from '../../../../../engine/index.ts';
 import { type gfn_t, KVM_PAGES_PER_HPAGE, type kvm_pfn_t, SPTE_ENT_PER_PAGE } from '../../include/asm/kvm_host.ts';
-import { FROZEN_SPTE, SHADOW_NONPRESENT_VALUE, type u64 } from './spte.ts';
-import { model_key, record_fields } from '../../../../model/footprint.ts';
+import { FROZEN_SPTE, is_frozen_spte, is_last_spte, SHADOW_NONPRESENT_VALUE, type u64 } from './spte.ts';
+import { model_key } from '../../../../model/footprint.ts';
 import { kasan_check_read, kasan_check_write, type Kernel, type kmem_cache, kmem_cache_create, type kmem_obj, stackdepot_skip_frames } from '../../../../model/kernel.ts';
+import { piece, piece_hi, piece_lo, Z_SPTE_FROZEN, Z_SPTE_LEAF } from '../../../../model/zobrist.ts';
 
 // A table's accessors stand for memory accesses, not calls: KASAN's reports and
 // kmemleak's stacks name the model function that made them.
 stackdepot_skip_frames(/^kvm_mmu_page\./);
 
-const header_caches = new WeakMap<Kernel, kmem_cache>();
+/** The key of a run's header cache (Run.local(), not a WeakMap: see engine/run.ts). */
+const HEADER_CACHE = {};
 
 // mmu_page_header_cache in arch/x86/kvm/mmu/mmu.c (extern in mmu_internal.h): the slab
 // cache of struct kvm_mmu_page, one per host (kernel).
 export function mmu_page_header_cache(k: Kernel): kmem_cache {
-  let c = header_caches.get(k);
-  if (c === undefined) header_caches.set(k, (c = kmem_cache_create(k, 'kvm_mmu_page_header', 184)));
-  return c;
+  return k.run.local(HEADER_CACHE, () => kmem_cache_create(k, 'kvm_mmu_page_header', 184));
 }
 
 // union kvm_mmu_page_role in arch/x86/include/asm/kvm_host.h (the bits the model uses)
@@ -57,14 +57,19 @@ export class kvm_mmu_page {
   /** For mirror tables: sp->external_spt, the host page of the S-EPT table. Set
    * before the table is linked, never changed after. */
   external_spt: kvm_pfn_t | null = null;
-  /** The external_spt page holds a DPAMT reference (tdx_pamt_get() succeeded). */
-  external_spt_pamt = false;
+  /** See external_spt_pamt. */
+  private the_spt_pamt = false;
+  /** Its footprint key (`sp:<name>:pamt`), made when first recorded. */
+  private pamt_key: model_key | null = null;
   /** The memory behind the table (null for tables a test builds by hand): the
    * struct itself (mmu_page_header_cache), sp->spt, and sp->external_spt's page.
    * Set before the table is linked, never changed after; freed by tdp_mmu_free_sp(). */
   header: kmem_obj | null = null;
   spt_page: kmem_obj | null = null;
   external_spt_page: kmem_obj | null = null;
+  /** The harness's record of the references on a root taken and not yet put, with
+   * their stacks (model/lifetime.ts); null until one is taken. Not kernel state. */
+  refs_held: unknown[] | null = null;
   nx_huge_page_disallowed = false;
   /** The parent entry, null for a root. */
   ptep: tdp_ptep_t | null = null;
@@ -73,6 +78,15 @@ export class kvm_mmu_page {
   private the_role: kvm_mmu_page_role = { level: 0, is_mirror: false, invalid: false };
   /** Footprint key of the entries: root type and level. */
   private key = 'spte:d0';
+  /** Zobrist hash (model/zobrist.ts) of the leaves below this table, as
+   * tdp_mmu_leaves() would list them: kept up to date by store() and carried up to
+   * the root through linked parents, for kvm_state_hash(). */
+  z_lo = 0;
+  z_hi = 0;
+  /** The GFN, level and root type the hash was made with (they are set before the
+   * table is linked; a table re-initialised with entries is hashed again). */
+  private z_gfn = 0;
+  private z_tag = 0;
 
   constructor(
     /** Unique within the VM, for names in traces: a number for tables made at set-up,
@@ -80,8 +94,20 @@ export class kvm_mmu_page {
     readonly id: number | string,
     /** The run whose accesses are recorded; null for a table outside any run. */
     private readonly run: Run | null = null,
-  ) {
-    record_fields<kvm_mmu_page>(this, run, new model_key(`sp:${this.name}:pamt`), ['external_spt_pamt']);
+  ) {}
+
+  /** The external_spt page holds a DPAMT reference (tdx_pamt_get() succeeded); each
+   * access recorded (`sp:<name>:pamt`). An accessor of the class, as every table has
+   * one: per-object accessors (record_fields()) cost a hidden class per table. */
+  get external_spt_pamt(): boolean {
+    const run = this.run;
+    if (run !== null && run.recordingReads) run.touch((this.pamt_key ??= new model_key(`sp:${this.name}:pamt`)).read);
+    return this.the_spt_pamt;
+  }
+  set external_spt_pamt(v: boolean) {
+    const run = this.run;
+    if (run !== null && run.recording) run.touch((this.pamt_key ??= new model_key(`sp:${this.name}:pamt`)).write);
+    this.the_spt_pamt = v;
   }
 
   /** The slab object sp->rcu_head lives in (call_rcu() records KASAN's aux stack there). */
@@ -106,7 +132,7 @@ export class kvm_mmu_page {
     if (page.state === 'freed') {
       if (write) kasan_check_write(page, 8);
       else kasan_check_read(page, 8);
-    } else if (this.run !== null && this.run.recording) this.run.touch({ key: page.key, access: 'read' });
+    } else if (this.run !== null && this.run.recordingReads) this.run.touch({ key: page.key, access: 'read' });
   }
 
   /** An entry as stored, without recording or checking anything: for model-internal
@@ -132,9 +158,9 @@ export class kvm_mmu_page {
   /** Records an access of entries [lo, hi). */
   private touch(lo: number, hi: number, access: 'read' | 'write'): void {
     const run = this.run;
-    if (run === null || !run.recording) return;
+    if (run === null || !(access === 'read' ? run.recordingReads : run.recording)) return;
     const n = this.entry_pages;
-    run.touch({ key: this.key, access, range: [this.gfn + lo * n, this.gfn + hi * n] });
+    run.touchRange(this.key, access, this.gfn + lo * n, this.gfn + hi * n);
   }
 
   /** GFNs one entry of this table maps. */
@@ -168,15 +194,76 @@ export class kvm_mmu_page {
   }
 
   private store(index: number, spte: u64): void {
-    const had = this.spt.has(index);
+    const old = this.spt.get(index);
+    this.z_was_lo = this.z_lo;
+    this.z_was_hi = this.z_hi;
+    this.z_fresh();
+    if (old !== undefined) this.z_entry(index, old);
     if (spte === SHADOW_NONPRESENT_VALUE) {
-      if (!had) return;
+      if (old === undefined) return;
       this.spt.delete(index);
       this.stored.splice(this.lower_bound(index), 1);
-      return;
+    } else {
+      this.spt.set(index, spte);
+      if (old === undefined) {
+        // Inserted in order; splice() would allocate the (empty) array it returns.
+        const stored = this.stored;
+        let k = stored.length;
+        stored.push(index);
+        for (; k > 0 && stored[k - 1]! > index; k--) stored[k] = stored[k - 1]!;
+        stored[k] = index;
+      }
+      this.z_entry(index, spte);
     }
-    this.spt.set(index, spte);
-    if (!had) this.stored.splice(this.lower_bound(index), 0, index);
+    this.z_carry();
+  }
+
+  // Zobrist hash upkeep (not kernel state: nothing reads it but kvm_state_hash()).
+
+  /** The hash of the table when store() began, for z_carry(). */
+  private z_was_lo = 0;
+  private z_was_hi = 0;
+
+  /** Hashes the table again when its GFN or role changed since it was hashed. */
+  private z_fresh(): void {
+    const role = this.the_role;
+    const tag = (role.level << 8) | (role.is_mirror ? 16 : 0);
+    if (this.z_gfn === this.gfn && this.z_tag === tag) return;
+    this.z_gfn = this.gfn;
+    this.z_tag = tag;
+    this.z_lo = 0;
+    this.z_hi = 0;
+    for (const [i, spte] of this.spt) this.z_entry(i, spte);
+  }
+
+  /** XORs the hash of entry `index` holding `spte` into the table's. */
+  private z_entry(index: number, spte: u64): void {
+    const level = this.the_role.level;
+    if (is_last_spte(spte, level)) piece(Z_SPTE_LEAF | this.z_tag, this.gfn + index * KVM_PAGES_PER_HPAGE(level), spte.pfn, 0);
+    else if (is_frozen_spte(spte)) piece(Z_SPTE_FROZEN | this.z_tag, this.gfn + index * KVM_PAGES_PER_HPAGE(level), 0, 0);
+    else if (spte.tag === 'nonleaf') {
+      spte.child.z_fresh();
+      this.z_lo ^= spte.child.z_lo;
+      this.z_hi ^= spte.child.z_hi;
+      return;
+    } else return;
+    this.z_lo ^= piece_lo;
+    this.z_hi ^= piece_hi;
+  }
+
+  /** Carries the change of this table's hash up through the parents that link it. */
+  private z_carry(): void {
+    const d_lo = this.z_lo ^ this.z_was_lo;
+    const d_hi = this.z_hi ^ this.z_was_hi;
+    if (d_lo === 0 && d_hi === 0) return;
+    for (let sp: kvm_mmu_page = this; sp.ptep !== null; ) {
+      const parent = sp.ptep.sp;
+      const e = parent.spt.get(sp.ptep.index);
+      if (e === undefined || e.tag !== 'nonleaf' || e.child !== sp) return;
+      parent.z_lo ^= d_lo;
+      parent.z_hi ^= d_hi;
+      sp = parent;
+    }
   }
 
   /** The first stored index at or after `index`, or SPTE_ENT_PER_PAGE-like `Infinity`:
@@ -193,7 +280,7 @@ export class kvm_mmu_page {
    * a read of the entries passed so far, all to the end once exhausted. */
   *entries(from = 0): IterableIterator<[number, u64]> {
     // A walk runs within one step: whether it records does not change under it.
-    const recording = this.run !== null && this.run.recording;
+    const recording = this.run !== null && this.run.recordingReads;
     this.kasan(false);
     let read = from;
     for (let k = this.lower_bound(from); k < this.stored.length; k++) {

@@ -134,13 +134,13 @@ export class tdx_host {
   }
 }
 
-const hosts = new WeakMap<Run, tdx_host>();
+/** The key of a run's host (Run.local(): a WeakMap keyed by the run would keep the
+ * host alive past minor GCs). */
+const HOST = {};
 
 /** The host of `run` (one per schedule), created on first use. */
 export function tdx_host_of(run: Run, opts: tdx_host_opts = {}): tdx_host {
-  let h = hosts.get(run);
-  if (h === undefined) hosts.set(run, (h = new tdx_host(run, opts)));
-  return h;
+  return run.local(HOST, () => new tdx_host(run, opts));
 }
 
 // tdx_dpamt_entry_pages() in arch/x86/virt/vmx/tdx/tdx.c

@@ -19,6 +19,7 @@ import { model_key, range_write, record_fields, touch_range } from '../../../../
 import { interval_map } from '../../../../../model/interval_map.ts';
 import { Kernel, should_fail } from '../../../../../model/kernel.ts';
 import { tracepoint } from '../../../../../model/tracepoint.ts';
+import { piece, piece_hi, piece_lo, Z_SEPT_LEAF } from '../../../../../model/zobrist.ts';
 
 export { TDX_SUCCESS, tdx_operand_busy, type tdx_status } from '../../../include/asm/shared/tdx_errno.ts';
 
@@ -162,6 +163,9 @@ export class tdx_td {
    * around its retry: no vCPU enters the TD, so nothing in the module contends with
    * KVM's SEAMCALL and it cannot be TDX_OPERAND_BUSY. */
   wait_for_sept_zap = false;
+  /** Zobrist hash (model/zobrist.ts) of the S-EPT's leaves, for kvm_state_hash(). */
+  z_lo = 0;
+  z_hi = 0;
 
   readonly tp_sept_changed = new tracepoint<sept_change>('tdx_sept_changed');
   readonly tp_seamcall = new tracepoint<seamcall_event>('tdx_seamcall');
@@ -273,8 +277,11 @@ export class tdx_td {
   /** TDH.MEM.RANGE.UNBLOCK's change to the leaf `e`. */
   unblock(e: sept_entry): void {
     this.touch_entry(e.gfn, e.level, 'write');
+    const held = this.sept[e.level]!.get(e.gfn) === e;
+    if (held) this.z_toggle(e);
     e.blocked = false;
     e.blocked_epoch = -1;
+    if (held) this.z_toggle(e);
   }
 
   /** True when the non-leaf entries from the root down to `level + 1` exist and none
@@ -314,25 +321,43 @@ export class tdx_td {
 
   set_leaf(e: sept_entry): void {
     this.touch_entry(e.gfn, e.level, 'write');
+    const old = this.sept[e.level]!.get(e.gfn);
+    if (old !== undefined) this.z_toggle(old);
     this.sept[e.level]!.set(e.gfn, e);
+    this.z_toggle(e);
   }
 
   delete_leaf(e: sept_entry): void {
     this.touch_entry(e.gfn, e.level, 'write');
+    const old = this.sept[e.level]!.get(e.gfn);
+    if (old !== undefined) this.z_toggle(old);
     this.sept[e.level]!.delete(e.gfn);
   }
 
   /** TDH.MEM.RANGE.BLOCK's change to the leaf `e`. */
   block(e: sept_entry): void {
     this.touch_entry(e.gfn, e.level, 'write');
+    const held = this.sept[e.level]!.get(e.gfn) === e;
+    if (held) this.z_toggle(e);
     e.blocked = true;
     e.blocked_epoch = this.epoch;
+    if (held) this.z_toggle(e);
   }
 
   /** TDG.MEM.PAGE.ACCEPT's change to the leaf `e`. */
   accept(e: sept_entry): void {
     this.touch_entry(e.gfn, e.level, 'write');
+    const held = this.sept[e.level]!.get(e.gfn) === e;
+    if (held) this.z_toggle(e);
     e.accepted = true;
+    if (held) this.z_toggle(e);
+  }
+
+  /** XORs the hash of the leaf `e`, as it is now, into the S-EPT's (in, or out). */
+  private z_toggle(e: sept_entry): void {
+    piece(Z_SEPT_LEAF | (e.level << 8), e.gfn, e.pfn, e.blocked ? 2 : e.accepted ? 1 : 0);
+    this.z_lo ^= piece_lo;
+    this.z_hi ^= piece_hi;
   }
 
   changed(gfn: gfn_t, pages: number, what: sept_change['what']): void {
