@@ -7,7 +7,9 @@ import { Kernel, kernel_wait, kthread_run, cond_resched } from '../../src/kernel
 import { guidance, WARM_UP } from '../../src/engine/strategies/corpus.ts';
 import { Observations } from '../../src/engine/strategies/observe.ts';
 import { pctStrategy } from '../../src/engine/strategies/pct.ts';
-import { LATE_FROM, LATE_TO, portfolioMembers, shareAt } from '../../src/engine/strategies/portfolio.ts';
+import { LATE_FROM, LATE_TO, portfolioMembers, portfolioStrategy, shareAt } from '../../src/engine/strategies/portfolio.ts';
+import { urwStrategy } from '../../src/engine/strategies/urw.ts';
+import { driverOver } from '../../src/engine/strategy.ts';
 import { abba, counter, tornRead } from '../fixtures/programs.ts';
 import { lockstep } from '../fixtures/lockstep.ts';
 import { twostage } from '../fixtures/twostage.ts';
@@ -202,7 +204,40 @@ describe('POS', () => {
   });
 });
 
+/** `s`, pushing the choices of each run it makes onto `into`, in order. */
+function tapped(s: Strategy, into: number[][]): Strategy {
+  return {
+    name: s.name,
+    explore: (d) =>
+      s.explore(
+        driverOver(d, {
+          async runSchedule(c, p, o) {
+            const run = await d.runSchedule(c, p, o);
+            into.push([...run.choices]);
+            return run;
+          },
+        }),
+      ),
+  };
+}
+
 describe('portfolio', () => {
+  it("runs as its URW member exactly the schedules URW alone runs at the same seed, in order", async () => {
+    for (const [program, seed, budget] of [[counter(true), 4, 400], [twostage(1, 20, true), 7, 300]] as const) {
+      const inPortfolio: number[][] = [];
+      const opts = { seed, maxSteps: 10_000 };
+      const portfolio = portfolioStrategy(opts, (obs) => portfolioMembers(opts, obs).map((m) => (m.name === 'urw' ? { ...m, strategy: tapped(m.strategy, inPortfolio) } : m)));
+      await explore(program, { strategy: portfolio, seed, schedules: budget, shrink: false });
+      expect(inPortfolio.length).toBeGreaterThan(budget / 2);
+      const alone: number[][] = [];
+      await explore(program, { strategy: tapped(urwStrategy(opts), alone), seed, schedules: inPortfolio.length, shrink: false });
+      expect(alone.length).toBe(inPortfolio.length);
+      expect(inPortfolio).toEqual(alone);
+      // A sample that differs from the portfolio's other members'.
+      expect(new Set(inPortfolio.map((c) => c.join())).size).toBeGreaterThan(1);
+    }
+  });
+
   it('is the default strategy, says which member found the bug, and its token replays exactly', async () => {
     const l = await loadScenario(TWOSTAGE);
     const r = await explore(l.scenario, { seed: 3, schedules: 2000 });
@@ -211,7 +246,7 @@ describe('portfolio', () => {
     expect(typeof r.stats.foundBy).toBe('string');
     expect(f.details?.portfolio).toBe(r.stats.foundBy);
     expect(r.stats.foundFrom).toBe('scratch');
-    expect(String(r.stats.portfolio)).toMatch(/^urw \d+, pos \d+, pct3 \d+, pct2 \d+, pct1 \d+, random \d+, fastcheck \d+$/);
+    expect(String(r.stats.portfolio)).toMatch(/^urw \d+, urw-prefix \d+, pos \d+, pct3 \d+, pct2 \d+, pct1 \d+, random \d+, fastcheck \d+$/);
     const back = await replayToken(makeToken(l, f));
     expect(back.finding?.kind).toBe(f.kind);
     expect(renderTrace(back.finding!.trace)).toBe(renderTrace(f.trace));
@@ -225,20 +260,24 @@ describe('portfolio', () => {
     expect(a.stats.complete).toBeUndefined();
     expect(b.stats).toEqual(a.stats);
     const members = portfolioMembers({ seed: 4, depth: 2, maxSteps: 10_000 });
-    expect(members.map((m) => m.name)).toEqual(['urw', 'pos', 'pct2', 'pct1', 'random', 'fastcheck']);
-    const total = members.reduce((x, m) => x + m.weight, 0);
+    expect(members.map((m) => m.name)).toEqual(['urw', 'urw-prefix', 'pos', 'pct2', 'pct1', 'random', 'fastcheck']);
+    const total = members.reduce((x, m) => x + shareAt(m, 0), 0);
     const got = new Map(String(a.stats.portfolio).split(', ').map((x) => x.split(' ') as [string, string]));
-    // Each member within a schedule or two of its share (POS's head start is one).
-    for (const m of members) expect(Math.abs(Number(got.get(m.name)) - (145 * m.weight) / total)).toBeLessThanOrEqual(2);
+    // Each member within a schedule or two of its share (POS's head start is one);
+    // none from kept prefixes this early.
+    for (const m of members) expect(Math.abs(Number(got.get(m.name)) - (145 * shareAt(m, 0)) / total)).toBeLessThanOrEqual(2);
+    expect(got.get('urw-prefix')).toBe('0');
     expect(members.find((m) => m.opens === true)?.name).toBe('pos');
   });
 
   it('gives URW most schedules early, then pct at depth 3 and POS more as schedules find nothing', async () => {
     const members = portfolioMembers({ seed: 4, maxSteps: 10_000 });
-    expect(members.map((m) => m.name)).toEqual(['urw', 'pos', 'pct3', 'pct2', 'pct1', 'random', 'fastcheck']);
+    expect(members.map((m) => m.name)).toEqual(['urw', 'urw-prefix', 'pos', 'pct3', 'pct2', 'pct1', 'random', 'fastcheck']);
     const share = (name: string, total: number) => {
       const sum = members.reduce((x, m) => x + shareAt(m, total), 0);
-      return shareAt(members.find((m) => m.name === name)!, total) / sum;
+      // URW's slot: its two halves together.
+      const of = (n: string) => shareAt(members.find((m) => m.name === n)!, total);
+      return (name === 'urw' ? of('urw') + of('urw-prefix') : of(name)) / sum;
     };
     expect(share('urw', 0)).toBeGreaterThan(0.65);
     expect(share('urw', LATE_FROM)).toBe(share('urw', 0));
@@ -249,6 +288,12 @@ describe('portfolio', () => {
     const mid = (LATE_FROM + LATE_TO) / 2;
     expect(share('pct3', mid)).toBeGreaterThan(share('pct3', LATE_FROM));
     expect(share('pct3', mid)).toBeLessThan(share('pct3', LATE_TO));
+    // URW's slot goes to its replica of urw alone but for the part `guidance` gives to
+    // kept prefixes, which goes to the other half.
+    const urwAt = (name: string, total: number) => shareAt(members.find((m) => m.name === name)!, total);
+    expect(urwAt('urw-prefix', 0)).toBe(0);
+    expect(urwAt('urw', 0)).toBe(10);
+    expect(urwAt('urw-prefix', LATE_TO)).toBeCloseTo(urwAt('urw', LATE_TO) * 3);
     // Run: the schedules each member ran follow the shares, the same for the same seed.
     const n = 3 * LATE_TO;
     const once = () => explore(counter(true), { strategy: 'portfolio', seed: 4, schedules: n });
