@@ -21,59 +21,51 @@ import { Phase, watched, type ProbeWriter } from './probe.ts';
 import type { FindingRecord, ScenarioRecord, SweepSettings } from './record.ts';
 import { errorRecord, fileInfo, judge, type ScenarioInfo } from './verdict.ts';
 
-/** A sweep's `run` task: explores the (checked) scenario file into its record. What
- * escapes the exploration is the scenario's error, not the worker's. */
-export async function exploreScenario(task: SweepTask, probe: ProbeWriter): Promise<TaskResult> {
+/** Loads the task's (checked) scenario file, watched by the probe, and runs `body` on
+ * it. What escapes `body` is the scenario's error, not the worker's: an
+ * `exploration-exception` record saying `doing` threw. */
+async function withLoaded(task: SweepTask, probe: ProbeWriter, doing: string, body: (l: LoadedScenario) => Promise<TaskResult>): Promise<TaskResult> {
   const loaded = await loadTask(task, probe);
   if ('error' in loaded) return loaded.error;
   const l: LoadedScenario = { scenario: watched(loaded.value as Scenario, probe), path: task.abs, hash: task.hash };
   try {
-    return { kind: 'record', record: await recordOf(l, task.settings, task.tokenRoot, task.file) };
+    return await body(l);
   } catch (e) {
-    return { kind: 'record', record: errorRecord(task.info ?? fileInfo(task), 'exploration-exception', `exploring the scenario threw: ${describeThrown(e)}`) };
+    return { kind: 'record', record: errorRecord(task.info ?? fileInfo(task), 'exploration-exception', `${doing} threw: ${describeThrown(e)}`) };
   } finally {
     probe.phase(Phase.Idle);
   }
+}
+
+/** A sweep's `run` task: explores the (checked) scenario file into its record. */
+export function exploreScenario(task: SweepTask, probe: ProbeWriter): Promise<TaskResult> {
+  return withLoaded(task, probe, 'exploring the scenario', async (l) => ({ kind: 'record', record: await recordOf(l, task.settings, task.tokenRoot, task.file) }));
 }
 
 /** A `part` task: explores one work item of a split scenario (src/engine/split.ts).
  * A part that cannot be explored is told as its scenario's error record, as a run's
  * would be; the sweep makes it the part's error. */
-export async function explorePartTask(task: SweepTask, probe: ProbeWriter): Promise<TaskResult> {
-  const loaded = await loadTask(task, probe);
-  if ('error' in loaded) return loaded.error;
-  const l: LoadedScenario = { scenario: watched(loaded.value as Scenario, probe), path: task.abs, hash: task.hash };
+export function explorePartTask(task: SweepTask, probe: ProbeWriter): Promise<TaskResult> {
   const { plan, item, cap } = task.part!;
-  const opts = boundsOptions(l.scenario, task.settings);
-  const control = task.control === undefined ? undefined : new Float64Array(task.control);
-  // Test hook: SEPTCHECK_EXIT_IN_ITEM=k makes the worker exploring item k (from 0)
-  // exit, as scenario code calling process.exit() would, to check that a part that
-  // dies loses no finding of the others.
-  if (process.env.SEPTCHECK_EXIT_IN_ITEM === String(item)) process.exit(70);
-  try {
+  return withLoaded(task, probe, `exploring item ${item + 1} of ${plan.items.length}`, async (l) => {
+    const opts = boundsOptions(l.scenario, task.settings);
+    const control = task.control === undefined ? undefined : new Float64Array(task.control);
+    // Test hook: SEPTCHECK_EXIT_IN_ITEM=k makes the worker exploring item k (from 0)
+    // exit, as scenario code calling process.exit() would, to check that a part that
+    // dies loses no finding of the others.
+    if (process.env.SEPTCHECK_EXIT_IN_ITEM === String(item)) process.exit(70);
     const r = await explorePart(l.scenario, opts, plan, item, { cap, ...(control === undefined ? {} : { liveCap: () => control[0]! }) });
     return { kind: 'part', part: { ...r, findings: findingRecords(l, r.findings, opts.maxSteps, task.tokenRoot) } };
-  } catch (e) {
-    return { kind: 'record', record: errorRecord(task.info ?? fileInfo(task), 'exploration-exception', `exploring item ${item + 1} of ${plan.items.length} threw: ${describeThrown(e)}`) };
-  } finally {
-    probe.phase(Phase.Idle);
-  }
+  });
 }
 
 /** A `reconcile` task: replays the witnesses of a split scenario's parts together. */
-export async function reconcileTask(task: SweepTask, probe: ProbeWriter): Promise<TaskResult> {
-  const loaded = await loadTask(task, probe);
-  if ('error' in loaded) return loaded.error;
-  const l: LoadedScenario = { scenario: watched(loaded.value as Scenario, probe), path: task.abs, hash: task.hash };
-  const opts = boundsOptions(l.scenario, task.settings);
-  try {
+export function reconcileTask(task: SweepTask, probe: ProbeWriter): Promise<TaskResult> {
+  return withLoaded(task, probe, "replaying the parts' cross-schedule witnesses", async (l) => {
+    const opts = boundsOptions(l.scenario, task.settings);
     const r = await reconcile(l.scenario, opts, task.witnesses ?? []);
     return { kind: 'reconciled', reconciled: { ...r, findings: findingRecords(l, r.findings, opts.maxSteps, task.tokenRoot) } };
-  } catch (e) {
-    return { kind: 'record', record: errorRecord(task.info ?? fileInfo(task), 'exploration-exception', `replaying the parts' cross-schedule witnesses threw: ${describeThrown(e)}`) };
-  } finally {
-    probe.phase(Phase.Idle);
-  }
+  });
 }
 
 /** Explores one loaded scenario under its bounds and the sweep's overrides; `file` is

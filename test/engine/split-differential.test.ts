@@ -8,7 +8,7 @@
 // reverse); any claim of every schedule is checked against unbounded dfs.
 import { describe, expect, it } from 'vitest';
 import { explore, exploreSplit, type ExploreOptions, type Program, type Verdict } from '../../src/engine/index.ts';
-import { outcomes, type Outcomes } from '../fixtures/outcomes.ts';
+import { outcomes, outcomesOf, type Outcomes } from '../fixtures/outcomes.ts';
 import { randomProgram } from '../fixtures/random-programs.ts';
 
 const PROGRAMS = 120;
@@ -18,21 +18,8 @@ const PARTS = [1, 2, 3, 4] as const;
 
 /** outcomes() of a split exploration into about `parts` parts. */
 async function splitOutcomes(p: Program, opts: ExploreOptions, parts: number): Promise<Outcomes & { verdict: Verdict; items: number }> {
-  const states = new Set<string>();
-  const hash = p.stateHash!;
-  const watched: Program = {
-    ...p,
-    stateHash(run) {
-      const h = hash(run);
-      states.add(h);
-      return h;
-    },
-  };
-  const o: ExploreOptions = { schedules: 1_000_000, stopOnFirst: false, shrink: false, ...opts };
-  const r = await exploreSplit(watched, o, { target: parts });
-  const findings = new Set(r.findings.map((f) => `${f.kind}: ${f.message} ${JSON.stringify(f.details ?? {})}`));
-  const kinds = [...new Set(r.findings.map((f) => f.kind))].sort();
-  return { states, findings, kinds, stats: r.stats, verdict: r.verdict, items: r.plan.items.length };
+  const { outcomes: o, result: r } = await outcomesOf(p, opts, (w, wo) => exploreSplit(w, wo, { target: parts }));
+  return { ...o, verdict: r.verdict, items: r.plan.items.length };
 }
 
 /** The verdict of a collecting exploration, from its stats. */
