@@ -36,6 +36,7 @@ import type { Program } from './program.ts';
 import { followSchedule } from './schedule.ts';
 import { createStrategy, DEFAULT_STRATEGY } from './strategies/index.ts';
 import { dfsWalk } from './strategies/dfs.ts';
+import { refinePrefixes, type PlannedPrefix } from './split-balance.ts';
 import { driverOver } from './strategy.ts';
 import type { Finding } from './types.ts';
 
@@ -65,6 +66,8 @@ export interface SplitPlan {
   readonly cut: boolean;
   /** Prefixes: the choice points enumerated (counting those with a choice). */
   readonly depth?: number;
+  /** Prefixes cut deeper than `depth` to balance the items: the deepest. */
+  readonly deepest?: number;
   /** Why the exploration is one item, when it is. */
   readonly whole?: string;
 }
@@ -77,6 +80,8 @@ export const SPLIT_TARGET = 32;
 export const SAMPLER_ITEM = 100;
 /** The planner stops deepening once its enumeration has run this many schedules. */
 const PLAN_RUNS = 4096;
+/** Balancing may cut the items into at most this many times the target. */
+const REFINE_ITEMS = 8;
 /** Strategies that are no sampler: their own way of running (or none at all). */
 const WHOLE = new Set(['replay', 'stress']);
 
@@ -87,8 +92,8 @@ export function itemSeed(seed: number | string, k: number): number | string {
 
 /** Cuts an exploration of `program` under `opts` into about `target` items. dfs and
  * dpor run the program to enumerate the prefixes (no finding is kept: each item
- * finds its own). */
-export async function planSplit(program: Program, opts: ExploreOptions = {}, target = SPLIT_TARGET): Promise<SplitPlan> {
+ * finds its own), then (`balance`, split-balance.ts) cut the heaviest deeper. */
+export async function planSplit(program: Program, opts: ExploreOptions = {}, target = SPLIT_TARGET, balance = true): Promise<SplitPlan> {
   const strategy = typeof opts.strategy === 'object' ? opts.strategy.name : (opts.strategy ?? (program.pinned !== undefined ? 'replay' : DEFAULT_STRATEGY));
   const budget = opts.schedules ?? 1000;
   const bound = opts.preemptions === undefined || !Number.isFinite(opts.preemptions) ? null : opts.preemptions;
@@ -98,7 +103,7 @@ export async function planSplit(program: Program, opts: ExploreOptions = {}, tar
   if (target <= 1) return whole('one item asked for');
   if (strategy === 'dfs' || strategy === 'dpor') {
     if (opts.deepen === true) return whole('iterative deepening (bounds.deepen) runs whole');
-    return planPrefixes(program, opts, strategy, budget, bound, target, whole);
+    return planPrefixes(program, opts, strategy, budget, bound, target, balance, whole);
   }
   // Every other strategy samples schedules from its seed.
   if (WHOLE.has(strategy)) return whole(`${strategy} runs whole`);
@@ -118,26 +123,27 @@ async function planPrefixes(
   budget: number,
   bound: number | null,
   target: number,
+  balance: boolean,
   whole: (why: string) => SplitPlan,
 ): Promise<SplitPlan> {
   // Runs stop at findings as the items' will (so a prefix never names a choice past
   // where an item's run ends), but record none: the items run them again.
   const x = new Exploration(program, { maxSteps: opts.maxSteps, params: opts.params, schedules: Number.MAX_SAFE_INTEGER, stopOnFirst: opts.stopOnFirst, firstOfEachKind: opts.firstOfEachKind, stopAt: opts.stopAt, witnesses: true });
   const d = driverOver(x, { runSchedule: (c, p, o) => x.runSchedule(c, p, { ...o, record: false }) });
-  let prefixes: number[][] = [[]];
+  let prefixes: PlannedPrefix[] = [{ prefix: [], frames: 0, shape: { preempted: 0, points: 0 } }];
   let depth = 0;
   let cut = false;
   let runs = 0;
   for (let k = 1; prefixes.length < target && runs < PLAN_RUNS; k++) {
-    const next: number[][] = [];
+    const next: PlannedPrefix[] = [];
     let deeper = false;
     let levelCut = false;
     await dfsWalk(d, {
       bound: bound ?? Infinity,
       frames: k,
       onBoundCut: () => (levelCut = true),
-      onRun: (_run, chosen, frames) => {
-        next.push([...chosen]);
+      onRun: (_run, chosen, frames, shape) => {
+        next.push({ prefix: [...chosen], frames, shape });
         if (frames === k) deeper = true;
       },
     });
@@ -150,18 +156,26 @@ async function planPrefixes(
     }
     if (!deeper) break;
   }
+  // Then the heaviest items deeper still, so that none holds more than its share.
+  if (balance && prefixes.length > 1) {
+    const r = await refinePrefixes(d, prefixes, bound ?? Infinity, target, target * REFINE_ITEMS, PLAN_RUNS * 2 - runs);
+    prefixes = r.prefixes;
+    cut ||= r.cut;
+  }
+  const deepest = Math.max(...prefixes.map((p) => p.frames));
   const shared = x.witnesses();
   if ('opaque' in shared) return whole(`its cross-schedule state '${shared.opaque}' cannot name the schedules it remembers`);
   if (prefixes.length <= 1) return whole('its schedule tree has a single branch within the bound');
   return {
     strategy,
-    items: prefixes.map((prefix) => ({ kind: 'prefix', prefix })),
+    items: prefixes.map((p) => ({ kind: 'prefix', prefix: p.prefix })),
     budgets: prefixes.map(() => budget),
     shared: budget,
     exhaustive: true,
     bound,
     cut,
     depth,
+    ...(deepest > depth ? { deepest } : {}),
   };
 }
 
@@ -319,7 +333,8 @@ export function mergeParts<F extends { readonly kind: string }>(
   const complete = plan.exhaustive && r.complete && !(stopOnFirst && findings.length > 0);
   const proved = complete && findings.length === 0;
   const bound = bounded ? plan.bound : null;
-  const how = plan.items[0]!.kind === 'prefix' ? `prefixes of ${plan.depth} choice point${plan.depth === 1 ? '' : 's'}` : 'seed ranges';
+  const deeper = plan.deepest === undefined ? '' : ` to ${plan.deepest}`;
+  const how = plan.items[0]!.kind === 'prefix' ? `prefixes of ${plan.depth}${deeper} choice point${plan.depth === 1 && deeper === '' ? '' : 's'}` : 'seed ranges';
   const stats: ExploreStats = {
     schedules,
     steps,

@@ -39,7 +39,7 @@ afterAll(removeTempDirs);
 describe('sweep --split', () => {
   it('splits what it can: dfs and dpor by prefixes, a small sampler not at all', () => {
     const split = (name: string) => String(one.find((r) => r.name === name)!.stats.split ?? 'whole');
-    expect(split('concurrent-splitters-fixed')).toMatch(/^\d+ items \(prefixes of \d+ choice points?\), \d+ counted$/);
+    expect(split('concurrent-splitters-fixed')).toMatch(/^\d+ items \(prefixes of \d+( to \d+)? choice points?\), \d+ counted$/);
     expect(split('claim-then-lock')).toBe('2 items (prefixes of 1 choice point), 2 counted');
     expect(split('gfp-kernel-under-rwlock')).toBe('whole');
   });

@@ -34,8 +34,16 @@ export interface WalkOptions {
   readonly frames?: number;
   readonly onBoundCut?: () => void;
   /** Each run, with the thread ids chosen at its choice points up to its last
-   * enumerated frame (the fixed ones included; none past `frames`). */
-  readonly onRun?: (run: Run, chosen: readonly number[], frames: number) => void;
+   * enumerated frame (the fixed ones included; none past `frames`), and what the
+   * split's planner weighs a prefix by: the preemptions the run made (all within the
+   * recorded choices: past them it never preempts) and its choice points in all. */
+  readonly onRun?: (run: Run, chosen: readonly number[], frames: number, shape: RunShape) => void;
+}
+
+/** A walked run's preemptions and choice points (WalkOptions.onRun). */
+export interface RunShape {
+  readonly preempted: number;
+  readonly points: number;
 }
 
 /** The walk itself: whether it ran out of schedules to try (rather than being
@@ -100,7 +108,7 @@ export async function dfsWalk(d: Driver, w: WalkOptions): Promise<{ exhausted: b
     };
     const run = await d.runSchedule(choose);
     if (diverged || depth < F) throw new Error('dfs: a fixed prefix chose a thread that cannot run: the program is not deterministic');
-    w.onRun?.(run, chosen, nb);
+    w.onRun?.(run, chosen, nb, { preempted, points: depth });
     // Backtrack: drop exhausted frames past the run's end, then advance the deepest.
     taken.length = nb;
     width.length = nb;
