@@ -259,8 +259,10 @@ export class Run {
   /** The thread that made the last scheduling point. */
   private lastCaller: SimThread | null = null;
   /** This run, as a settled promise whose reaction clears `handoff` (see decide());
-   * made at the first hand-off. Not a closure over the run: a closure made per run
-   * keeps every run alive past the young generation (they all end up promoted). */
+   * made at the first hand-off. Not a closure over the run: as a class field tsx's
+   * keepNames renames it per run (a defineProperty each), and one made in the
+   * constructor or a method was measured to keep runs alive until they are
+   * promoted (the heap grew by megabytes per scavenge). */
   private self: Promise<Run> | null = null;
   /** The enabled threads of the last decide() (ChoicePoint.enabled). */
   private readonly enabledBuf: SimThread[] = [];
