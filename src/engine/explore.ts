@@ -243,7 +243,8 @@ export class Exploration implements Driver {
     // Every run that reached its end has a terminal state, findings or not.
     const state = run.cutShort ? null : stateHashOf(this.program, run); // may make the run's finding
     if (state !== null) this.states.add(state);
-    for (const [k, v] of run.metrics()) if (!(v <= (this.metricMax.get(k) ?? -Infinity))) this.metricMax.set(k, v);
+    const metrics = run.metrics();
+    if (metrics.size > 0) for (const [k, v] of metrics) if (!(v <= (this.metricMax.get(k) ?? -Infinity))) this.metricMax.set(k, v);
     if (run.finding !== null) {
       if (this.firstFindingAt === 0) this.firstFindingAt = this.schedules;
       for (const f of run.findings) {

@@ -133,6 +133,12 @@ export function exitKey(thread: string): string {
 }
 
 const NEVER: Promise<void> = new Promise(() => {});
+/** The resolver of the promise point() just made: one executor for every point,
+ * rather than a closure per step (runs never overlap, and executors run at once). */
+let parked: (() => void) | null = null;
+function park(resume: () => void): void {
+  parked = resume;
+}
 const RESOLVED: Promise<void> = Promise.resolve();
 const NO_METRICS: ReadonlyMap<string, number> = new Map();
 
@@ -228,7 +234,7 @@ export class Run {
   private origin: ReportContext['origin'] = 'step';
   private readonly cp: { run: Run; step: number; enabled: readonly SimThread[]; current: SimThread | null; owner: SimThread | null };
   /** Handlers running on each CPU, innermost last. */
-  private readonly handlers = new Map<number, SimThread[]>();
+  private handlers: Map<number, SimThread[]> | null = null;
   private activeHandlers = 0;
   private readonly onExit: Array<(t: SimThread) => void> = [];
   private metricReaders: Map<string, () => number> | null = null;
@@ -252,9 +258,14 @@ export class Run {
   private handoff: SimThread | null = null;
   /** The thread that made the last scheduling point. */
   private lastCaller: SimThread | null = null;
-  private readonly endHandoff = (): void => {
-    this.handoff = null;
-  };
+  /** This run, as a settled promise whose reaction clears `handoff` (see decide());
+   * made at the first hand-off. Not a closure over the run: as a class field tsx's
+   * keepNames renames it per run (a defineProperty each), and one made in the
+   * constructor or a method was measured to keep runs alive until they are
+   * promoted (the heap grew by megabytes per scavenge). */
+  private self: Promise<Run> | null = null;
+  /** The enabled threads of the last decide() (ChoicePoint.enabled). */
+  private readonly enabledBuf: SimThread[] = [];
 
   constructor(chooser: Chooser, opts: RunOptions) {
     this.chooser = chooser;
@@ -269,7 +280,7 @@ export class Run {
     this.before = opts.before ?? null;
     this.skipChecks = opts.tracked === true && !(opts.exhaustiveChecks ?? EXHAUSTIVE_CHECKS_DEFAULT);
     this.done = new Promise((r) => (this.resolveDone = r));
-    this.cp = { run: this, step: 0, enabled: [], current: null, owner: null };
+    this.cp = { run: this, step: 0, enabled: this.enabledBuf, current: null, owner: null };
   }
 
   /** The executed steps as events. Built on demand: exploration records only the
@@ -303,15 +314,15 @@ export class Run {
     body: (t: SimThread) => Promise<unknown> | unknown,
     opts: { cpu?: number; level?: number; start?: Op; free?: boolean } = {},
   ): SimThread {
-    if (this.threads.some((t) => t.name === name)) {
-      throw new Error(`duplicate thread name '${name}'`);
-    }
+    for (let k = 0; k < this.threads.length; k++) if (this.threads[k]!.name === name) throw new Error(`duplicate thread name '${name}'`);
     const id = this.threads.length;
     const t = new SimThread(id, name, opts.cpu ?? id, opts.level ?? 0, opts.start ?? START);
     t.free = opts.free === true;
     t.parent = this.current;
     this.threads.push(t);
-    const gate = new Promise<void>((r) => (t.resume = r));
+    const gate = new Promise<void>(park);
+    t.resume = parked;
+    parked = null;
     gate
       .then(() => body(t))
       .then(
@@ -557,7 +568,10 @@ export class Run {
     this.decide();
     // Chosen again at once: no promise to make, the thread just goes on.
     if (this.current === t && (t.state as ThreadState) === 'running') return RESOLVED;
-    return new Promise<void>((r) => (t.resume = r));
+    const p = new Promise<void>(park);
+    t.resume = parked;
+    parked = null;
+    return p;
   }
 
   /** Records the result of the current step in the trace. */
@@ -634,7 +648,7 @@ export class Run {
     if (t.state !== 'ready') return false;
     const w = t.pending.waitsOn;
     if (w !== undefined && this.waits(t, w)) return false;
-    const hs = this.activeHandlers === 0 ? undefined : this.handlers.get(t.cpu);
+    const hs = this.activeHandlers === 0 ? undefined : this.handlers!.get(t.cpu);
     if (hs !== undefined && hs.length > 0) {
       const top = hs[hs.length - 1]!;
       if (top !== t && t.level <= top.level) return false;
@@ -654,14 +668,19 @@ export class Run {
     }
   }
 
+  /** `t`'s exit is written; its footprint is made only when something records it. */
+  private touchExit(t: SimThread): void {
+    if (this.sink !== null || this.watchMode !== 0) this.touch(t.exitWrite);
+  }
+
   private exit(t: SimThread): void {
     if (this.finished) return;
-    this.touch(t.exitWrite);
+    this.touchExit(t);
     t.state = 'done';
     t.resume = null;
     if (t.level > 0 && t.started) {
       this.touch(this.cpuWrite(t.cpu));
-      this.handlers.get(t.cpu)?.pop();
+      this.handlers!.get(t.cpu)?.pop();
       this.activeHandlers--;
     }
     for (const fn of this.onExit) fn(t);
@@ -670,7 +689,7 @@ export class Run {
 
   private crash(t: SimThread, e: unknown): void {
     if (this.finished) return;
-    this.touch(t.exitWrite);
+    this.touchExit(t);
     this.threw(t, 'thread-exception', `thread ${t.name} threw`, e);
     t.state = 'done';
     this.decide();
@@ -712,16 +731,24 @@ export class Run {
     const before = this.before;
     if (before !== null && before !== undefined && this.step === before.step) before.fn(this);
 
-    // A fresh array is cheaper than truncating a reused one.
-    const enabled: SimThread[] = [];
+    // Refilled in place (ChoicePoint.enabled is not kept): its length changes only
+    // when a thread finishes or waits.
+    const enabled = this.enabledBuf;
     const threads = this.threads;
+    const owner = this.owner;
     let unfinished = 0;
+    let n = 0;
+    let ownerEnabled = false;
     for (let k = 0; k < threads.length; k++) {
       const t = threads[k]!;
       if (t.state === 'done') continue;
       unfinished++;
-      if (this.isEnabled(t)) enabled.push(t);
+      if (this.isEnabled(t)) {
+        enabled[n++] = t;
+        if (t === owner) ownerEnabled = true;
+      }
     }
+    if (enabled.length !== n) enabled.length = n;
     if (this.waitFault !== null) {
       const { t, e } = this.waitFault;
       this.threw(t, 'thread-exception', `thread ${t.name}'s wait in ${opText(t.pending)} threw`, e, true);
@@ -738,7 +765,6 @@ export class Run {
       return this.finish();
     }
     const prev = this.current;
-    const owner = this.owner;
     let i = 0;
     if (enabled.length > 1) {
       const cp = this.cp;
@@ -759,7 +785,7 @@ export class Run {
     // (fault injectors) are looked through: running one costs nothing, and coming
     // back from it to another thread than the owner costs what that switch would.
     if (!t.free) {
-      if (t !== owner && owner !== null && owner.state === 'ready' && enabled.includes(owner)) this.preemptions++;
+      if (t !== owner && owner !== null && owner.state === 'ready' && ownerEnabled) this.preemptions++;
       this.owner = t;
     }
     const op = t.pending;
@@ -806,7 +832,7 @@ export class Run {
       this.handoff = t;
       // A reaction of a settled promise is queued as one microtask, as
       // queueMicrotask() does, without Node's per-call async resource.
-      void RESOLVED.then(this.endHandoff);
+      void (this.self ??= Promise.resolve(this)).then(endHandoff);
       resume();
     }
   }
@@ -840,8 +866,9 @@ export class Run {
     t.started = true;
     if (t.level > 0) {
       this.touch(this.cpuWrite(t.cpu));
-      let hs = this.handlers.get(t.cpu);
-      if (hs === undefined) this.handlers.set(t.cpu, (hs = []));
+      const handlers = (this.handlers ??= new Map());
+      let hs = handlers.get(t.cpu);
+      if (hs === undefined) handlers.set(t.cpu, (hs = []));
       hs.push(t);
       this.activeHandlers++;
     }
@@ -978,7 +1005,7 @@ export class Run {
       holders = []; // reported as its own finding when it ran
     }
     if (holders !== null) return { ...base, waitsFor: holders.slice() };
-    const hs = this.handlers.get(t.cpu);
+    const hs = this.handlers?.get(t.cpu);
     const top = hs?.[hs.length - 1];
     if (top !== undefined && top !== t && t.level <= top.level) return { ...base, interruptedBy: top.name };
     return { ...base, runnable: true };
@@ -1030,6 +1057,11 @@ function reword(r: Reporter, f: FindingInput, ctx: ReportContext): FindingInput 
   } catch (e) {
     return { ...f, details: { ...f.details, reportError: describeThrown(e) } };
   }
+}
+
+/** Ends the hand-off of `run` (see decide()). */
+function endHandoff(run: Run): void {
+  (run as unknown as { handoff: SimThread | null }).handoff = null;
 }
 
 /** `kind(obj)` or `kind`. */
