@@ -56,19 +56,23 @@ export class model_key {
   }
 }
 
-/** Turns the fields `names` of `obj` into accessors that record a read or a write of
- * `key` on `run` (null: nothing is recorded), keeping their values: plain fields
- * the model reads and writes as the kernel does, each access recorded.
+/** Adds the fields of `init` to `obj`, with their initial values, as accessors that
+ * record a read or a write of `key` on `run` (null: nothing is recorded): plain
+ * fields the model reads and writes as the kernel does, each access recorded.
  *
- * The accessors are one pair per field name, shared by every object, and keep the
- * run, key and value in a record on the object: accessors made afresh for each
- * object would give each object a hidden class of its own, linked from the shared
- * one, which keeps every object (and its run) alive through V8's minor GCs. */
-export function record_fields<T extends object>(obj: T, run: Run | null, key: model_key, names: readonly (keyof T & string)[]): void {
+ * The fields must not exist yet: turning a data property into an accessor turns the
+ * object into a dictionary-mode one, slower at every access, where adding an
+ * accessor keeps it fast. The accessors are one pair per field name, shared by every
+ * object, and keep the run, key and value in a record on the object: accessors made
+ * afresh for each object would give each object a hidden class of its own, linked
+ * from the shared one, which keeps every object (and its run) alive through V8's
+ * minor GCs. */
+export function record_fields(obj: object, run: Run | null, key: model_key, init: Readonly<Record<string, unknown>>): void {
   let rec = (obj as { [RECORDED]?: recorded })[RECORDED];
   if (rec === undefined) Object.defineProperty(obj, RECORDED, { value: (rec = { run, keys: {}, values: {} }) });
-  for (const name of names) {
-    rec.values[name] = obj[name];
+  for (const name of Object.keys(init)) {
+    if (Object.hasOwn(obj, name)) throw new Error(`record_fields: ${name} is already a field`);
+    rec.values[name] = init[name];
     rec.keys[name] = key;
     Object.defineProperty(obj, name, accessors_of(name));
   }

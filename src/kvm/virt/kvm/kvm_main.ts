@@ -266,6 +266,9 @@ function new_stat(): kvm_vm_stat {
 // model's own functions (model/functions.ts passes them: importing them here would be a cycle).
 // Every access to the model's shared state is recorded (footprint.ts), so a
 // scenario of the model may declare itself tracked.
+/** The fields of struct kvm whose accesses are recorded (record_fields()). */
+type recorded_field = 'mmu_invalidate_in_progress' | 'mmu_invalidate_seq' | 'mmu_invalidate_range_start' | 'mmu_invalidate_range_end' | 'vm_bugged' | 'memslots';
+
 export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts, upstream: kvm_functions): kvm {
   const k = Kernel.of(run);
   const host = tdx_host_of(run, opts.host);
@@ -280,11 +283,6 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts, upstream: kvm_
     k,
     mmu_lock,
     slots_lock,
-    mmu_invalidate_in_progress: 0,
-    mmu_invalidate_seq: 0,
-    mmu_invalidate_range_start: INVALID_GPA,
-    mmu_invalidate_range_end: INVALID_GPA,
-    vm_bugged: false,
     stat: new_stat(),
     arch: { tdp_mmu_roots: [], root_level },
     tdx: {
@@ -297,14 +295,14 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts, upstream: kvm_
     vcpus: [],
     mem_attr_array: new interval_map<number>({ run, key: 'attr' }),
     srcu: new srcu_struct(k, '&kvm->srcu'),
-    memslots: { generation: 0, slots: [] } as kvm_memslots_t,
     memslot: null as unknown as kvm_memory_slot,
     call,
     host,
     guest: null as unknown as tdx_guest,
     model: new kvm_model(run),
     next_sp_id: new Map<string, number>(),
-  } satisfies kvm as kvm;
+    // The recorded fields come with their accessors, below.
+  } satisfies Omit<kvm, recorded_field> as Omit<kvm, recorded_field> as kvm;
   init_srcu_struct(vm.srcu);
   const gmem = new kvm_gmem(vm, opts.gmem_pages, opts.backing ?? 'hugetlb', opts.huge_order ?? 9);
   const slots: kvm_memory_slot[] = (opts.memslots ?? [{ base_gfn: 0, npages: opts.gmem_pages }]).map((m, id) => ({
@@ -317,12 +315,16 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts, upstream: kvm_
   for (const slot of slots) {
     if (kvm_gmem_bind(vm, slot, gmem, slot.gmem.pgoff) !== 0) throw new Error(`kvm_create_vm: memslot ${slot.id} does not fit the guest_memfd, or overlaps another`);
   }
-  vm.memslots = { generation: 0, slots: [...slots].sort((a, b) => a.base_gfn - b.base_gfn) };
   Object.assign(vm, { memslot: slots[0]!, guest: new tdx_guest(vm) });
   // The invalidation's fields share a key: only write mmu_lock holders change them.
-  record_fields(vm, run, MMU_INVALIDATE, ['mmu_invalidate_in_progress', 'mmu_invalidate_seq', 'mmu_invalidate_range_start', 'mmu_invalidate_range_end']);
-  record_fields(vm, run, VM_BUGGED, ['vm_bugged']);
-  record_fields(vm, run, MEMSLOTS, ['memslots']);
+  record_fields(vm, run, MMU_INVALIDATE, {
+    mmu_invalidate_in_progress: 0,
+    mmu_invalidate_seq: 0,
+    mmu_invalidate_range_start: INVALID_GPA,
+    mmu_invalidate_range_end: INVALID_GPA,
+  });
+  record_fields(vm, run, VM_BUGGED, { vm_bugged: false });
+  record_fields(vm, run, MEMSLOTS, { memslots: { generation: 0, slots: [...slots].sort((a, b) => a.base_gfn - b.base_gfn) } satisfies kvm_memslots_t });
   call.kvm_tdp_mmu_alloc_root(vm, true);
   call.kvm_tdp_mmu_alloc_root(vm, false);
   call.tdx_vm_init(vm);

@@ -44,8 +44,9 @@ export interface tdp_ptep_t {
 
 // struct kvm_mmu_page in arch/x86/kvm/mmu/mmu_internal.h
 export class kvm_mmu_page {
-  /** Stored (not SHADOW_NONPRESENT_VALUE) entries, by index. */
-  private readonly spt = new Map<number, u64>();
+  /** Stored (not SHADOW_NONPRESENT_VALUE) entries, by index (a holey array: cheaper
+   * than a Map to fill with 512 entries, as a split does). */
+  private readonly spt: (u64 | undefined)[] = [];
   /** Indices of `spt`, ascending. */
   private readonly stored: number[] = [];
   /** handle_removed_pt() froze every entry: the kernel writes FROZEN_SPTE into all
@@ -138,7 +139,7 @@ export class kvm_mmu_page {
   /** An entry as stored, without recording or checking anything: for model-internal
    * looks at the final state (kmemleak's scan). */
   peek(index: number): u64 {
-    return this.spt.get(index) ?? (this.is_removed ? FROZEN_SPTE : SHADOW_NONPRESENT_VALUE);
+    return this.spt[index] ?? (this.is_removed ? FROZEN_SPTE : SHADOW_NONPRESENT_VALUE);
   }
 
   /** Whether handle_removed_pt() froze the table: a read of all its entries. */
@@ -176,7 +177,7 @@ export class kvm_mmu_page {
   read(index: number): u64 {
     this.kasan(false);
     this.touch(index, index + 1, 'read');
-    return this.spt.get(index) ?? (this.is_removed ? FROZEN_SPTE : SHADOW_NONPRESENT_VALUE);
+    return this.spt[index] ?? (this.is_removed ? FROZEN_SPTE : SHADOW_NONPRESENT_VALUE);
   }
 
   /** __kvm_tdp_mmu_write_spte() */
@@ -190,21 +191,37 @@ export class kvm_mmu_page {
   populate(make: (index: number) => u64): void {
     this.kasan(true);
     this.touch(0, SPTE_ENT_PER_PAGE, 'write');
-    for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) this.store(i, make(i));
-  }
-
-  private store(index: number, spte: u64): void {
-    const old = this.spt.get(index);
+    // One carry of the hash for the 512 stores: carrying is an XOR of their changes.
     this.z_was_lo = this.z_lo;
     this.z_was_hi = this.z_hi;
     this.z_fresh();
+    let changed = false;
+    for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) if (this.put(i, make(i))) changed = true;
+    if (changed) this.z_carry();
+  }
+
+  private store(index: number, spte: u64): void {
+    this.z_was_lo = this.z_lo;
+    this.z_was_hi = this.z_hi;
+    this.z_fresh();
+    if (this.put(index, spte)) this.z_carry();
+  }
+
+  /** Stores `spte` at `index`, updating the table's hash (z_fresh() done) but not
+   * its parents'; false when nothing was stored (a non-present entry cleared). */
+  private put(index: number, spte: u64): boolean {
+    const old = this.spt[index];
     if (old !== undefined) this.z_entry(index, old);
     if (spte === SHADOW_NONPRESENT_VALUE) {
-      if (old === undefined) return;
-      this.spt.delete(index);
-      this.stored.splice(this.lower_bound(index), 1);
+      if (old === undefined) return false;
+      this.spt[index] = undefined;
+      // Removed in place; splice() would allocate the array it returns.
+      const stored = this.stored;
+      const k = this.lower_bound(index);
+      stored.copyWithin(k, k + 1);
+      stored.pop();
     } else {
-      this.spt.set(index, spte);
+      this.spt[index] = spte;
       if (old === undefined) {
         // Inserted in order; splice() would allocate the (empty) array it returns.
         const stored = this.stored;
@@ -215,7 +232,7 @@ export class kvm_mmu_page {
       }
       this.z_entry(index, spte);
     }
-    this.z_carry();
+    return true;
   }
 
   // Zobrist hash upkeep (not kernel state: nothing reads it but kvm_state_hash()).
@@ -233,7 +250,7 @@ export class kvm_mmu_page {
     this.z_tag = tag;
     this.z_lo = 0;
     this.z_hi = 0;
-    for (const [i, spte] of this.spt) this.z_entry(i, spte);
+    for (const i of this.stored) this.z_entry(i, this.spt[i]!);
   }
 
   /** XORs the hash of entry `index` holding `spte` into the table's. */
@@ -258,7 +275,7 @@ export class kvm_mmu_page {
     if (d_lo === 0 && d_hi === 0) return;
     for (let sp: kvm_mmu_page = this; sp.ptep !== null; ) {
       const parent = sp.ptep.sp;
-      const e = parent.spt.get(sp.ptep.index);
+      const e = parent.spt[sp.ptep.index];
       if (e === undefined || e.tag !== 'nonleaf' || e.child !== sp) return;
       parent.z_lo ^= d_lo;
       parent.z_hi ^= d_hi;
@@ -287,7 +304,7 @@ export class kvm_mmu_page {
       const i = this.stored[k]!;
       if (recording) this.touch(read, i + 1, 'read');
       read = i + 1;
-      yield [i, this.spt.get(i)!];
+      yield [i, this.spt[i]!];
     }
     if (recording) this.touch(read, SPTE_ENT_PER_PAGE, 'read');
   }

@@ -21,7 +21,7 @@ import type { kvm_pfn_t } from '../../../include/asm/kvm_host.ts';
 import { pamt_region, tdx_pamt, TDX_SUCCESS } from './tdx_module.ts';
 import { EIO, ENOMEM } from '../../../../../include/uapi/asm-generic/errno.ts';
 import type { kvm } from '../../../../../include/linux/kvm_host.ts';
-import { model_key, record_fields } from '../../../../../model/footprint.ts';
+import { model_key } from '../../../../../model/footprint.ts';
 import { atomic_dec_and_lock, atomic_inc, atomic_inc_not_zero, atomic_read, atomic_set, atomic_t, in_atomic, Kernel, might_sleep, spin_lock, spin_lock_init, spin_unlock, spinlock_t, WARN_ON_ONCE, alloc_page, GFP_KERNEL_ACCOUNT, kmemleak_not_leak } from '../../../../../model/kernel.ts';
 
 export const PAGE_SIZE = 4096;
@@ -150,15 +150,26 @@ export function tdx_dpamt_entry_pages(host: tdx_host): number {
 
 // struct tdx_pamt_cache in arch/x86/include/asm/tdx.h
 export class tdx_pamt_cache {
-  /** Pages on the list. */
-  cnt = 0;
+  private the_cnt = 0;
+  /** Its footprint key, made when first recorded. */
+  private key: model_key | null = null;
 
   constructor(
     readonly name: string,
     /** The run that records its accesses; null for a cache only its thread sees. */
-    run: Run | null,
-  ) {
-    record_fields<tdx_pamt_cache>(this, run, new model_key(`pamt_cache:${name}`), ['cnt']);
+    private readonly run: Run | null,
+  ) {}
+
+  /** Pages on the list; each access recorded (`pamt_cache:<name>`). An accessor of
+   * the class: one defined on each object (record_fields()) turns it into a
+   * dictionary-mode object, slower at every access. */
+  get cnt(): number {
+    this.run?.touch((this.key ??= new model_key(`pamt_cache:${this.name}`)).read);
+    return this.the_cnt;
+  }
+  set cnt(v: number) {
+    this.run?.touch((this.key ??= new model_key(`pamt_cache:${this.name}`)).write);
+    this.the_cnt = v;
   }
 }
 

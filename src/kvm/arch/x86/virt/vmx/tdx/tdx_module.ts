@@ -15,8 +15,9 @@
 import { faultEnabled, type Footprint, nameFaultClass, type Run } from '../../../../../../engine/index.ts';
 import { fmt_gfn, gfn_round_for_level, type gfn_t, KVM_PAGES_PER_HPAGE, type kvm_pfn_t, level_name, PG_LEVEL_4K, SPTE_ENT_PER_PAGE } from '../../../include/asm/kvm_host.ts';
 import { type tdx_status, TDX_SUCCESS } from '../../../include/asm/shared/tdx_errno.ts';
-import { model_key, range_write, record_fields, touch_range } from '../../../../../model/footprint.ts';
+import { model_key, range_write, touch_range } from '../../../../../model/footprint.ts';
 import { interval_map } from '../../../../../model/interval_map.ts';
+import { level_map } from '../../../../../model/level_map.ts';
 import { Kernel, should_fail } from '../../../../../model/kernel.ts';
 import { tracepoint } from '../../../../../model/tracepoint.ts';
 import { piece, piece_hi, piece_lo, Z_SEPT_LEAF } from '../../../../../model/zobrist.ts';
@@ -57,17 +58,41 @@ export class sept_entry {
 /** Per-vCPU state the module keeps (TDVPS): in the guest or not, and the epoch it
  * entered at; each access recorded (`td:vp<id>`). */
 export class tdx_vp {
-  in_guest = false;
-  /** The TD epoch it entered at. */
-  epoch: number;
+  private the_in_guest = false;
+  private the_epoch: number;
+  private readonly key: model_key;
   /** A write of this vCPU's state, as a point declares it. */
   readonly fp: readonly Footprint[];
 
-  constructor(run: Run, id: number, epoch: number) {
-    const key = new model_key(`td:vp${id}`);
-    this.fp = [key.write];
-    this.epoch = epoch;
-    record_fields<tdx_vp>(this, run, key, ['in_guest', 'epoch']);
+  constructor(
+    private readonly run: Run,
+    id: number,
+    epoch: number,
+  ) {
+    this.key = new model_key(`td:vp${id}`);
+    this.fp = [this.key.write];
+    this.the_epoch = epoch;
+  }
+
+  // Accessors of the class, not record_fields()'s per-object ones (which make a
+  // dictionary-mode object).
+  get in_guest(): boolean {
+    this.run.touch(this.key.read);
+    return this.the_in_guest;
+  }
+  set in_guest(v: boolean) {
+    this.run.touch(this.key.write);
+    this.the_in_guest = v;
+  }
+
+  /** The TD epoch it entered at. */
+  get epoch(): number {
+    this.run.touch(this.key.read);
+    return this.the_epoch;
+  }
+  set epoch(v: number) {
+    this.run.touch(this.key.write);
+    this.the_epoch = v;
   }
 }
 
@@ -138,7 +163,7 @@ export class tdx_module_locks {
 // level and GFN range (`sept:<level>`: leaves and tables alike).
 export class tdx_td {
   /** Leaves by level then base GFN (index 0 unused). Sparse. */
-  private readonly sept: Array<Map<gfn_t, sept_entry>> = [];
+  private readonly sept: Array<level_map<sept_entry>> = [];
   /** Non-leaf S-EPT entries (tables added by TDH.MEM.SEPT.ADD or DEMOTE), by level then base GFN. */
   private readonly sept_tables: Array<Map<gfn_t, kvm_pfn_t>> = [];
   /** Non-leaf entries TDH.MEM.RANGE.BLOCK blocked (before a PROMOTE), with the TD
@@ -148,8 +173,7 @@ export class tdx_td {
   readonly locks: tdx_module_locks;
   private readonly keys: string[] = [];
   private readonly level_keys: model_key[] = [];
-  /** The TLB-tracking epoch, bumped by TDH.MEM.TRACK. */
-  epoch = 0;
+  private the_epoch = 0;
   readonly vp = new Map<number, tdx_vp>();
   /** A write of every vCPU's state, as a point that kicks them all declares it. */
   all_vps_fp: readonly Footprint[] = [];
@@ -162,7 +186,7 @@ export class tdx_td {
   /** kvm_tdx->wait_for_sept_zap, set by tdh_do_no_vcpus() (arch/x86/kvm/vmx/tdx.c)
    * around its retry: no vCPU enters the TD, so nothing in the module contends with
    * KVM's SEAMCALL and it cannot be TDX_OPERAND_BUSY. */
-  wait_for_sept_zap = false;
+  private the_wait_for_sept_zap = false;
   /** Zobrist hash (model/zobrist.ts) of the S-EPT's leaves, for kvm_state_hash(). */
   z_lo = 0;
   z_hi = 0;
@@ -181,15 +205,36 @@ export class tdx_td {
   ) {
     this.locks = new tdx_module_locks(run);
     for (let l = 0; l <= root_level; l++) {
-      this.sept.push(new Map());
+      this.sept.push(new level_map(Math.max(1, KVM_PAGES_PER_HPAGE(l))));
       this.sept_tables.push(new Map());
       this.sept_tables_blocked.push(new Map());
       this.keys.push(`sept:${l}`);
       this.level_keys.push(new model_key(`sept:${l}`));
     }
     this.content = new interval_map<string>({ run, key: 'td:content' });
-    record_fields<tdx_td>(this, run, EPOCH, ['epoch']);
-    record_fields<tdx_td>(this, run, NO_VCPUS, ['wait_for_sept_zap']);
+  }
+
+  // The recorded fields' accessors are the class's, not record_fields()'s
+  // per-object ones (which make a dictionary-mode object, slower at every access).
+
+  /** The TLB-tracking epoch, bumped by TDH.MEM.TRACK (recorded as `td:epoch`). */
+  get epoch(): number {
+    this.run.touch(EPOCH.read);
+    return this.the_epoch;
+  }
+  set epoch(v: number) {
+    this.run.touch(EPOCH.write);
+    this.the_epoch = v;
+  }
+
+  /** See the_wait_for_sept_zap (recorded as `td:wait_for_sept_zap`). */
+  get wait_for_sept_zap(): boolean {
+    this.run.touch(NO_VCPUS.read);
+    return this.the_wait_for_sept_zap;
+  }
+  set wait_for_sept_zap(v: boolean) {
+    this.run.touch(NO_VCPUS.write);
+    this.the_wait_for_sept_zap = v;
   }
 
   /** Records an access of the level-`level` entries over [lo, hi). */
@@ -319,12 +364,24 @@ export class tdx_td {
     }
   }
 
-  set_leaf(e: sept_entry): void {
-    this.touch_entry(e.gfn, e.level, 'write');
+  /** Installs the leaf `e`; `touched`: its write was already recorded (see
+   * set_table_leaves()). */
+  set_leaf(e: sept_entry, touched = false): void {
+    if (!touched) this.touch_entry(e.gfn, e.level, 'write');
     const old = this.sept[e.level]!.get(e.gfn);
     if (old !== undefined) this.z_toggle(old);
     this.sept[e.level]!.set(e.gfn, e);
     this.z_toggle(e);
+  }
+
+  /** Installs the 512 leaves of the table at (gfn, level + 1), made by `make`. A
+   * kept footprint (dpor) lists each leaf's write; otherwise one write of their
+   * range is recorded, which marks the same invariants for a check. */
+  set_table_leaves(gfn: gfn_t, level: number, make: (gfn: gfn_t, i: number) => sept_entry): void {
+    const n = KVM_PAGES_PER_HPAGE(level);
+    const each = this.run.recordingReads;
+    if (!each) this.touch(level, gfn, gfn + n * SPTE_ENT_PER_PAGE, 'write');
+    for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) this.set_leaf(make(gfn + i * n, i), !each);
   }
 
   delete_leaf(e: sept_entry): void {
@@ -554,11 +611,11 @@ export async function tdh_mem_page_demote(
   td.delete_leaf(huge);
   td.set_table(gfn, level, new_table);
   const n = KVM_PAGES_PER_HPAGE(level - 1);
-  for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) {
-    const c = new sept_entry(gfn + i * n, level - 1, huge.pfn + i * n);
+  td.set_table_leaves(gfn, level - 1, (g, i) => {
+    const c = new sept_entry(g, level - 1, huge.pfn + i * n);
     c.accepted = huge.accepted;
-    td.set_leaf(c);
-  }
+    return c;
+  });
   td.changed(gfn, huge.pages, 'demote');
   return done(td, 'tdh_mem_page_demote', gfn, level, TDX_SUCCESS);
 }
