@@ -272,6 +272,19 @@ export class tdx_td {
     return null;
   }
 
+  /** Where the run of accepted 4K leaves that starts with the 4K leaf `e` and maps
+   * contiguous PFNs ends, at most `hi`: model-internal and NOT recorded, for a caller
+   * whose reads are not being recorded (the leaves are those lookup() finds). */
+  accepted_4k_run_end(e: sept_entry, hi: gfn_t): gfn_t {
+    const leaves = this.sept[PG_LEVEL_4K]!;
+    let g = e.gfn + 1;
+    for (; g < hi; g++) {
+      const x = leaves.get(g);
+      if (x === undefined || !x.accepted || x.pfn !== e.pfn + (g - e.gfn)) break;
+    }
+    return g;
+  }
+
   /** The leaf at exactly (gfn, level). */
   leaf_at(gfn: gfn_t, level: number): sept_entry | null {
     if (this.sept[level] === undefined) return null;
