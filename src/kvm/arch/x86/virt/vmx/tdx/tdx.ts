@@ -48,6 +48,23 @@ const ALLOC = new model_key('host:alloc');
 /** The host: its TDX module's PAMT, pamt_lock, the refcounts, and host page frames.
  * A region's refcount is an atomic_t (`atomic:pamt_refcount[0x…]`), created on first
  * use; allocations are writes of the allocator. */
+/** A region's entry of pamt_refcounts[] (an atomic_t), whose every change fires the
+ * host's tp_changed. */
+class pamt_refcount_t extends atomic_t {
+  constructor(
+    k: Kernel,
+    name: string,
+    private readonly host: tdx_host,
+    private readonly region: number,
+  ) {
+    super(k, name);
+  }
+
+  protected override changed(): void {
+    this.host.refcount_changed(this.region);
+  }
+}
+
 export class tdx_host {
   readonly pamt: tdx_pamt;
   // static DEFINE_SPINLOCK(pamt_lock) in arch/x86/virt/vmx/tdx/tdx.c
@@ -82,19 +99,14 @@ export class tdx_host {
   region_atomic(region: number): atomic_t {
     let v = this.pamt_refcounts.get(region);
     if (v !== undefined) return v;
-    v = new atomic_t(Kernel.of(this.run), `pamt_refcount[0x${(region * 512).toString(16)}]`);
-    let counter = v.counter;
-    Object.defineProperty(v, 'counter', {
-      get: () => counter,
-      set: (n: number) => {
-        const changed = n !== counter;
-        counter = n;
-        if (changed) this.pamt.tp_changed.trace({ region, gfn: this.gfn_for.get(region) ?? -1 });
-      },
-      enumerable: true,
-    });
+    v = new pamt_refcount_t(Kernel.of(this.run), `pamt_refcount[0x${(region * 512).toString(16)}]`, this, region);
     this.pamt_refcounts.set(region, v);
     return v;
+  }
+
+  /** A region's refcount changed: tp_changed fires, for the guest page noted. */
+  refcount_changed(region: number): void {
+    this.pamt.tp_changed.trace({ region, gfn: this.gfn_for.get(region) ?? -1 });
   }
 
   /** Names the guest page `pfn`'s next refcount change is for (reports only). */

@@ -112,6 +112,8 @@ export interface seamcall_event {
 }
 
 const EPOCH = new model_key('td:epoch');
+/** The S-EPT's keys by level (`sept:<level>`), made once: they are immutable. */
+const SEPT_KEYS: readonly model_key[] = [0, 1, 2, 3, 4, 5, 6].map((l) => new model_key(`sept:${l}`));
 const NO_VCPUS = new model_key('td:wait_for_sept_zap');
 
 /** A module lock a SEAMCALL in flight holds: `key` and a range in it (an S-EPT level
@@ -171,8 +173,6 @@ export class tdx_td {
   private readonly sept_tables_blocked: Array<Map<gfn_t, number>> = [];
   /** The module's locks on this TD's S-EPT entries and epoch (seamcall_contention). */
   readonly locks: tdx_module_locks;
-  private readonly keys: string[] = [];
-  private readonly level_keys: model_key[] = [];
   private the_epoch = 0;
   readonly vp = new Map<number, tdx_vp>();
   /** A write of every vCPU's state, as a point that kicks them all declares it. */
@@ -208,8 +208,6 @@ export class tdx_td {
       this.sept.push(new level_map(Math.max(1, KVM_PAGES_PER_HPAGE(l))));
       this.sept_tables.push(new Map());
       this.sept_tables_blocked.push(new Map());
-      this.keys.push(`sept:${l}`);
-      this.level_keys.push(new model_key(`sept:${l}`));
     }
     this.content = new interval_map<string>({ run, key: 'td:content' });
   }
@@ -239,7 +237,7 @@ export class tdx_td {
 
   /** Records an access of the level-`level` entries over [lo, hi). */
   private touch(level: number, lo: gfn_t, hi: gfn_t, access: 'read' | 'write'): void {
-    touch_range(this.run, this.keys[level]!, access, lo, hi);
+    touch_range(this.run, SEPT_KEYS[level]!.key, access, lo, hi);
   }
 
   private touch_entry(gfn: gfn_t, level: number, access: 'read' | 'write'): void {
@@ -438,7 +436,7 @@ export class tdx_td {
   get nr_leaves(): number {
     let n = 0;
     for (let l = 0; l < this.sept.length; l++) {
-      this.run.touch(this.level_keys[l]!.read);
+      this.run.touch(SEPT_KEYS[l]!.read);
       n += this.sept[l]!.size;
     }
     return n;
