@@ -9,10 +9,10 @@
 // is a use-after-free (the page's key is read by every access, written by the free).
 import type { Run } from '../../../../../engine/index.ts';
 import { type gfn_t, KVM_PAGES_PER_HPAGE, type kvm_pfn_t, SPTE_ENT_PER_PAGE } from '../../include/asm/kvm_host.ts';
-import { FROZEN_SPTE, is_frozen_spte, is_last_spte, SHADOW_NONPRESENT_VALUE, type u64 } from './spte.ts';
+import { FROZEN_SPTE, is_frozen_spte, is_last_spte, type leaf_spte, make_small_spte, SHADOW_NONPRESENT_VALUE, type u64 } from './spte.ts';
 import { model_key } from '../../../../model/footprint.ts';
 import { kasan_check_read, kasan_check_write, type Kernel, type kmem_cache, kmem_cache_create, type kmem_obj, stackdepot_skip_frames } from '../../../../model/kernel.ts';
-import { piece, piece_hi, piece_lo, Z_SPTE_FROZEN, Z_SPTE_LEAF } from '../../../../model/zobrist.ts';
+import { piece, piece_hi, piece_lo, piece_run, Z_SPTE_FROZEN, Z_SPTE_LEAF } from '../../../../model/zobrist.ts';
 
 // A table's accessors stand for memory accesses, not calls: KASAN's reports and
 // kmemleak's stacks name the model function that made them.
@@ -187,17 +187,33 @@ export class kvm_mmu_page {
     this.store(index, spte);
   }
 
-  /** Fills every entry of a table no other thread can reach yet (one recorded write). */
-  populate(make: (index: number) => u64): void {
+  /** Fills every entry of a table no other thread can reach yet (one recorded write)
+   * with make_small_spte(huge_spte, level, i): the table a split of `huge_spte`
+   * makes, one level down at `level`. */
+  populate(huge_spte: leaf_spte, level: number): void {
     this.kasan(true);
     this.touch(0, SPTE_ENT_PER_PAGE, 'write');
     // One carry of the hash for the 512 stores: carrying is an XOR of their changes.
     this.z_was_lo = this.z_lo;
     this.z_was_hi = this.z_hi;
     this.z_fresh();
-    let changed = false;
-    for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) if (this.put(i, make(i))) changed = true;
-    if (changed) this.z_carry();
+    if (this.stored.length === 0 && this.the_role.level === level) {
+      // An empty table of this level: stored directly, its leaves hashed as a run
+      // (piece_run(): the XOR z_entry() would make of them one by one).
+      const spt = this.spt;
+      const stored = this.stored;
+      for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) {
+        spt[i] = make_small_spte(huge_spte, level, i);
+        stored.push(i);
+      }
+      const n = KVM_PAGES_PER_HPAGE(level);
+      piece_run(Z_SPTE_LEAF | this.z_tag, this.gfn, huge_spte.pfn, 0, n, SPTE_ENT_PER_PAGE);
+      this.z_lo ^= piece_lo;
+      this.z_hi ^= piece_hi;
+    } else {
+      for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) this.put(i, make_small_spte(huge_spte, level, i));
+    }
+    this.z_carry();
   }
 
   private store(index: number, spte: u64): void {

@@ -8,7 +8,7 @@ import type { Footprint } from '../../../../../engine/index.ts';
 import { fmt_gfn, fmt_range, gfn_round_for_level, type gfn_t, KVM_PAGES_PER_HPAGE, level_name, PG_LEVEL_4K, SPTE_ENT_PER_PAGE, SPTE_INDEX } from '../../include/asm/kvm_host.ts';
 import { is_mirror_sp, is_mirror_sptep, kvm_mmu_page, type kvm_mmu_page_role, mmu_page_header_cache, type tdp_ptep_t } from './mmu_internal.ts';
 import { type kvm_page_fault, RET_PF_FIXED, RET_PF_RETRY, RET_PF_SPURIOUS } from './mmu.ts';
-import { FROZEN_SPTE, is_frozen_spte, is_large_pte, is_last_spte, is_shadow_present_pte, type leaf_spte, make_nonleaf_spte, make_small_spte, make_spte, SHADOW_NONPRESENT_VALUE, spte_to_child_sp, spte_to_pfn, type u64 } from './spte.ts';
+import { FROZEN_SPTE, is_frozen_spte, is_large_pte, is_last_spte, is_shadow_present_pte, type leaf_spte, make_nonleaf_spte, make_spte, SHADOW_NONPRESENT_VALUE, spte_to_child_sp, spte_to_pfn, type u64 } from './spte.ts';
 import { for_each_tdp_pte, for_each_tdp_pte_min_level, type tdp_iter } from './tdp_iter.ts';
 import { type kvm_vcpu, tlb_entries_in } from '../x86.ts';
 import { EBUSY, EIO, ENOMEM } from '../../../../include/uapi/asm-generic/errno.ts';
@@ -355,7 +355,7 @@ export async function tdp_mmu_split_huge_page(kvm: kvm, iter: tdp_iter, sp: kvm_
   const level = iter.level;
   // No need for atomics when writing to sp->spt since the page table has not been
   // linked in yet and thus is not reachable from any other CPU.
-  sp.populate((i) => make_small_spte(huge_spte, level - 1, i));
+  sp.populate(huge_spte, level - 1);
   // Replace the huge spte with a pointer to the populated lower level page table.
   const ret = await kvm.call.tdp_mmu_link_sp(kvm, iter, sp, shared);
   if (kvm.run.tracing) kvm.run.event(`split ${spte_name(iter.sptep, iter.gfn, level)} into ${SPTE_ENT_PER_PAGE} leaves one level down: ${ret === 0 ? 'linked' : `failed (${ret})`}`);

@@ -20,7 +20,7 @@ import { interval_map } from '../../../../../model/interval_map.ts';
 import { level_map } from '../../../../../model/level_map.ts';
 import { Kernel, should_fail } from '../../../../../model/kernel.ts';
 import { tracepoint } from '../../../../../model/tracepoint.ts';
-import { piece, piece_hi, piece_lo, Z_SEPT_LEAF } from '../../../../../model/zobrist.ts';
+import { piece, piece_hi, piece_lo, piece_run, Z_SEPT_LEAF } from '../../../../../model/zobrist.ts';
 
 export { TDX_SUCCESS, tdx_operand_busy, type tdx_status } from '../../../include/asm/shared/tdx_errno.ts';
 
@@ -375,24 +375,35 @@ export class tdx_td {
     }
   }
 
-  /** Installs the leaf `e`; `touched`: its write was already recorded (see
-   * set_table_leaves()). */
-  set_leaf(e: sept_entry, touched = false): void {
-    if (!touched) this.touch_entry(e.gfn, e.level, 'write');
+  set_leaf(e: sept_entry): void {
+    this.touch_entry(e.gfn, e.level, 'write');
     const old = this.sept[e.level]!.get(e.gfn);
     if (old !== undefined) this.z_toggle(old);
     this.sept[e.level]!.set(e.gfn, e);
     this.z_toggle(e);
   }
 
-  /** Installs the 512 leaves of the table at (gfn, level + 1), made by `make`. A
-   * kept footprint (dpor) lists each leaf's write; otherwise one write of their
-   * range is recorded, which marks the same invariants for a check. */
-  set_table_leaves(gfn: gfn_t, level: number, make: (gfn: gfn_t, i: number) => sept_entry): void {
+  /** Installs the 512 leaves of the table at (gfn, level + 1), at `level`, mapping
+   * from `pfn` on, accepted or not (DEMOTE's). A kept footprint (dpor) lists each
+   * leaf's write; otherwise one write of their range is recorded, which marks the
+   * same invariants for a check. Their hash is added as a run (piece_run(): the XOR
+   * z_toggle() would make of them one by one). */
+  set_table_leaves(gfn: gfn_t, level: number, pfn: kvm_pfn_t, accepted: boolean): void {
     const n = KVM_PAGES_PER_HPAGE(level);
     const each = this.run.recordingReads;
-    if (!each) this.touch(level, gfn, gfn + n * SPTE_ENT_PER_PAGE, 'write');
-    for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) this.set_leaf(make(gfn + i * n, i), !each);
+    if (each) for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) this.touch_entry(gfn + i * n, level, 'write');
+    else this.touch(level, gfn, gfn + n * SPTE_ENT_PER_PAGE, 'write');
+    const leaves = this.sept[level]!;
+    for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) {
+      const c = new sept_entry(gfn + i * n, level, pfn + i * n);
+      c.accepted = accepted;
+      const old = leaves.get(c.gfn);
+      if (old !== undefined) this.z_toggle(old);
+      leaves.set(c.gfn, c);
+    }
+    piece_run(Z_SEPT_LEAF | (level << 8), gfn, pfn, accepted ? 1 : 0, n, SPTE_ENT_PER_PAGE);
+    this.z_lo ^= piece_lo;
+    this.z_hi ^= piece_hi;
   }
 
   delete_leaf(e: sept_entry): void {
@@ -621,12 +632,7 @@ export async function tdh_mem_page_demote(
   }
   td.delete_leaf(huge);
   td.set_table(gfn, level, new_table);
-  const n = KVM_PAGES_PER_HPAGE(level - 1);
-  td.set_table_leaves(gfn, level - 1, (g, i) => {
-    const c = new sept_entry(g, level - 1, huge.pfn + i * n);
-    c.accepted = huge.accepted;
-    return c;
-  });
+  td.set_table_leaves(gfn, level - 1, huge.pfn, huge.accepted);
   td.changed(gfn, huge.pages, 'demote');
   return done(td, 'tdh_mem_page_demote', gfn, level, TDX_SUCCESS);
 }
