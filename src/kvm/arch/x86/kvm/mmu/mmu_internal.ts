@@ -1,7 +1,7 @@
 // arch/x86/kvm/mmu/mmu_internal.h
 // struct kvm_mmu_page: one page table of the TDP MMU (arch/x86/kvm/mmu/mmu_internal.h).
 // The 512 entries are sparse: only entries that are not SHADOW_NONPRESENT_VALUE are
-// stored, with their indices kept sorted so a walk can jump over a run of
+// stored, with a bitmap of their indices so a walk can jump over a run of
 // non-present entries and still count every entry it passes. Every access to the
 // entries is recorded here (footprint.ts: `spte:<m|d><level>`, by GFN range), the
 // runs of non-present entries a walk jumps over included. The entries live in the
@@ -47,8 +47,11 @@ export class kvm_mmu_page {
   /** Stored (not SHADOW_NONPRESENT_VALUE) entries, by index (a holey array: cheaper
    * than a Map to fill with 512 entries, as a split does). */
   private readonly spt: (u64 | undefined)[] = [];
-  /** Indices of `spt`, ascending. */
-  private readonly stored: number[] = [];
+  /** Which indices of `spt` hold an entry: 16 words of 32 bits (a bitmap, where a
+   * sorted list cost a zap of 512 entries quadratic time to keep). */
+  private readonly bits: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  /** Entries stored. */
+  private count = 0;
   /** handle_removed_pt() froze every entry: the kernel writes FROZEN_SPTE into all
    * 512; the model marks the table (mark_removed()), so its non-present entries read
    * as frozen. */
@@ -197,15 +200,13 @@ export class kvm_mmu_page {
     this.z_was_lo = this.z_lo;
     this.z_was_hi = this.z_hi;
     this.z_fresh();
-    if (this.stored.length === 0 && this.the_role.level === level) {
+    if (this.count === 0 && this.the_role.level === level) {
       // An empty table of this level: stored directly, its leaves hashed as a run
       // (piece_run(): the XOR z_entry() would make of them one by one).
       const spt = this.spt;
-      const stored = this.stored;
-      for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) {
-        spt[i] = make_small_spte(huge_spte, level, i);
-        stored.push(i);
-      }
+      for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) spt[i] = make_small_spte(huge_spte, level, i);
+      this.bits.fill(-1);
+      this.count = SPTE_ENT_PER_PAGE;
       const n = KVM_PAGES_PER_HPAGE(level);
       piece_run(Z_SPTE_LEAF | this.z_tag, this.gfn, huge_spte.pfn, 0, n, SPTE_ENT_PER_PAGE);
       this.z_lo ^= piece_lo;
@@ -231,20 +232,13 @@ export class kvm_mmu_page {
     if (spte === SHADOW_NONPRESENT_VALUE) {
       if (old === undefined) return false;
       this.spt[index] = undefined;
-      // Removed in place; splice() would allocate the array it returns.
-      const stored = this.stored;
-      const k = this.lower_bound(index);
-      stored.copyWithin(k, k + 1);
-      stored.pop();
+      this.bits[index >> 5]! &= ~(1 << (index & 31));
+      this.count--;
     } else {
       this.spt[index] = spte;
       if (old === undefined) {
-        // Inserted in order; splice() would allocate the (empty) array it returns.
-        const stored = this.stored;
-        let k = stored.length;
-        stored.push(index);
-        for (; k > 0 && stored[k - 1]! > index; k--) stored[k] = stored[k - 1]!;
-        stored[k] = index;
+        this.bits[index >> 5]! |= 1 << (index & 31);
+        this.count++;
       }
       this.z_entry(index, spte);
     }
@@ -266,7 +260,7 @@ export class kvm_mmu_page {
     this.z_tag = tag;
     this.z_lo = 0;
     this.z_hi = 0;
-    for (const i of this.stored) this.z_entry(i, this.spt[i]!);
+    for (let i = this.first_at(0); i < SPTE_ENT_PER_PAGE; i = this.first_at(i + 1)) this.z_entry(i, this.spt[i]!);
   }
 
   /** XORs the hash of entry `index` holding `spte` into the table's. */
@@ -303,8 +297,7 @@ export class kvm_mmu_page {
    * a read of the entries from `index` through the one found. */
   next_stored(index: number): number {
     this.kasan(false);
-    const i = this.lower_bound(index);
-    const next = i < this.stored.length ? this.stored[i]! : Infinity;
+    const next = this.first_at(index);
     this.touch(index, Math.min(next + 1, SPTE_ENT_PER_PAGE), 'read');
     return next;
   }
@@ -316,8 +309,7 @@ export class kvm_mmu_page {
     const recording = this.run !== null && this.run.recordingReads;
     this.kasan(false);
     let read = from;
-    for (let k = this.lower_bound(from); k < this.stored.length; k++) {
-      const i = this.stored[k]!;
+    for (let i = this.first_at(from); i < SPTE_ENT_PER_PAGE; i = this.first_at(i + 1)) {
       if (recording) this.touch(read, i + 1, 'read');
       read = i + 1;
       yield [i, this.spt[i]!];
@@ -325,15 +317,17 @@ export class kvm_mmu_page {
     if (recording) this.touch(read, SPTE_ENT_PER_PAGE, 'read');
   }
 
-  private lower_bound(index: number): number {
-    let lo = 0;
-    let hi = this.stored.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.stored[mid]! < index) lo = mid + 1;
-      else hi = mid;
+  /** The first stored index at or after `index`, or Infinity. */
+  private first_at(index: number): number {
+    if (index < 0) index = 0;
+    if (index >= SPTE_ENT_PER_PAGE) return Infinity;
+    let w = index >> 5;
+    let m = this.bits[w]! & (-1 << (index & 31));
+    while (m === 0) {
+      if (++w === this.bits.length) return Infinity;
+      m = this.bits[w]!;
     }
-    return lo;
+    return (w << 5) + (31 - Math.clz32(m & -m));
   }
 }
 
