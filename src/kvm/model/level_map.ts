@@ -37,6 +37,21 @@ export class level_map<T> {
     chunk[i] = v;
   }
 
+  /** Sets the 512 entries of the chunk that starts at `base` (a multiple of the
+   * span) to make(i), calling `replaced` on each entry it overwrites: one table's
+   * entries at once. */
+  fill(base: number, make: (i: number) => T, replaced: (old: T) => void): void {
+    if (base % this.span !== 0) throw new Error(`level_map.fill: ${base} does not start a table`);
+    let chunk = this.chunks.get(base);
+    if (chunk === undefined) this.chunks.set(base, (chunk = []));
+    for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) {
+      const old = chunk[i];
+      if (old === undefined) this.count++;
+      else replaced(old);
+      chunk[i] = make(i);
+    }
+  }
+
   delete(gfn: number): void {
     const base = Math.floor(gfn / this.span) * this.span;
     const chunk = this.chunks.get(base);

@@ -393,14 +393,15 @@ export class tdx_td {
     const each = this.run.recordingReads;
     if (each) for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) this.touch_entry(gfn + i * n, level, 'write');
     else this.touch(level, gfn, gfn + n * SPTE_ENT_PER_PAGE, 'write');
-    const leaves = this.sept[level]!;
-    for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) {
-      const c = new sept_entry(gfn + i * n, level, pfn + i * n);
-      c.accepted = accepted;
-      const old = leaves.get(c.gfn);
-      if (old !== undefined) this.z_toggle(old);
-      leaves.set(c.gfn, c);
-    }
+    this.sept[level]!.fill(
+      gfn,
+      (i) => {
+        const c = new sept_entry(gfn + i * n, level, pfn + i * n);
+        c.accepted = accepted;
+        return c;
+      },
+      (old) => this.z_toggle(old),
+    );
     piece_run(Z_SEPT_LEAF | (level << 8), gfn, pfn, accepted ? 1 : 0, n, SPTE_ENT_PER_PAGE);
     this.z_lo ^= piece_lo;
     this.z_hi ^= piece_hi;
