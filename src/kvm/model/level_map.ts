@@ -52,6 +52,11 @@ export class level_map<T> {
     }
   }
 
+  /** The entries stored, in no particular order (for tests and audits). */
+  *values(): IterableIterator<T> {
+    for (const chunk of this.chunks.values()) for (const v of chunk) if (v !== undefined) yield v;
+  }
+
   delete(gfn: number): void {
     const base = Math.floor(gfn / this.span) * this.span;
     const chunk = this.chunks.get(base);

@@ -102,7 +102,7 @@ export class kvm_mmu_page {
 
   /** The external_spt page holds a DPAMT reference (tdx_pamt_get() succeeded); each
    * access recorded (`sp:<name>:pamt`). An accessor of the class, as every table has
-   * one: per-object accessors (record_fields()) cost a hidden class per table. */
+   * one: accessors defined on each object cost a hidden class per table. */
   get external_spt_pamt(): boolean {
     const run = this.run;
     if (run !== null && run.recordingReads) run.touch((this.pamt_key ??= new model_key(`sp:${this.name}:pamt`)).read);

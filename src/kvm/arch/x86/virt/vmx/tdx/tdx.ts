@@ -173,7 +173,7 @@ export class tdx_pamt_cache {
   ) {}
 
   /** Pages on the list; each access recorded (`pamt_cache:<name>`). An accessor of
-   * the class: one defined on each object (record_fields()) turns it into a
+   * the class: one defined on each object turns it into a
    * dictionary-mode object, slower at every access. */
   get cnt(): number {
     this.run?.touch((this.key ??= new model_key(`pamt_cache:${this.name}`)).read);

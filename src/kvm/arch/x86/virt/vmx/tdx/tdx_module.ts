@@ -74,7 +74,7 @@ export class tdx_vp {
     this.the_epoch = epoch;
   }
 
-  // Accessors of the class, not record_fields()'s per-object ones (which make a
+  // Accessors of the class, not ones defined on each object (which make a
   // dictionary-mode object).
   get in_guest(): boolean {
     this.run.touch(this.key.read);
@@ -212,8 +212,8 @@ export class tdx_td {
     this.content = new interval_map<string>({ run, key: 'td:content' });
   }
 
-  // The recorded fields' accessors are the class's, not record_fields()'s
-  // per-object ones (which make a dictionary-mode object, slower at every access).
+  // The recorded fields' accessors are the class's, not ones defined on each
+  // object (which make a dictionary-mode object, slower at every access).
 
   /** The TLB-tracking epoch, bumped by TDH.MEM.TRACK (recorded as `td:epoch`). */
   get epoch(): number {
