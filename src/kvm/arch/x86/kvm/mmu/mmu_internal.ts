@@ -317,6 +317,31 @@ export class kvm_mmu_page {
     if (recording) this.touch(read, SPTE_ENT_PER_PAGE, 'read');
   }
 
+  // A walk of the entries one at a time, as entries() makes it, for a walker that
+  // keeps its own stack rather than nesting generators (tdp_mmu_leaves()).
+
+  /** Starts a walk (KASAN's check of the page); whether it records its reads. */
+  walk_start(): boolean {
+    const recording = this.run !== null && this.run.recordingReads;
+    this.kasan(false);
+    return recording;
+  }
+
+  /** The first stored index at or after `index`, or Infinity (not recorded). */
+  walk_next(index: number): number {
+    return this.first_at(index);
+  }
+
+  /** The entry at a stored index (not recorded). */
+  walk_entry(index: number): u64 {
+    return this.spt[index]!;
+  }
+
+  /** Records a read of entries [lo, hi). */
+  walk_read(lo: number, hi: number): void {
+    this.touch(lo, hi, 'read');
+  }
+
   /** The first stored index at or after `index`, or Infinity. */
   private first_at(index: number): number {
     if (index < 0) index = 0;

@@ -141,23 +141,53 @@ export function tdp_mmu_walk_gfn(root: kvm_mmu_page, gfn: gfn_t): spte_walk {
 /** Leaves under `root` inside [start, end), in order, with frozen entries reported
  * as leaves with a null SPTE. Cost proportional to what is mapped there. */
 export function* tdp_mmu_leaves(root: kvm_mmu_page, start: gfn_t, end: gfn_t): IterableIterator<{ gfn: gfn_t; level: number; spte: leaf_spte | null }> {
-  yield* leaves_of(root, start, end);
+  // One generator and a stack of tables, not a generator per table delegating to
+  // its children's (each leaf resumed every generator above it); each table is
+  // walked and its reads recorded as sp.entries() does, a table left at `end` (or
+  // by a caller that stops) without the read of its rest.
+  const stack: leaves_frame[] = [];
+  stack.push(leaves_frame_of(root, start));
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    const sp = f.sp;
+    const i = sp.walk_next(f.next);
+    if (i >= SPTE_ENT_PER_PAGE) {
+      if (f.recording) sp.walk_read(f.next, SPTE_ENT_PER_PAGE);
+      stack.pop();
+      continue;
+    }
+    if (f.recording) sp.walk_read(f.next, i + 1);
+    f.next = i + 1;
+    const spte = sp.walk_entry(i);
+    const gfn = sp.gfn + i * f.n;
+    if (gfn >= end) {
+      stack.pop();
+      continue;
+    }
+    if (is_last_spte(spte, f.level)) yield { gfn, level: f.level, spte };
+    else if (is_frozen_spte(spte)) yield { gfn, level: f.level, spte: null };
+    else {
+      const child = spte_to_child_sp(spte);
+      if (child !== null) stack.push(leaves_frame_of(child, start));
+    }
+  }
 }
 
-function* leaves_of(sp: kvm_mmu_page, start: gfn_t, end: gfn_t): IterableIterator<{ gfn: gfn_t; level: number; spte: leaf_spte | null }> {
+/** A table tdp_mmu_leaves() walks: where it is in it, and whether it records. */
+interface leaves_frame {
+  readonly sp: kvm_mmu_page;
+  readonly level: number;
+  readonly n: number;
+  /** The next index to look at; the entries before it were read. */
+  next: number;
+  readonly recording: boolean;
+}
+
+function leaves_frame_of(sp: kvm_mmu_page, start: gfn_t): leaves_frame {
   const level = sp.role.level;
   const n = KVM_PAGES_PER_HPAGE(level);
   const first = start <= sp.gfn ? 0 : SPTE_INDEX(start, level);
-  for (const [i, spte] of sp.entries(first)) {
-    const gfn = sp.gfn + i * n;
-    if (gfn >= end) break;
-    if (is_last_spte(spte, level)) yield { gfn, level, spte };
-    else if (is_frozen_spte(spte)) yield { gfn, level, spte: null };
-    else {
-      const child = spte_to_child_sp(spte);
-      if (child !== null) yield* leaves_of(child, start, end);
-    }
-  }
+  return { sp, level, n, next: first, recording: sp.walk_start() };
 }
 
 // Mapping a fault (arch/x86/kvm/mmu/tdp_mmu.c): walk to the goal level under read
