@@ -5,7 +5,7 @@ import type { Kernel } from './kernel.ts';
 import { spin_lock, spin_unlock, type spinlock_t } from './spinlock.ts';
 
 abstract class atomic_base {
-  counter: number;
+  private value: number;
   readonly fp_read: Footprint[];
   readonly fp_write: Footprint[];
   /** `atomic` or `atomic64`: the prefix of the trace's operation names. */
@@ -21,8 +21,22 @@ abstract class atomic_base {
     const key = k.unique(`atomic:${name}`);
     this.fp_read = [{ key, access: 'read' }];
     this.fp_write = [{ key, access: 'write' }];
-    this.counter = i;
+    this.value = i;
   }
+
+  /** The value; a change calls changed(). */
+  get counter(): number {
+    return this.value;
+  }
+  set counter(n: number) {
+    const old = this.value;
+    this.value = n;
+    if (n !== old) this.changed();
+  }
+
+  /** Called after the counter changed: a hook for a user that watches one (a
+   * subclass, so every atomic keeps the class's hidden class); nothing here. */
+  protected changed(): void {}
 
   /** The value as the type stores it: `int` wraps, `s64` does not here. */
   abstract wrap(i: number): number;

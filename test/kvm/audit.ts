@@ -79,7 +79,7 @@ export class model_audit {
 
   private walk(sp: kvm_mmu_page): void {
     this.tables.add(sp);
-    for (const spte of raw(sp).spt.values() as Iterable<u64>) if (spte.tag === 'nonleaf') this.walk(spte.child);
+    for (const spte of raw(sp).spt as Array<u64 | undefined>) if (spte?.tag === 'nonleaf') this.walk(spte.child);
   }
 
   snapshot(): snapshot {
@@ -89,7 +89,8 @@ export class model_audit {
     for (const sp of this.tables) {
       const key = `spte:${sp.role.is_mirror ? 'm' : 'd'}${sp.role.level}`;
       const n = sp.entry_pages;
-      for (const [i, spte] of raw(sp).spt as Map<number, u64>) {
+      for (const [i, spte] of (raw(sp).spt as Array<u64 | undefined>).entries()) {
+        if (spte === undefined) continue;
         out.set(`${sp.name}#${i}`, { key, lo: sp.gfn + i * n, hi: sp.gfn + (i + 1) * n, value: spte_value(spte) });
       }
       if (raw(sp).is_removed) out.set(`${sp.name}#removed`, { key, lo: sp.gfn, hi: sp.gfn + SPTE_ENT_PER_PAGE * n, value: 'removed' });
@@ -100,7 +101,7 @@ export class model_audit {
       }
     }
     const td = vm.tdx.td;
-    (raw(td).sept as Array<Map<number, { gfn: number; level: number; pfn: number; accepted: boolean; blocked: boolean; blocked_epoch: number }>>).forEach((m, l) => {
+    (raw(td).sept as Array<{ values(): Iterable<{ gfn: number; level: number; pfn: number; accepted: boolean; blocked: boolean; blocked_epoch: number }> }>).forEach((m, l) => {
       for (const e of m.values()) {
         out.set(`sept|${l}|${e.gfn}`, { key: `sept:${l}`, lo: e.gfn, hi: e.gfn + KVM_PAGES_PER_HPAGE(l), value: `${id_of(e)}:${e.pfn}:${e.accepted}:${e.blocked}:${e.blocked_epoch}` });
       }

@@ -10,6 +10,12 @@ import { change_queue } from './queue.ts';
 /** Leaf keys: level * LEVEL_KEY + GFN. */
 const LEVEL_KEY = 2 ** 48;
 
+/** A mirror leaf, as a message names it (made only for a message: a check looks at
+ * every leaf of the range). */
+function mirror_leaf(level: number, gfn: gfn_t, pfn: number): string {
+  return `mirror ${level_name(level)} leaf at GFN ${fmt_gfn(gfn)} -> pfn 0x${pfn.toString(16)}`;
+}
+
 /** What disagrees in [lo, hi), or null; `frozen` when a mirror SPTE there is frozen. */
 export function mirror_sept_disagreement(kvm: kvm, lo: gfn_t, hi: gfn_t): string | 'frozen' | null {
   const root = kvm_mirror_root(kvm);
@@ -21,10 +27,9 @@ export function mirror_sept_disagreement(kvm: kvm, lo: gfn_t, hi: gfn_t): string
     if (l.spte === null) return 'frozen';
     mirror.add(l.level * LEVEL_KEY + l.gfn);
     const e = td.leaf_at(l.gfn, l.level);
-    const what = `mirror ${level_name(l.level)} leaf at GFN ${fmt_gfn(l.gfn)} -> pfn 0x${l.spte.pfn.toString(16)}`;
-    if (e === null) return `${what} has no S-EPT leaf`;
-    if (e.pfn !== l.spte.pfn) return `${what} but the S-EPT maps pfn 0x${e.pfn.toString(16)}`;
-    if (e.blocked) return `${what} but the S-EPT leaf is BLOCKED`;
+    if (e === null) return `${mirror_leaf(l.level, l.gfn, l.spte.pfn)} has no S-EPT leaf`;
+    if (e.pfn !== l.spte.pfn) return `${mirror_leaf(l.level, l.gfn, l.spte.pfn)} but the S-EPT maps pfn 0x${e.pfn.toString(16)}`;
+    if (e.blocked) return `${mirror_leaf(l.level, l.gfn, l.spte.pfn)} but the S-EPT leaf is BLOCKED`;
   }
   for (const e of td.leaves_in(lo, hi)) {
     if (!mirror.has(e.level * LEVEL_KEY + e.gfn)) return `S-EPT ${level_name(e.level)} leaf at GFN ${fmt_gfn(e.gfn)} (${e.state}) has no mirror leaf`;

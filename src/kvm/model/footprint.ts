@@ -56,56 +56,6 @@ export class model_key {
   }
 }
 
-/** Turns the fields `names` of `obj` into accessors that record a read or a write of
- * `key` on `run` (null: nothing is recorded), keeping their values: plain fields
- * the model reads and writes as the kernel does, each access recorded.
- *
- * The accessors are one pair per field name, shared by every object, and keep the
- * run, key and value in a record on the object: accessors made afresh for each
- * object would give each object a hidden class of its own, linked from the shared
- * one, which keeps every object (and its run) alive through V8's minor GCs. */
-export function record_fields<T extends object>(obj: T, run: Run | null, key: model_key, names: readonly (keyof T & string)[]): void {
-  let rec = (obj as { [RECORDED]?: recorded })[RECORDED];
-  if (rec === undefined) Object.defineProperty(obj, RECORDED, { value: (rec = { run, keys: {}, values: {} }) });
-  for (const name of names) {
-    rec.values[name] = obj[name];
-    rec.keys[name] = key;
-    Object.defineProperty(obj, name, accessors_of(name));
-  }
-}
-
-/** What record_fields() keeps on an object: its run, and each field's key and value. */
-interface recorded {
-  readonly run: Run | null;
-  readonly keys: Record<string, model_key>;
-  readonly values: Record<string, unknown>;
-}
-
-const RECORDED = Symbol('recorded fields');
-const accessors = new Map<string, PropertyDescriptor>();
-
-/** The accessors of field `name`, made once. */
-function accessors_of(name: string): PropertyDescriptor {
-  let d = accessors.get(name);
-  if (d === undefined) {
-    d = {
-      get(this: { [RECORDED]: recorded }) {
-        const rec = this[RECORDED];
-        rec.run?.touch(rec.keys[name]!.read);
-        return rec.values[name];
-      },
-      set(this: { [RECORDED]: recorded }, v: unknown) {
-        const rec = this[RECORDED];
-        rec.run?.touch(rec.keys[name]!.write);
-        rec.values[name] = v;
-      },
-      enumerable: true,
-    };
-    accessors.set(name, d);
-  }
-  return d;
-}
-
 /** A write of `key` over [lo, hi), as a point declares it. */
 export function range_write(key: string, lo: number, hi: number): Footprint {
   return { key, access: 'write', range: [lo, hi] };

@@ -29,6 +29,13 @@ export interface retired_spte {
   readonly cached: readonly cached_translation[];
 }
 
+const NO_OPS: readonly kvm_model_op[] = [];
+
+/** Operations as a message lists them (`none` for none). */
+export function describe_ops(ops: readonly kvm_model_op[]): string {
+  return ops.map((op) => `${op.name}${fmt_range(op.start, op.end)}`).join(', ') || 'none';
+}
+
 export interface kvm_model_op {
   readonly name: string;
   readonly thread: string;
@@ -172,7 +179,15 @@ export class kvm_model {
   /** The in-flight operations that may destroy memory, for messages only (not
    * recorded: what a message quotes decides nothing). */
   describe_destroying(): string {
-    return this.inflight.filter((op) => op.destroys).map((op) => `${op.name}${fmt_range(op.start, op.end)}`).join(', ') || 'none';
+    return describe_ops(this.destroying());
+  }
+
+  /** The in-flight operations that may destroy memory, as of now (not recorded, as
+   * describe_destroying()): for a message made later, with describe_ops(). */
+  destroying(): readonly kvm_model_op[] {
+    let out: kvm_model_op[] | null = null;
+    for (const op of this.inflight) if (op.destroys) (out ??= []).push(op);
+    return out ?? NO_OPS;
   }
 
   /** Threads other than `me` that have not finished (each a recorded read of its exit). */

@@ -70,6 +70,32 @@ export function piece(tag: number, a: number, b: number, c: number): void {
   piece_hi = fmix32(y ^ (n << 4));
 }
 
+/** Memo of piece_run(): a pure function of its arguments, so a run one schedule
+ * hashed serves the next (a scenario splits the same page in most schedules). */
+const runs = new Map<string, { readonly lo: number; readonly hi: number }>();
+const RUNS_MAX = 4096;
+
+/** The XOR of piece(tag, a + i * n, b + i * n, c) over i in [0, count), into
+ * piece_lo/piece_hi: the hash of `count` leaves whose GFNs and PFNs advance together
+ * (the table a split fills). The same as hashing them one by one. */
+export function piece_run(tag: number, a: number, b: number, c: number, n: number, count: number): void {
+  const key = `${tag}:${a}:${b}:${c}:${n}:${count}`;
+  let r = runs.get(key);
+  if (r === undefined) {
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < count; i++) {
+      piece(tag, a + i * n, b + i * n, c);
+      lo ^= piece_lo;
+      hi ^= piece_hi;
+    }
+    if (runs.size >= RUNS_MAX) runs.clear();
+    runs.set(key, (r = { lo, hi }));
+  }
+  piece_lo = r.lo;
+  piece_hi = r.hi;
+}
+
 /** A 53-bit hash of a value an interval map stores (an integer to hand to piece()),
  * such that two values hash alike when JSON.stringify() writes them alike (numbers
  * and strings differ by type). */

@@ -10,7 +10,7 @@ import { tdx_host_of, type tdx_host_opts, tdx_pamt_cache } from '../../arch/x86/
 import { __gfn_to_memslot, INVALID_GPA, type kvm, type kvm_gfn_range, KVM_MEMORY_ATTRIBUTE_PRIVATE, kvm_mem_attrs_store, type kvm_memory_slot, kvm_memslots, type kvm_memslots as kvm_memslots_t, kvm_memslots_in_range, KVM_MEMSLOT_INVALID, kvm_vcpu_srcu_read_lock, kvm_vcpu_srcu_read_unlock, type kvm_vm_stat } from '../../include/linux/kvm_host.ts';
 import { EEXIST, EINVAL } from '../../include/uapi/asm-generic/errno.ts';
 import { kvm_describer } from '../../model/describe.ts';
-import { model_key, record_fields } from '../../model/footprint.ts';
+import { model_key } from '../../model/footprint.ts';
 import type { kvm_functions } from '../../model/functions.ts';
 import { interval_map } from '../../model/interval_map.ts';
 import { init_srcu_struct, Kernel, KVM_BUG_ON, lockdep_assert_held, lockdep_assert_held_write, mutex, mutex_init, mutex_lock, mutex_unlock, rwlock_init, rwlock_t, spinlock_t, srcu_struct, synchronize_srcu, WARN_ON, write_lock, write_unlock } from '../../model/kernel.ts';
@@ -266,6 +266,83 @@ function new_stat(): kvm_vm_stat {
 // model's own functions (model/functions.ts passes them: importing them here would be a cycle).
 // Every access to the model's shared state is recorded (footprint.ts), so a
 // scenario of the model may declare itself tracked.
+/** The fields of struct kvm whose accesses are recorded (kvm_struct's accessors). */
+type recorded_field = 'mmu_invalidate_in_progress' | 'mmu_invalidate_seq' | 'mmu_invalidate_range_start' | 'mmu_invalidate_range_end' | 'vm_bugged' | 'memslots';
+
+// struct kvm in include/linux/kvm_host.h: the fields kvm_create_vm() gives it, and
+// those whose accesses are recorded as accessors of the class (accessors defined
+// on each object made a dictionary-mode one, slower at every access). The
+// invalidation's fields share a key: only write mmu_lock holders change them.
+class kvm_struct {
+  private the_mmu_invalidate_in_progress = 0;
+  private the_mmu_invalidate_seq = 0;
+  private the_mmu_invalidate_range_start = INVALID_GPA;
+  private the_mmu_invalidate_range_end = INVALID_GPA;
+  private the_vm_bugged = false;
+  private the_memslots: kvm_memslots_t = { generation: 0, slots: [] };
+
+  constructor(
+    private readonly recorder: Run,
+    fields: Omit<kvm, recorded_field>,
+  ) {
+    Object.assign(this, fields);
+  }
+
+  /** The memslots at set-up, before any thread runs (not recorded). */
+  memslots_at_setup(v: kvm_memslots_t): void {
+    this.the_memslots = v;
+  }
+
+  get mmu_invalidate_in_progress(): number {
+    this.recorder.touch(MMU_INVALIDATE.read);
+    return this.the_mmu_invalidate_in_progress;
+  }
+  set mmu_invalidate_in_progress(v: number) {
+    this.recorder.touch(MMU_INVALIDATE.write);
+    this.the_mmu_invalidate_in_progress = v;
+  }
+  get mmu_invalidate_seq(): number {
+    this.recorder.touch(MMU_INVALIDATE.read);
+    return this.the_mmu_invalidate_seq;
+  }
+  set mmu_invalidate_seq(v: number) {
+    this.recorder.touch(MMU_INVALIDATE.write);
+    this.the_mmu_invalidate_seq = v;
+  }
+  get mmu_invalidate_range_start(): number {
+    this.recorder.touch(MMU_INVALIDATE.read);
+    return this.the_mmu_invalidate_range_start;
+  }
+  set mmu_invalidate_range_start(v: number) {
+    this.recorder.touch(MMU_INVALIDATE.write);
+    this.the_mmu_invalidate_range_start = v;
+  }
+  get mmu_invalidate_range_end(): number {
+    this.recorder.touch(MMU_INVALIDATE.read);
+    return this.the_mmu_invalidate_range_end;
+  }
+  set mmu_invalidate_range_end(v: number) {
+    this.recorder.touch(MMU_INVALIDATE.write);
+    this.the_mmu_invalidate_range_end = v;
+  }
+  get vm_bugged(): boolean {
+    this.recorder.touch(VM_BUGGED.read);
+    return this.the_vm_bugged;
+  }
+  set vm_bugged(v: boolean) {
+    this.recorder.touch(VM_BUGGED.write);
+    this.the_vm_bugged = v;
+  }
+  get memslots(): kvm_memslots_t {
+    this.recorder.touch(MEMSLOTS.read);
+    return this.the_memslots;
+  }
+  set memslots(v: kvm_memslots_t) {
+    this.recorder.touch(MEMSLOTS.write);
+    this.the_memslots = v;
+  }
+}
+
 export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts, upstream: kvm_functions): kvm {
   const k = Kernel.of(run);
   const host = tdx_host_of(run, opts.host);
@@ -275,16 +352,11 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts, upstream: kvm_
   const slots_lock = new mutex(k, '&kvm->slots_lock');
   mutex_init(slots_lock);
   const call: kvm_functions = opts.overrides === undefined ? (opts.functions ?? upstream) : { ...(opts.functions ?? upstream), ...opts.overrides };
-  const vm = {
+  const fields = {
     run,
     k,
     mmu_lock,
     slots_lock,
-    mmu_invalidate_in_progress: 0,
-    mmu_invalidate_seq: 0,
-    mmu_invalidate_range_start: INVALID_GPA,
-    mmu_invalidate_range_end: INVALID_GPA,
-    vm_bugged: false,
     stat: new_stat(),
     arch: { tdp_mmu_roots: [], root_level },
     tdx: {
@@ -297,14 +369,15 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts, upstream: kvm_
     vcpus: [],
     mem_attr_array: new interval_map<number>({ run, key: 'attr' }),
     srcu: new srcu_struct(k, '&kvm->srcu'),
-    memslots: { generation: 0, slots: [] } as kvm_memslots_t,
     memslot: null as unknown as kvm_memory_slot,
     call,
     host,
     guest: null as unknown as tdx_guest,
     model: new kvm_model(run),
     next_sp_id: new Map<string, number>(),
-  } satisfies kvm as kvm;
+  } satisfies Omit<kvm, recorded_field>;
+  const vm_struct = new kvm_struct(run, fields);
+  const vm = vm_struct as unknown as kvm;
   init_srcu_struct(vm.srcu);
   const gmem = new kvm_gmem(vm, opts.gmem_pages, opts.backing ?? 'hugetlb', opts.huge_order ?? 9);
   const slots: kvm_memory_slot[] = (opts.memslots ?? [{ base_gfn: 0, npages: opts.gmem_pages }]).map((m, id) => ({
@@ -317,12 +390,8 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts, upstream: kvm_
   for (const slot of slots) {
     if (kvm_gmem_bind(vm, slot, gmem, slot.gmem.pgoff) !== 0) throw new Error(`kvm_create_vm: memslot ${slot.id} does not fit the guest_memfd, or overlaps another`);
   }
-  vm.memslots = { generation: 0, slots: [...slots].sort((a, b) => a.base_gfn - b.base_gfn) };
+  vm_struct.memslots_at_setup({ generation: 0, slots: [...slots].sort((a, b) => a.base_gfn - b.base_gfn) });
   Object.assign(vm, { memslot: slots[0]!, guest: new tdx_guest(vm) });
-  // The invalidation's fields share a key: only write mmu_lock holders change them.
-  record_fields(vm, run, MMU_INVALIDATE, ['mmu_invalidate_in_progress', 'mmu_invalidate_seq', 'mmu_invalidate_range_start', 'mmu_invalidate_range_end']);
-  record_fields(vm, run, VM_BUGGED, ['vm_bugged']);
-  record_fields(vm, run, MEMSLOTS, ['memslots']);
   call.kvm_tdp_mmu_alloc_root(vm, true);
   call.kvm_tdp_mmu_alloc_root(vm, false);
   call.tdx_vm_init(vm);

@@ -1,7 +1,7 @@
 // arch/x86/kvm/mmu/mmu_internal.h
 // struct kvm_mmu_page: one page table of the TDP MMU (arch/x86/kvm/mmu/mmu_internal.h).
 // The 512 entries are sparse: only entries that are not SHADOW_NONPRESENT_VALUE are
-// stored, with their indices kept sorted so a walk can jump over a run of
+// stored, with a bitmap of their indices so a walk can jump over a run of
 // non-present entries and still count every entry it passes. Every access to the
 // entries is recorded here (footprint.ts: `spte:<m|d><level>`, by GFN range), the
 // runs of non-present entries a walk jumps over included. The entries live in the
@@ -9,10 +9,10 @@
 // is a use-after-free (the page's key is read by every access, written by the free).
 import type { Run } from '../../../../../engine/index.ts';
 import { type gfn_t, KVM_PAGES_PER_HPAGE, type kvm_pfn_t, SPTE_ENT_PER_PAGE } from '../../include/asm/kvm_host.ts';
-import { FROZEN_SPTE, is_frozen_spte, is_last_spte, SHADOW_NONPRESENT_VALUE, type u64 } from './spte.ts';
+import { FROZEN_SPTE, is_frozen_spte, is_last_spte, type leaf_spte, make_small_spte, SHADOW_NONPRESENT_VALUE, type u64 } from './spte.ts';
 import { model_key } from '../../../../model/footprint.ts';
 import { kasan_check_read, kasan_check_write, type Kernel, type kmem_cache, kmem_cache_create, type kmem_obj, stackdepot_skip_frames } from '../../../../model/kernel.ts';
-import { piece, piece_hi, piece_lo, Z_SPTE_FROZEN, Z_SPTE_LEAF } from '../../../../model/zobrist.ts';
+import { piece, piece_hi, piece_lo, piece_run, Z_SPTE_FROZEN, Z_SPTE_LEAF } from '../../../../model/zobrist.ts';
 
 // A table's accessors stand for memory accesses, not calls: KASAN's reports and
 // kmemleak's stacks name the model function that made them.
@@ -44,10 +44,14 @@ export interface tdp_ptep_t {
 
 // struct kvm_mmu_page in arch/x86/kvm/mmu/mmu_internal.h
 export class kvm_mmu_page {
-  /** Stored (not SHADOW_NONPRESENT_VALUE) entries, by index. */
-  private readonly spt = new Map<number, u64>();
-  /** Indices of `spt`, ascending. */
-  private readonly stored: number[] = [];
+  /** Stored (not SHADOW_NONPRESENT_VALUE) entries, by index (a holey array: cheaper
+   * than a Map to fill with 512 entries, as a split does). */
+  private readonly spt: (u64 | undefined)[] = [];
+  /** Which indices of `spt` hold an entry: 16 words of 32 bits (a bitmap, where a
+   * sorted list cost a zap of 512 entries quadratic time to keep). */
+  private readonly bits: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  /** Entries stored. */
+  private count = 0;
   /** handle_removed_pt() froze every entry: the kernel writes FROZEN_SPTE into all
    * 512; the model marks the table (mark_removed()), so its non-present entries read
    * as frozen. */
@@ -98,7 +102,7 @@ export class kvm_mmu_page {
 
   /** The external_spt page holds a DPAMT reference (tdx_pamt_get() succeeded); each
    * access recorded (`sp:<name>:pamt`). An accessor of the class, as every table has
-   * one: per-object accessors (record_fields()) cost a hidden class per table. */
+   * one: accessors defined on each object cost a hidden class per table. */
   get external_spt_pamt(): boolean {
     const run = this.run;
     if (run !== null && run.recordingReads) run.touch((this.pamt_key ??= new model_key(`sp:${this.name}:pamt`)).read);
@@ -138,7 +142,7 @@ export class kvm_mmu_page {
   /** An entry as stored, without recording or checking anything: for model-internal
    * looks at the final state (kmemleak's scan). */
   peek(index: number): u64 {
-    return this.spt.get(index) ?? (this.is_removed ? FROZEN_SPTE : SHADOW_NONPRESENT_VALUE);
+    return this.spt[index] ?? (this.is_removed ? FROZEN_SPTE : SHADOW_NONPRESENT_VALUE);
   }
 
   /** Whether handle_removed_pt() froze the table: a read of all its entries. */
@@ -176,7 +180,7 @@ export class kvm_mmu_page {
   read(index: number): u64 {
     this.kasan(false);
     this.touch(index, index + 1, 'read');
-    return this.spt.get(index) ?? (this.is_removed ? FROZEN_SPTE : SHADOW_NONPRESENT_VALUE);
+    return this.spt[index] ?? (this.is_removed ? FROZEN_SPTE : SHADOW_NONPRESENT_VALUE);
   }
 
   /** __kvm_tdp_mmu_write_spte() */
@@ -186,36 +190,59 @@ export class kvm_mmu_page {
     this.store(index, spte);
   }
 
-  /** Fills every entry of a table no other thread can reach yet (one recorded write). */
-  populate(make: (index: number) => u64): void {
+  /** Fills every entry of a table no other thread can reach yet (one recorded write)
+   * with make_small_spte(huge_spte, level, i): the table a split of `huge_spte`
+   * makes, one level down at `level`. */
+  populate(huge_spte: leaf_spte, level: number): void {
     this.kasan(true);
     this.touch(0, SPTE_ENT_PER_PAGE, 'write');
-    for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) this.store(i, make(i));
-  }
-
-  private store(index: number, spte: u64): void {
-    const old = this.spt.get(index);
+    // One carry of the hash for the 512 stores: carrying is an XOR of their changes.
     this.z_was_lo = this.z_lo;
     this.z_was_hi = this.z_hi;
     this.z_fresh();
+    if (this.count === 0 && this.the_role.level === level) {
+      // An empty table of this level: stored directly, its leaves hashed as a run
+      // (piece_run(): the XOR z_entry() would make of them one by one).
+      const spt = this.spt;
+      for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) spt[i] = make_small_spte(huge_spte, level, i);
+      this.bits.fill(-1);
+      this.count = SPTE_ENT_PER_PAGE;
+      const n = KVM_PAGES_PER_HPAGE(level);
+      piece_run(Z_SPTE_LEAF | this.z_tag, this.gfn, huge_spte.pfn, 0, n, SPTE_ENT_PER_PAGE);
+      this.z_lo ^= piece_lo;
+      this.z_hi ^= piece_hi;
+    } else {
+      for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) this.put(i, make_small_spte(huge_spte, level, i));
+    }
+    this.z_carry();
+  }
+
+  private store(index: number, spte: u64): void {
+    this.z_was_lo = this.z_lo;
+    this.z_was_hi = this.z_hi;
+    this.z_fresh();
+    if (this.put(index, spte)) this.z_carry();
+  }
+
+  /** Stores `spte` at `index`, updating the table's hash (z_fresh() done) but not
+   * its parents'; false when nothing was stored (a non-present entry cleared). */
+  private put(index: number, spte: u64): boolean {
+    const old = this.spt[index];
     if (old !== undefined) this.z_entry(index, old);
     if (spte === SHADOW_NONPRESENT_VALUE) {
-      if (old === undefined) return;
-      this.spt.delete(index);
-      this.stored.splice(this.lower_bound(index), 1);
+      if (old === undefined) return false;
+      this.spt[index] = undefined;
+      this.bits[index >> 5]! &= ~(1 << (index & 31));
+      this.count--;
     } else {
-      this.spt.set(index, spte);
+      this.spt[index] = spte;
       if (old === undefined) {
-        // Inserted in order; splice() would allocate the (empty) array it returns.
-        const stored = this.stored;
-        let k = stored.length;
-        stored.push(index);
-        for (; k > 0 && stored[k - 1]! > index; k--) stored[k] = stored[k - 1]!;
-        stored[k] = index;
+        this.bits[index >> 5]! |= 1 << (index & 31);
+        this.count++;
       }
       this.z_entry(index, spte);
     }
-    this.z_carry();
+    return true;
   }
 
   // Zobrist hash upkeep (not kernel state: nothing reads it but kvm_state_hash()).
@@ -233,7 +260,7 @@ export class kvm_mmu_page {
     this.z_tag = tag;
     this.z_lo = 0;
     this.z_hi = 0;
-    for (const [i, spte] of this.spt) this.z_entry(i, spte);
+    for (let i = this.first_at(0); i < SPTE_ENT_PER_PAGE; i = this.first_at(i + 1)) this.z_entry(i, this.spt[i]!);
   }
 
   /** XORs the hash of entry `index` holding `spte` into the table's. */
@@ -258,7 +285,7 @@ export class kvm_mmu_page {
     if (d_lo === 0 && d_hi === 0) return;
     for (let sp: kvm_mmu_page = this; sp.ptep !== null; ) {
       const parent = sp.ptep.sp;
-      const e = parent.spt.get(sp.ptep.index);
+      const e = parent.spt[sp.ptep.index];
       if (e === undefined || e.tag !== 'nonleaf' || e.child !== sp) return;
       parent.z_lo ^= d_lo;
       parent.z_hi ^= d_hi;
@@ -270,8 +297,7 @@ export class kvm_mmu_page {
    * a read of the entries from `index` through the one found. */
   next_stored(index: number): number {
     this.kasan(false);
-    const i = this.lower_bound(index);
-    const next = i < this.stored.length ? this.stored[i]! : Infinity;
+    const next = this.first_at(index);
     this.touch(index, Math.min(next + 1, SPTE_ENT_PER_PAGE), 'read');
     return next;
   }
@@ -283,24 +309,50 @@ export class kvm_mmu_page {
     const recording = this.run !== null && this.run.recordingReads;
     this.kasan(false);
     let read = from;
-    for (let k = this.lower_bound(from); k < this.stored.length; k++) {
-      const i = this.stored[k]!;
+    for (let i = this.first_at(from); i < SPTE_ENT_PER_PAGE; i = this.first_at(i + 1)) {
       if (recording) this.touch(read, i + 1, 'read');
       read = i + 1;
-      yield [i, this.spt.get(i)!];
+      yield [i, this.spt[i]!];
     }
     if (recording) this.touch(read, SPTE_ENT_PER_PAGE, 'read');
   }
 
-  private lower_bound(index: number): number {
-    let lo = 0;
-    let hi = this.stored.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.stored[mid]! < index) lo = mid + 1;
-      else hi = mid;
+  // A walk of the entries one at a time, as entries() makes it, for a walker that
+  // keeps its own stack rather than nesting generators (tdp_mmu_leaves()).
+
+  /** Starts a walk (KASAN's check of the page); whether it records its reads. */
+  walk_start(): boolean {
+    const recording = this.run !== null && this.run.recordingReads;
+    this.kasan(false);
+    return recording;
+  }
+
+  /** The first stored index at or after `index`, or Infinity (not recorded). */
+  walk_next(index: number): number {
+    return this.first_at(index);
+  }
+
+  /** The entry at a stored index (not recorded). */
+  walk_entry(index: number): u64 {
+    return this.spt[index]!;
+  }
+
+  /** Records a read of entries [lo, hi). */
+  walk_read(lo: number, hi: number): void {
+    this.touch(lo, hi, 'read');
+  }
+
+  /** The first stored index at or after `index`, or Infinity. */
+  private first_at(index: number): number {
+    if (index < 0) index = 0;
+    if (index >= SPTE_ENT_PER_PAGE) return Infinity;
+    let w = index >> 5;
+    let m = this.bits[w]! & (-1 << (index & 31));
+    while (m === 0) {
+      if (++w === this.bits.length) return Infinity;
+      m = this.bits[w]!;
     }
-    return lo;
+    return (w << 5) + (31 - Math.clz32(m & -m));
   }
 }
 

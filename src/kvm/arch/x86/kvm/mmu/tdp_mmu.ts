@@ -8,7 +8,7 @@ import type { Footprint } from '../../../../../engine/index.ts';
 import { fmt_gfn, fmt_range, gfn_round_for_level, type gfn_t, KVM_PAGES_PER_HPAGE, level_name, PG_LEVEL_4K, SPTE_ENT_PER_PAGE, SPTE_INDEX } from '../../include/asm/kvm_host.ts';
 import { is_mirror_sp, is_mirror_sptep, kvm_mmu_page, type kvm_mmu_page_role, mmu_page_header_cache, type tdp_ptep_t } from './mmu_internal.ts';
 import { type kvm_page_fault, RET_PF_FIXED, RET_PF_RETRY, RET_PF_SPURIOUS } from './mmu.ts';
-import { FROZEN_SPTE, is_frozen_spte, is_large_pte, is_last_spte, is_shadow_present_pte, type leaf_spte, make_nonleaf_spte, make_small_spte, make_spte, SHADOW_NONPRESENT_VALUE, spte_to_child_sp, spte_to_pfn, type u64 } from './spte.ts';
+import { FROZEN_SPTE, is_frozen_spte, is_large_pte, is_last_spte, is_shadow_present_pte, type leaf_spte, make_nonleaf_spte, make_spte, SHADOW_NONPRESENT_VALUE, spte_to_child_sp, spte_to_pfn, type u64 } from './spte.ts';
 import { for_each_tdp_pte, for_each_tdp_pte_min_level, type tdp_iter } from './tdp_iter.ts';
 import { type kvm_vcpu, tlb_entries_in } from '../x86.ts';
 import { EBUSY, EIO, ENOMEM } from '../../../../include/uapi/asm-generic/errno.ts';
@@ -141,23 +141,53 @@ export function tdp_mmu_walk_gfn(root: kvm_mmu_page, gfn: gfn_t): spte_walk {
 /** Leaves under `root` inside [start, end), in order, with frozen entries reported
  * as leaves with a null SPTE. Cost proportional to what is mapped there. */
 export function* tdp_mmu_leaves(root: kvm_mmu_page, start: gfn_t, end: gfn_t): IterableIterator<{ gfn: gfn_t; level: number; spte: leaf_spte | null }> {
-  yield* leaves_of(root, start, end);
+  // One generator and a stack of tables, not a generator per table delegating to
+  // its children's (each leaf resumed every generator above it); each table is
+  // walked and its reads recorded as sp.entries() does, a table left at `end` (or
+  // by a caller that stops) without the read of its rest.
+  const stack: leaves_frame[] = [];
+  stack.push(leaves_frame_of(root, start));
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    const sp = f.sp;
+    const i = sp.walk_next(f.next);
+    if (i >= SPTE_ENT_PER_PAGE) {
+      if (f.recording) sp.walk_read(f.next, SPTE_ENT_PER_PAGE);
+      stack.pop();
+      continue;
+    }
+    if (f.recording) sp.walk_read(f.next, i + 1);
+    f.next = i + 1;
+    const spte = sp.walk_entry(i);
+    const gfn = sp.gfn + i * f.n;
+    if (gfn >= end) {
+      stack.pop();
+      continue;
+    }
+    if (is_last_spte(spte, f.level)) yield { gfn, level: f.level, spte };
+    else if (is_frozen_spte(spte)) yield { gfn, level: f.level, spte: null };
+    else {
+      const child = spte_to_child_sp(spte);
+      if (child !== null) stack.push(leaves_frame_of(child, start));
+    }
+  }
 }
 
-function* leaves_of(sp: kvm_mmu_page, start: gfn_t, end: gfn_t): IterableIterator<{ gfn: gfn_t; level: number; spte: leaf_spte | null }> {
+/** A table tdp_mmu_leaves() walks: where it is in it, and whether it records. */
+interface leaves_frame {
+  readonly sp: kvm_mmu_page;
+  readonly level: number;
+  readonly n: number;
+  /** The next index to look at; the entries before it were read. */
+  next: number;
+  readonly recording: boolean;
+}
+
+function leaves_frame_of(sp: kvm_mmu_page, start: gfn_t): leaves_frame {
   const level = sp.role.level;
   const n = KVM_PAGES_PER_HPAGE(level);
   const first = start <= sp.gfn ? 0 : SPTE_INDEX(start, level);
-  for (const [i, spte] of sp.entries(first)) {
-    const gfn = sp.gfn + i * n;
-    if (gfn >= end) break;
-    if (is_last_spte(spte, level)) yield { gfn, level, spte };
-    else if (is_frozen_spte(spte)) yield { gfn, level, spte: null };
-    else {
-      const child = spte_to_child_sp(spte);
-      if (child !== null) yield* leaves_of(child, start, end);
-    }
-  }
+  return { sp, level, n, next: first, recording: sp.walk_start() };
 }
 
 // Mapping a fault (arch/x86/kvm/mmu/tdp_mmu.c): walk to the goal level under read
@@ -355,7 +385,7 @@ export async function tdp_mmu_split_huge_page(kvm: kvm, iter: tdp_iter, sp: kvm_
   const level = iter.level;
   // No need for atomics when writing to sp->spt since the page table has not been
   // linked in yet and thus is not reachable from any other CPU.
-  sp.populate((i) => make_small_spte(huge_spte, level - 1, i));
+  sp.populate(huge_spte, level - 1);
   // Replace the huge spte with a pointer to the populated lower level page table.
   const ret = await kvm.call.tdp_mmu_link_sp(kvm, iter, sp, shared);
   if (kvm.run.tracing) kvm.run.event(`split ${spte_name(iter.sptep, iter.gfn, level)} into ${SPTE_ENT_PER_PAGE} leaves one level down: ${ret === 0 ? 'linked' : `failed (${ret})`}`);

@@ -21,7 +21,7 @@ import type { kvm_pfn_t } from '../../../include/asm/kvm_host.ts';
 import { pamt_region, tdx_pamt, TDX_SUCCESS } from './tdx_module.ts';
 import { EIO, ENOMEM } from '../../../../../include/uapi/asm-generic/errno.ts';
 import type { kvm } from '../../../../../include/linux/kvm_host.ts';
-import { model_key, record_fields } from '../../../../../model/footprint.ts';
+import { model_key } from '../../../../../model/footprint.ts';
 import { atomic_dec_and_lock, atomic_inc, atomic_inc_not_zero, atomic_read, atomic_set, atomic_t, in_atomic, Kernel, might_sleep, spin_lock, spin_lock_init, spin_unlock, spinlock_t, WARN_ON_ONCE, alloc_page, GFP_KERNEL_ACCOUNT, kmemleak_not_leak } from '../../../../../model/kernel.ts';
 
 export const PAGE_SIZE = 4096;
@@ -48,6 +48,23 @@ const ALLOC = new model_key('host:alloc');
 /** The host: its TDX module's PAMT, pamt_lock, the refcounts, and host page frames.
  * A region's refcount is an atomic_t (`atomic:pamt_refcount[0x…]`), created on first
  * use; allocations are writes of the allocator. */
+/** A region's entry of pamt_refcounts[] (an atomic_t), whose every change fires the
+ * host's tp_changed. */
+class pamt_refcount_t extends atomic_t {
+  constructor(
+    k: Kernel,
+    name: string,
+    private readonly host: tdx_host,
+    private readonly region: number,
+  ) {
+    super(k, name);
+  }
+
+  protected override changed(): void {
+    this.host.refcount_changed(this.region);
+  }
+}
+
 export class tdx_host {
   readonly pamt: tdx_pamt;
   // static DEFINE_SPINLOCK(pamt_lock) in arch/x86/virt/vmx/tdx/tdx.c
@@ -82,19 +99,14 @@ export class tdx_host {
   region_atomic(region: number): atomic_t {
     let v = this.pamt_refcounts.get(region);
     if (v !== undefined) return v;
-    v = new atomic_t(Kernel.of(this.run), `pamt_refcount[0x${(region * 512).toString(16)}]`);
-    let counter = v.counter;
-    Object.defineProperty(v, 'counter', {
-      get: () => counter,
-      set: (n: number) => {
-        const changed = n !== counter;
-        counter = n;
-        if (changed) this.pamt.tp_changed.trace({ region, gfn: this.gfn_for.get(region) ?? -1 });
-      },
-      enumerable: true,
-    });
+    v = new pamt_refcount_t(Kernel.of(this.run), `pamt_refcount[0x${(region * 512).toString(16)}]`, this, region);
     this.pamt_refcounts.set(region, v);
     return v;
+  }
+
+  /** A region's refcount changed: tp_changed fires, for the guest page noted. */
+  refcount_changed(region: number): void {
+    this.pamt.tp_changed.trace({ region, gfn: this.gfn_for.get(region) ?? -1 });
   }
 
   /** Names the guest page `pfn`'s next refcount change is for (reports only). */
@@ -150,15 +162,26 @@ export function tdx_dpamt_entry_pages(host: tdx_host): number {
 
 // struct tdx_pamt_cache in arch/x86/include/asm/tdx.h
 export class tdx_pamt_cache {
-  /** Pages on the list. */
-  cnt = 0;
+  private the_cnt = 0;
+  /** Its footprint key, made when first recorded. */
+  private key: model_key | null = null;
 
   constructor(
     readonly name: string,
     /** The run that records its accesses; null for a cache only its thread sees. */
-    run: Run | null,
-  ) {
-    record_fields<tdx_pamt_cache>(this, run, new model_key(`pamt_cache:${name}`), ['cnt']);
+    private readonly run: Run | null,
+  ) {}
+
+  /** Pages on the list; each access recorded (`pamt_cache:<name>`). An accessor of
+   * the class: one defined on each object turns it into a
+   * dictionary-mode object, slower at every access. */
+  get cnt(): number {
+    this.run?.touch((this.key ??= new model_key(`pamt_cache:${this.name}`)).read);
+    return this.the_cnt;
+  }
+  set cnt(v: number) {
+    this.run?.touch((this.key ??= new model_key(`pamt_cache:${this.name}`)).write);
+    this.the_cnt = v;
   }
 }
 

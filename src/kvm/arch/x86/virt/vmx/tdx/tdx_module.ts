@@ -15,11 +15,12 @@
 import { faultEnabled, type Footprint, nameFaultClass, type Run } from '../../../../../../engine/index.ts';
 import { fmt_gfn, gfn_round_for_level, type gfn_t, KVM_PAGES_PER_HPAGE, type kvm_pfn_t, level_name, PG_LEVEL_4K, SPTE_ENT_PER_PAGE } from '../../../include/asm/kvm_host.ts';
 import { type tdx_status, TDX_SUCCESS } from '../../../include/asm/shared/tdx_errno.ts';
-import { model_key, range_write, record_fields, touch_range } from '../../../../../model/footprint.ts';
+import { model_key, range_write, touch_range } from '../../../../../model/footprint.ts';
 import { interval_map } from '../../../../../model/interval_map.ts';
+import { level_map } from '../../../../../model/level_map.ts';
 import { Kernel, should_fail } from '../../../../../model/kernel.ts';
 import { tracepoint } from '../../../../../model/tracepoint.ts';
-import { piece, piece_hi, piece_lo, Z_SEPT_LEAF } from '../../../../../model/zobrist.ts';
+import { piece, piece_hi, piece_lo, piece_run, Z_SEPT_LEAF } from '../../../../../model/zobrist.ts';
 
 export { TDX_SUCCESS, tdx_operand_busy, type tdx_status } from '../../../include/asm/shared/tdx_errno.ts';
 
@@ -57,17 +58,41 @@ export class sept_entry {
 /** Per-vCPU state the module keeps (TDVPS): in the guest or not, and the epoch it
  * entered at; each access recorded (`td:vp<id>`). */
 export class tdx_vp {
-  in_guest = false;
-  /** The TD epoch it entered at. */
-  epoch: number;
+  private the_in_guest = false;
+  private the_epoch: number;
+  private readonly key: model_key;
   /** A write of this vCPU's state, as a point declares it. */
   readonly fp: readonly Footprint[];
 
-  constructor(run: Run, id: number, epoch: number) {
-    const key = new model_key(`td:vp${id}`);
-    this.fp = [key.write];
-    this.epoch = epoch;
-    record_fields<tdx_vp>(this, run, key, ['in_guest', 'epoch']);
+  constructor(
+    private readonly run: Run,
+    id: number,
+    epoch: number,
+  ) {
+    this.key = new model_key(`td:vp${id}`);
+    this.fp = [this.key.write];
+    this.the_epoch = epoch;
+  }
+
+  // Accessors of the class, not ones defined on each object (which make a
+  // dictionary-mode object).
+  get in_guest(): boolean {
+    this.run.touch(this.key.read);
+    return this.the_in_guest;
+  }
+  set in_guest(v: boolean) {
+    this.run.touch(this.key.write);
+    this.the_in_guest = v;
+  }
+
+  /** The TD epoch it entered at. */
+  get epoch(): number {
+    this.run.touch(this.key.read);
+    return this.the_epoch;
+  }
+  set epoch(v: number) {
+    this.run.touch(this.key.write);
+    this.the_epoch = v;
   }
 }
 
@@ -87,6 +112,8 @@ export interface seamcall_event {
 }
 
 const EPOCH = new model_key('td:epoch');
+/** The S-EPT's keys by level (`sept:<level>`), made once: they are immutable. */
+const SEPT_KEYS: readonly model_key[] = [0, 1, 2, 3, 4, 5, 6].map((l) => new model_key(`sept:${l}`));
 const NO_VCPUS = new model_key('td:wait_for_sept_zap');
 
 /** A module lock a SEAMCALL in flight holds: `key` and a range in it (an S-EPT level
@@ -138,7 +165,7 @@ export class tdx_module_locks {
 // level and GFN range (`sept:<level>`: leaves and tables alike).
 export class tdx_td {
   /** Leaves by level then base GFN (index 0 unused). Sparse. */
-  private readonly sept: Array<Map<gfn_t, sept_entry>> = [];
+  private readonly sept: Array<level_map<sept_entry>> = [];
   /** Non-leaf S-EPT entries (tables added by TDH.MEM.SEPT.ADD or DEMOTE), by level then base GFN. */
   private readonly sept_tables: Array<Map<gfn_t, kvm_pfn_t>> = [];
   /** Non-leaf entries TDH.MEM.RANGE.BLOCK blocked (before a PROMOTE), with the TD
@@ -146,10 +173,7 @@ export class tdx_td {
   private readonly sept_tables_blocked: Array<Map<gfn_t, number>> = [];
   /** The module's locks on this TD's S-EPT entries and epoch (seamcall_contention). */
   readonly locks: tdx_module_locks;
-  private readonly keys: string[] = [];
-  private readonly level_keys: model_key[] = [];
-  /** The TLB-tracking epoch, bumped by TDH.MEM.TRACK. */
-  epoch = 0;
+  private the_epoch = 0;
   readonly vp = new Map<number, tdx_vp>();
   /** A write of every vCPU's state, as a point that kicks them all declares it. */
   all_vps_fp: readonly Footprint[] = [];
@@ -162,7 +186,7 @@ export class tdx_td {
   /** kvm_tdx->wait_for_sept_zap, set by tdh_do_no_vcpus() (arch/x86/kvm/vmx/tdx.c)
    * around its retry: no vCPU enters the TD, so nothing in the module contends with
    * KVM's SEAMCALL and it cannot be TDX_OPERAND_BUSY. */
-  wait_for_sept_zap = false;
+  private the_wait_for_sept_zap = false;
   /** Zobrist hash (model/zobrist.ts) of the S-EPT's leaves, for kvm_state_hash(). */
   z_lo = 0;
   z_hi = 0;
@@ -181,20 +205,39 @@ export class tdx_td {
   ) {
     this.locks = new tdx_module_locks(run);
     for (let l = 0; l <= root_level; l++) {
-      this.sept.push(new Map());
+      this.sept.push(new level_map(Math.max(1, KVM_PAGES_PER_HPAGE(l))));
       this.sept_tables.push(new Map());
       this.sept_tables_blocked.push(new Map());
-      this.keys.push(`sept:${l}`);
-      this.level_keys.push(new model_key(`sept:${l}`));
     }
     this.content = new interval_map<string>({ run, key: 'td:content' });
-    record_fields<tdx_td>(this, run, EPOCH, ['epoch']);
-    record_fields<tdx_td>(this, run, NO_VCPUS, ['wait_for_sept_zap']);
+  }
+
+  // The recorded fields' accessors are the class's, not ones defined on each
+  // object (which make a dictionary-mode object, slower at every access).
+
+  /** The TLB-tracking epoch, bumped by TDH.MEM.TRACK (recorded as `td:epoch`). */
+  get epoch(): number {
+    this.run.touch(EPOCH.read);
+    return this.the_epoch;
+  }
+  set epoch(v: number) {
+    this.run.touch(EPOCH.write);
+    this.the_epoch = v;
+  }
+
+  /** See the_wait_for_sept_zap (recorded as `td:wait_for_sept_zap`). */
+  get wait_for_sept_zap(): boolean {
+    this.run.touch(NO_VCPUS.read);
+    return this.the_wait_for_sept_zap;
+  }
+  set wait_for_sept_zap(v: boolean) {
+    this.run.touch(NO_VCPUS.write);
+    this.the_wait_for_sept_zap = v;
   }
 
   /** Records an access of the level-`level` entries over [lo, hi). */
   private touch(level: number, lo: gfn_t, hi: gfn_t, access: 'read' | 'write'): void {
-    touch_range(this.run, this.keys[level]!, access, lo, hi);
+    touch_range(this.run, SEPT_KEYS[level]!.key, access, lo, hi);
   }
 
   private touch_entry(gfn: gfn_t, level: number, access: 'read' | 'write'): void {
@@ -225,6 +268,19 @@ export class tdx_td {
       if (e !== undefined) return e;
     }
     return null;
+  }
+
+  /** Where the run of accepted 4K leaves that starts with the 4K leaf `e` and maps
+   * contiguous PFNs ends, at most `hi`: model-internal and NOT recorded, for a caller
+   * whose reads are not being recorded (the leaves are those lookup() finds). */
+  accepted_4k_run_end(e: sept_entry, hi: gfn_t): gfn_t {
+    const leaves = this.sept[PG_LEVEL_4K]!;
+    let g = e.gfn + 1;
+    for (; g < hi; g++) {
+      const x = leaves.get(g);
+      if (x === undefined || !x.accepted || x.pfn !== e.pfn + (g - e.gfn)) break;
+    }
+    return g;
   }
 
   /** The leaf at exactly (gfn, level). */
@@ -327,6 +383,30 @@ export class tdx_td {
     this.z_toggle(e);
   }
 
+  /** Installs the 512 leaves of the table at (gfn, level + 1), at `level`, mapping
+   * from `pfn` on, accepted or not (DEMOTE's). A kept footprint (dpor) lists each
+   * leaf's write; otherwise one write of their range is recorded, which marks the
+   * same invariants for a check. Their hash is added as a run (piece_run(): the XOR
+   * z_toggle() would make of them one by one). */
+  set_table_leaves(gfn: gfn_t, level: number, pfn: kvm_pfn_t, accepted: boolean): void {
+    const n = KVM_PAGES_PER_HPAGE(level);
+    const each = this.run.recordingReads;
+    if (each) for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) this.touch_entry(gfn + i * n, level, 'write');
+    else this.touch(level, gfn, gfn + n * SPTE_ENT_PER_PAGE, 'write');
+    this.sept[level]!.fill(
+      gfn,
+      (i) => {
+        const c = new sept_entry(gfn + i * n, level, pfn + i * n);
+        c.accepted = accepted;
+        return c;
+      },
+      (old) => this.z_toggle(old),
+    );
+    piece_run(Z_SEPT_LEAF | (level << 8), gfn, pfn, accepted ? 1 : 0, n, SPTE_ENT_PER_PAGE);
+    this.z_lo ^= piece_lo;
+    this.z_hi ^= piece_hi;
+  }
+
   delete_leaf(e: sept_entry): void {
     this.touch_entry(e.gfn, e.level, 'write');
     const old = this.sept[e.level]!.get(e.gfn);
@@ -368,7 +448,7 @@ export class tdx_td {
   get nr_leaves(): number {
     let n = 0;
     for (let l = 0; l < this.sept.length; l++) {
-      this.run.touch(this.level_keys[l]!.read);
+      this.run.touch(SEPT_KEYS[l]!.read);
       n += this.sept[l]!.size;
     }
     return n;
@@ -553,12 +633,7 @@ export async function tdh_mem_page_demote(
   }
   td.delete_leaf(huge);
   td.set_table(gfn, level, new_table);
-  const n = KVM_PAGES_PER_HPAGE(level - 1);
-  for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) {
-    const c = new sept_entry(gfn + i * n, level - 1, huge.pfn + i * n);
-    c.accepted = huge.accepted;
-    td.set_leaf(c);
-  }
+  td.set_table_leaves(gfn, level - 1, huge.pfn, huge.accepted);
   td.changed(gfn, huge.pages, 'demote');
   return done(td, 'tdh_mem_page_demote', gfn, level, TDX_SUCCESS);
 }
