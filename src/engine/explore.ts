@@ -1,4 +1,5 @@
 import type { Arbitrary } from 'fast-check';
+import { detailFindings } from './detail.ts';
 import { stateHashOf } from './guard.ts';
 import type { Program } from './program.ts';
 import { Run, type Chooser } from './run.ts';
@@ -54,6 +55,11 @@ export interface ExploreOptions {
   /** Check every invariant after every step, even where nothing it read changed
    * (see RunOptions.exhaustiveChecks; default SEPTCHECK_EXHAUSTIVE_CHECKS=1). */
   readonly exhaustiveChecks?: boolean;
+  /** `lazy` (default): runs leave out of their reports what costs to record on every
+   * step (KASAN's stacks; RunOptions.detailed), and each finding that lacks it gets
+   * it from a detailed run of its schedule before it is returned (detail.ts).
+   * `always`: every run is detailed, as a test's reference. */
+  readonly detail?: 'lazy' | 'always';
 }
 
 /** A value in `run.shared` that carries what earlier schedules did into later ones
@@ -136,6 +142,8 @@ export class Exploration implements Driver {
   readonly budget: number;
   readonly tracked: boolean;
   readonly keepGoing: boolean;
+  /** Every run is detailed (ExploreOptions.detail `always`). */
+  readonly detailed: boolean;
   /** Set by `exhausted()`: the preemption bound every schedule within which ran
    * (null: no bound); undefined while nothing is proved. */
   provedBound: number | null | undefined = undefined;
@@ -179,6 +187,7 @@ export class Exploration implements Driver {
     this.cap = opts.cap;
     this.witnessing = opts.witnesses === true;
     this.exhaustiveChecks = opts.exhaustiveChecks;
+    this.detailed = opts.detail === 'always';
   }
 
   exhausted(bound?: number): void {
@@ -249,6 +258,7 @@ export class Exploration implements Driver {
       if (this.firstFindingAt === 0) this.firstFindingAt = this.schedules;
       for (const f of run.findings) {
         f.params = params;
+        if (run.undetailed) f.undetailed = true;
         if (opts.record !== false) this.report(f);
       }
     }
@@ -302,6 +312,7 @@ export class Exploration implements Driver {
       before: opts.before,
       tracked: this.tracked,
       exhaustiveChecks: this.exhaustiveChecks,
+      detailed: this.detailed,
     };
     const run = opts.backend === undefined ? new Run(chooser, ro) : opts.backend(ro);
     try {
@@ -335,7 +346,9 @@ export function strategyOptions(opts: ExploreOptions, program?: Program): Strate
 export async function explore(program: Program, opts: ExploreOptions = {}): Promise<ExploreResult> {
   // A pinned program (a regression) replays its schedule unless told otherwise.
   const strategy = strategyFor(program, opts);
-  const d = new Exploration(program, opts);
+  // A regression runs its pinned schedule once (after its prelude): detailed, as
+  // there is nothing to save.
+  const d = new Exploration(program, strategy.name === 'replay' ? { ...opts, detail: 'always' } : opts);
   await strategy.explore(d);
   const pin = program.pinned;
   if (strategy.name === 'replay' && pin?.confirm !== undefined && !d.findings.some((f) => f.kind === pin.kind)) {
@@ -343,6 +356,7 @@ export async function explore(program: Program, opts: ExploreOptions = {}): Prom
   }
   // A replayed schedule is already the one to report.
   if (strategy.name !== 'replay') await shrinkFindings(program, d, opts);
+  await detailFindings(program, d, opts);
   return { findings: d.findings, stats: d.stats(), verdict: d.verdict() };
 }
 
@@ -391,6 +405,7 @@ async function confirmFix(program: Program, b: Bounds, pinned: Exploration, opts
     shrink: opts.shrink,
     shrinkRuns: opts.shrinkRuns,
     stopWhen: opts.stopWhen,
+    detail: opts.detail,
   });
   const confirmed = r.findings.length === 0;
   const claim = `${why}; explored with the scenario's bounds: ${describeVerdict(r.verdict, r.findings[0]?.kind)}`;

@@ -59,6 +59,12 @@ export interface RunOptions {
   /** Check every invariant after every step, as if none could be skipped (tests
    * compare the two). Default: SEPTCHECK_EXHAUSTIVE_CHECKS=1 in the environment. */
   readonly exhaustiveChecks?: boolean;
+  /** The layer above puts everything into its reports (e.g. the kernel captures
+   * KASAN's allocation and free stacks); off, it may leave out what costs to record
+   * on every step and is read only when a report is written. Default true; an
+   * exploration turns it off and gets the detail from a detailed run of the schedule
+   * of each finding that lacks it (see detail.ts). */
+  readonly detailed?: boolean;
 }
 
 /** SEPTCHECK_EXHAUSTIVE_CHECKS=1: every invariant after every step (RunOptions). */
@@ -197,6 +203,12 @@ export class Run {
   readonly done: Promise<void>;
   /** See RunOptions.trace. */
   readonly tracing: boolean;
+  /** See RunOptions.detailed. */
+  readonly detailed: boolean;
+  /** Set by the layer above when a report of this run read something the run left
+   * out, not being `detailed` (a stack it did not capture): its findings are then
+   * marked `undetailed` (see detail.ts). */
+  undetailed = false;
 
   protected readonly maxSteps: number;
   private readonly invariants: Watched[] = [];
@@ -276,6 +288,7 @@ export class Run {
     this.stopAt = opts.stopAt;
     this.keepGoing = opts.keepGoing === true || opts.stopAt !== undefined;
     this.tracing = opts.trace === true;
+    this.detailed = opts.detailed ?? true;
     this.stacks = this.tracing ? [] : null;
     this.before = opts.before ?? null;
     this.skipChecks = opts.tracked === true && !(opts.exhaustiveChecks ?? EXHAUSTIVE_CHECKS_DEFAULT);

@@ -1,3 +1,4 @@
+import { detailFinding } from './detail.ts';
 import { Exploration } from './explore.ts';
 import { faultsInjected } from './faults.ts';
 import type { Program } from './program.ts';
@@ -42,8 +43,9 @@ interface Block {
  * original. Candidates are replayed with the lenient `followSchedule` in a fresh
  * exploration (after the finding's prelude); one is kept when it raises a finding
  * of the same kind, is no longer than the original and ranks strictly better, so the
- * search ends. The result comes from a traced replay of the best schedule: it
- * carries that replay's trace, events, stacks and state.
+ * search ends. Candidates are not detailed (RunOptions.detailed). The result comes
+ * from a traced, detailed replay of the best schedule: it carries that replay's
+ * trace, events, stacks and state.
  */
 export async function shrinkFinding(program: Program, original: Finding, opts: ShrinkOptions = {}): Promise<ShrinkResult> {
   const maxRuns = opts.maxRuns ?? 2000;
@@ -77,8 +79,10 @@ export async function shrinkFinding(program: Program, original: Finding, opts: S
   const fits = (r: Repro | null, than: Repro): r is Repro => r !== null && (r.run.step <= limit || faultsInjected(r.run) < faultsInjected(than.run));
   const attempt = async (switches: readonly Switch[], params: unknown) => reproduces(await replay(switches, params), params);
 
+  // Should the traced replay not raise it again, a detailed run gives its detail.
+  const detailed = (f: Finding) => detailFinding(program, f, { maxSteps, keepGoing: opts.stopAt !== undefined });
   let best = await attempt(original.schedule.switches, original.params);
-  if (best === null) return { finding: original, runs };
+  if (best === null) return { finding: await detailed(original), runs };
   for (let improved = true; improved && runs < maxRuns; ) {
     improved = false;
     for (const blocks of candidates(blocksOf(best.run))) {
@@ -115,7 +119,7 @@ export async function shrinkFinding(program: Program, original: Finding, opts: S
   const traced = await retrace(program, { maxSteps, params: best.params, stopAt: opts.stopAt }, best.run.schedule(), best.prelude);
   const f = traced.findings.find((x) => x.kind === original.kind);
   if (f !== undefined) best = { ...best, run: traced, finding: f };
-  return { finding: finalFinding(original, best), runs };
+  return { finding: await detailed(finalFinding(original, best)), runs };
 }
 
 /** Details that say how the original was found (fast-check's seed and path, the

@@ -30,6 +30,7 @@
 // added them, so the union the replay rebuilds finds what one exploration of all the
 // items would find. A program whose shared state cannot name its schedules is
 // explored whole by dfs and dpor (a sampler claims no proof, and splits anyway).
+import { detailFindings } from './detail.ts';
 import { hashText } from './hash.ts';
 import { explore, Exploration, shrinkFindings, strategyFor, strategyOptions, type ExploreOptions, type ExploreResult, type ExploreStats, type Verdict, type Witness } from './explore.ts';
 import type { Program } from './program.ts';
@@ -375,6 +376,7 @@ export async function explorePart(program: Program, opts: ExploreOptions, plan: 
   const d = new Exploration(program, o);
   await strategy.explore(d);
   await shrinkFindings(program, d, o);
+  await detailFindings(program, d, o);
   const stats = d.stats();
   const w = d.witnesses();
   return {
@@ -408,6 +410,7 @@ export async function reconcile(program: Program, opts: ExploreOptions, witnesse
     runs++;
   }
   await shrinkFindings(program, d, opts);
+  await detailFindings(program, d, opts);
   const s = d.stats().shrinkRuns;
   return { findings: d.findings, runs, shrinkRuns: typeof s === 'number' ? s : 0 };
 }

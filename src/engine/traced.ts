@@ -1,5 +1,6 @@
 // Runs whose trace someone reads: a token's replay, a shrunk finding. They are
-// traced (the model's events, each step's stack, what a failed check read), and a
+// traced (the model's events, each step's stack, what a failed check read) and
+// detailed (RunOptions.detailed: KASAN's stacks, see detail.ts), and a
 // finding whose check read recorded state gets that state as it was before the step
 // that broke it, from a second run of the same schedule stopped there.
 import { Exploration } from './explore.ts';
@@ -58,7 +59,7 @@ async function exactly(program: Program, opts: TracedOptions, schedule: Schedule
  * state, a second one that describes that state before the finding's step. */
 async function traced(program: Program, opts: TracedOptions, prelude: readonly Schedule[], strict: boolean, chooser: () => Chooser): Promise<Run> {
   const once = async (before?: { step: number; fn: (r: Run) => void }) => {
-    const x = new Exploration(program, { maxSteps: opts.maxSteps, params: opts.params, stopAt: opts.stopAt });
+    const x = new Exploration(program, { maxSteps: opts.maxSteps, params: opts.params, stopAt: opts.stopAt, detail: 'always' });
     for (const p of prelude) {
       const r = await x.runSchedule(followSchedule(p, strict), opts.params, { record: false });
       if (strict && !sameSchedule(r.schedule(), p)) throw new ScheduleDivergence(`prelude: ${scheduleDifference(r.schedule(), p) ?? 'differs'}`);

@@ -79,6 +79,10 @@ export interface Finding {
   readonly call?: string;
   /** Traced runs: what the failed check read, after the step and before it. */
   state?: FindingState;
+  /** Its run left detail out of its report (Run.undetailed: KASAN's stacks, say, are
+   * not captured while exploring). Never set on a finding that leaves the engine:
+   * the report is replaced by that of a detailed run of the same schedule (detail.ts). */
+  undetailed?: true;
 }
 
 /** What a failed invariant read: the keys, and their values, one line each, after

@@ -172,7 +172,7 @@ export {
 export { kmalloc, kzalloc, kfree, kmem_cache_create, kmem_cache_alloc, kmem_cache_zalloc, kmem_cache_free, kfree_rcu, type kmem_cache } from './slab.ts';
 export { alloc_pages, alloc_page, __get_free_pages, __get_free_page, get_zeroed_page, __free_pages, free_pages, free_page } from './page_alloc.ts';
 export { kmem_obj, kasan_check_read, kasan_check_write, type mem_kind } from './kasan.ts';
-export { save_stack, stackdepot_skip_frames, track } from './stackdepot.ts';
+export { save_stack, stackdepot_captures, stackdepot_skip_frames, track } from './stackdepot.ts';
 export { kmemleak_not_leak, kmemleak_must_free, kmemleak_referenced_by, type kmemleak_scan_fn } from './kmemleak.ts';
 export { should_fail, should_failslab, should_fail_alloc_page, FAULT_SLAB, FAULT_PAGE_ALLOC, __GFP_NOFAIL } from './fault_inject.ts';
 export {

@@ -45,10 +45,11 @@ function state_of(k: Kernel): mem_state {
   return s;
 }
 
-/** A track of the running task (or of set-up, outside any task). */
+/** A track of the running task (or of set-up, outside any task); its stack is
+ * captured only in a detailed run (see stackdepot.ts). */
 export function track_here(k: Kernel, top: readonly string[], stack = true): track {
   const t = current_or_null();
-  return new track(t?.comm ?? 'swapper', t?.pid ?? 0, k.run.step - 1, top, stack);
+  return new track(t?.comm ?? 'swapper', t?.pid ?? 0, k.run.step - 1, top, stack, k.run);
 }
 
 const BASE = 'ffff8880';

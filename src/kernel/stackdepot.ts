@@ -3,16 +3,33 @@
 // JavaScript stack, keeping named frames outside the engine and the kernel layer, so
 // a report names the scenario's or the model's functions (`tdp_mmu_free_sp`), never
 // file paths: it reads the same on every machine.
+//
+// Only a detailed run captures (RunOptions.detailed): while exploring, a track's
+// stack is its `top` alone, and a report that reads it marks the run undetailed, so
+// the engine gets the finding from a detailed run of its schedule before it is
+// reported (src/engine/detail.ts). Capturing at every allocation and free, even
+// unformatted, took a fifth of an exploration's time.
+import type { Run } from '../engine/index.ts';
+
+let captures = 0;
+
+/** Stacks captured so far in this process (a test's count). */
+export function stackdepot_captures(): number {
+  return captures;
+}
 
 /** What a stack is saved with: the task that ran, at which step, and the stack.
- * The stack is captured when the track is made and turned into names only when
- * first read (a report being written): V8 keeps the raw frames cheaply, and
- * formatting them (call sites, names, the filters below) cost KASAN a tenth of a
- * schedule's time when done for every allocation and free. */
+ * In a detailed run the stack is captured when the track is made and turned into
+ * names only when first read (a report being written): formatting the frames (call
+ * sites, names, the filters below) for every allocation and free cost a tenth of a
+ * schedule's time. */
 export class track {
   /** The raw capture (Error.captureStackTrace()), until symbolized. */
-  private raw: { stack?: unknown } | null;
+  private raw: { stack?: unknown } | null = null;
   private names: readonly string[] | null = null;
+  /** The run that did not capture the stack, not being detailed: told when the stack
+   * is read (Run.undetailed). */
+  private elided: Run | null = null;
 
   constructor(
     readonly comm: string,
@@ -20,15 +37,22 @@ export class track {
     readonly step: number,
     /** Names that come first (the primitive itself). */
     private readonly top: readonly string[],
-    /** Capture the stack (else the track's stack is `top` alone). */
+    /** Capture the stack (else the track's stack is `top` alone, in every run). */
     capture: boolean,
+    /** The run the track is made in: it captures only if detailed. Null: capture. */
+    run: Run | null,
   ) {
-    this.raw = capture ? capture_raw(track) : null;
     if (!capture) this.names = top;
+    else if (run !== null && !run.detailed) {
+      this.names = top;
+      this.elided = run;
+    } else this.raw = capture_raw(track);
   }
 
-  /** Function names, innermost first; the primitive itself comes first. */
+  /** Function names, innermost first; the primitive itself comes first (alone, in a
+   * run that is not detailed). */
   get stack(): readonly string[] {
+    if (this.elided !== null) this.elided.undetailed = true;
     if (this.names === null) {
       this.names = names_of(this.top, symbolize(this.raw!));
       this.raw = null;
@@ -47,6 +71,7 @@ export class track {
 }
 
 const INTERNAL = /[\\/]src[\\/](kernel|engine)[\\/]|^node:|[\\/]node_modules[\\/]/;
+const ENGINE = /[\\/]src[\\/]engine[\\/]/;
 /** Frames by name that a stack leaves out: accessors of a layer's data structures
  * (`kvm_mmu_page.read`), which stand for memory accesses, not calls. */
 const skipped: RegExp[] = [];
@@ -58,6 +83,7 @@ export function stackdepot_skip_frames(re: RegExp): void {
 /** The current stack, above `above`, as V8 keeps it before it is formatted (at most
  * 24 frames): formatting waits for symbolize(). */
 function capture_raw(above: Function): { stack?: unknown } {
+  captures++;
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 24;
   const holder: { stack?: unknown } = {};
@@ -95,7 +121,14 @@ function frame_name(c: NodeJS.CallSite): string | null {
 /** `top` and the names of the frames of `cs` that a saved stack keeps. */
 function names_of(top: readonly string[], cs: readonly NodeJS.CallSite[]): string[] {
   const out = [...top];
-  for (const c of cs) {
+  // Past the engine's outermost frame is whoever runs the exploration (a test, the
+  // sweep's worker, a token's replay): set-up code, called by the engine in the
+  // caller's job, would name it. The same stack reads the same whoever explores.
+  let end = cs.length;
+  while (end > 0 && !ENGINE.test(cs[end - 1]!.getFileName() ?? '')) end--;
+  if (end === 0) end = cs.length;
+  for (let i = 0; i < end; i++) {
+    const c = cs[i]!;
     const file = c.getFileName();
     if (file === undefined || file === null || INTERNAL.test(file)) continue;
     const name = frame_name(c);

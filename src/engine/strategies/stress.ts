@@ -19,7 +19,8 @@ export function stressStrategy(opts: StrategyOptions): Strategy {
     name: 'stress',
     async explore(d: Driver) {
       const rng = seedrandom.alea(`stress:${opts.seed}`);
-      const backend = (o: RunOptions) => new StressRun(o, rng);
+      // Detailed: a stress run's finding has no schedule to run again for its detail.
+      const backend = (o: RunOptions) => new StressRun({ ...o, detailed: true }, rng);
       let runs = 0;
       while (d.more()) {
         const run = await d.runSchedule(NO_CHOICE, d.params, { backend, record: false });

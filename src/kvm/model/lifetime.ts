@@ -13,7 +13,7 @@ import { get_zeroed_page, GFP_KERNEL_ACCOUNT, kmem_cache_zalloc, kmemleak_must_f
 import { mmu_page_header_cache } from '../arch/x86/kvm/mmu/mmu_internal.ts';
 
 /** A root reference taken and not yet put: who took it, and where (the stack is
- * named only if a report prints it). */
+ * captured only in a detailed run, and named only if a report prints it). */
 interface root_ref {
   readonly thread: string;
   readonly where: track;
@@ -27,7 +27,8 @@ stackdepot_skip_frames(/^(root_ref_taken|sp_memory_at_setup)$/);
 export function root_ref_taken(root: kvm_mmu_page): void {
   // Kept on the root (not in a WeakMap keyed by it, which minor GCs would keep alive:
   // see Run.local()).
-  (root.refs_held ??= []).push({ thread: Run.live?.current?.name ?? '<setup>', where: new track('', 0, 0, [], true) });
+  const run = Run.live;
+  (root.refs_held ??= []).push({ thread: run?.current?.name ?? '<setup>', where: new track('', 0, 0, [], true, run) });
 }
 
 /** One that kvm_tdp_mmu_put_root() dropped: the latest this thread took, else the oldest. */
