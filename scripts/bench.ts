@@ -160,7 +160,7 @@ const small = shown('strategies') && strategies !== undefined
   : [];
 const main = whole ? rows(results).filter((r) => shown(r[0] === 'scale' ? 'scale' : r[0] === 'exhaustive' ? 'exhaustive' : r[0] === 'finding' ? 'finding' : r[0] === 'model' ? 'model' : 'engine')) : [];
 const goalRows = only === undefined ? results.goals.map((g) => ['goal', g.goal, g.met ? 'met' : 'MISSED', g.figure, '']) : [];
-const goal15Rows = only === undefined || runs('model') ? (results.goals15 ?? []).map((g) => ['goal 15', g.goal, g.met ? 'met' : 'MISSED', g.figure, '']) : [];
+const goal15Rows = only === undefined || runs('model') || runs('split') || runs('engine') ? (results.goals15 ?? []).map((g) => ['goal 15', g.goal, g.met ? 'met' : 'MISSED', g.figure, '']) : [];
 console.log(table(HEADER, [...main, ...(shown('split') && split !== undefined ? splitRows(split) : []), ...(shown('review') && review !== undefined ? reviewRows(review, REVIEW) : []), ...small, ...(shown('suite') && suite !== undefined ? suiteRows(suite) : []), ...(shown('many-threads') && manyThreads !== undefined ? manyThreadRows(manyThreads) : []), ...goalRows, ...goal15Rows]));
 if (suiteBugNames !== undefined) {
   progress('--bugs: a partial suite, nothing written');

@@ -105,6 +105,9 @@ function category(stack: readonly ProfileNode[]): 'gc' | 'hashing' | 'invariants
   const leaf = stack[0]!.callFrame.functionName;
   if (leaf === '(garbage collector)') return 'gc';
   if (leaf === '(idle)') return 'idle';
+  // Profiler.stop's own sample (its delta spans the wait for the call): the
+  // profiler, not the exploration.
+  if (stack.some((n) => n.callFrame.url === 'node:inspector')) return 'idle';
   let model = false;
   let engine = false;
   for (const n of stack) {

@@ -117,6 +117,10 @@ export function goals15(r: Omit<Results, 'goals' | 'goals15'>, v5: string): Goal
   if (r.profile !== undefined) {
     out.push({ goal: 'GC < 10% of the profile', met: r.profile.gc < 0.1, figure: `${(100 * r.profile.gc).toFixed(1)}% (${r.profile.scenario}, ${r.profile.schedules} schedules)` });
   }
+  if (r.split !== undefined) {
+    const f = r.split;
+    out.push({ goal: 'one scenario on 2 workers >= 1.7x 1 worker, same record', met: f.speedup >= 1.7 && f.identical, figure: `${f.speedup.toFixed(2)}x, ${f.identical ? 'identical records' : 'RECORDS DIFFER'} (${f.scenario}, ${f.settings.strategy} within ${f.settings.preemptions})` });
+  }
   if (r.engine.ofFloor !== undefined) {
     out.push({ goal: 'engine >= 90% of the bare hand-off', met: r.engine.ofFloor >= 0.9, figure: `${(100 * r.engine.ofFloor).toFixed(0)}%` });
   }
