@@ -355,8 +355,7 @@ export async function explore(program: Program, opts: ExploreOptions = {}): Prom
     return confirmFix(program, pin.confirm, d, opts);
   }
   // A replayed schedule is already the one to report.
-  if (strategy.name !== 'replay') await shrinkFindings(program, d, opts);
-  await detailFindings(program, d, opts);
+  await finishFindings(program, d, strategy.name === 'replay' ? { ...opts, shrink: false } : opts);
   return { findings: d.findings, stats: d.stats(), verdict: d.verdict() };
 }
 
@@ -373,6 +372,14 @@ export async function shrinkFindings(program: Program, d: Exploration, opts: Exp
     runs += r.runs;
   }
   d.extra.shrinkRuns = runs;
+}
+
+/** Makes the findings of `d` what leaves the engine: shrunk (unless `opts.shrink` is
+ * false), then given the detail their runs left out (detail.ts). Every exit of an
+ * exploration (explore(), a split's part, its reconciliation) ends with it. */
+export async function finishFindings(program: Program, d: Exploration, opts: ExploreOptions): Promise<void> {
+  await shrinkFindings(program, d, opts);
+  await detailFindings(program, d, opts);
 }
 
 /** The strategy `explore` would run: the one named (or given), else `replay` for a

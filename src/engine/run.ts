@@ -683,7 +683,7 @@ export class Run {
 
   /** `t`'s exit is written; its footprint is made only when something records it. */
   private touchExit(t: SimThread): void {
-    if (this.sink !== null || this.watchMode !== 0) this.touch(t.exitWrite);
+    if (this.recording) this.touch(t.exitWrite);
   }
 
   private exit(t: SimThread): void {

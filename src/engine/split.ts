@@ -30,9 +30,8 @@
 // added them, so the union the replay rebuilds finds what one exploration of all the
 // items would find. A program whose shared state cannot name its schedules is
 // explored whole by dfs and dpor (a sampler claims no proof, and splits anyway).
-import { detailFindings } from './detail.ts';
 import { hashText } from './hash.ts';
-import { explore, Exploration, shrinkFindings, strategyFor, strategyOptions, type ExploreOptions, type ExploreResult, type ExploreStats, type Verdict, type Witness } from './explore.ts';
+import { explore, Exploration, finishFindings, strategyFor, strategyOptions, type ExploreOptions, type ExploreResult, type ExploreStats, type Verdict, type Witness } from './explore.ts';
 import type { Program } from './program.ts';
 import { followSchedule } from './schedule.ts';
 import { createStrategy, DEFAULT_STRATEGY } from './strategies/index.ts';
@@ -375,8 +374,7 @@ export async function explorePart(program: Program, opts: ExploreOptions, plan: 
   const o: ExploreOptions = { ...opts, schedules: cap, witnesses: true, ...(po.liveCap === undefined ? {} : { cap: po.liveCap }) };
   const d = new Exploration(program, o);
   await strategy.explore(d);
-  await shrinkFindings(program, d, o);
-  await detailFindings(program, d, o);
+  await finishFindings(program, d, o);
   const stats = d.stats();
   const w = d.witnesses();
   return {
@@ -409,8 +407,7 @@ export async function reconcile(program: Program, opts: ExploreOptions, witnesse
     await d.runSchedule(followSchedule(w.schedule, true), w.params);
     runs++;
   }
-  await shrinkFindings(program, d, opts);
-  await detailFindings(program, d, opts);
+  await finishFindings(program, d, opts);
   const s = d.stats().shrinkRuns;
   return { findings: d.findings, runs, shrinkRuns: typeof s === 'number' ? s : 0 };
 }

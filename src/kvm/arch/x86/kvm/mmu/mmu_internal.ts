@@ -105,13 +105,18 @@ export class kvm_mmu_page {
    * one: accessors defined on each object cost a hidden class per table. */
   get external_spt_pamt(): boolean {
     const run = this.run;
-    if (run !== null && run.recordingReads) run.touch((this.pamt_key ??= new model_key(`sp:${this.name}:pamt`)).read);
+    if (run !== null && run.recordingReads) run.touch(this.pamt().read);
     return this.the_spt_pamt;
   }
   set external_spt_pamt(v: boolean) {
     const run = this.run;
-    if (run !== null && run.recording) run.touch((this.pamt_key ??= new model_key(`sp:${this.name}:pamt`)).write);
+    if (run !== null && run.recording) run.touch(this.pamt().write);
     this.the_spt_pamt = v;
+  }
+
+  /** The footprint key of external_spt_pamt, made when first recorded. */
+  private pamt(): model_key {
+    return (this.pamt_key ??= new model_key(`sp:${this.name}:pamt`));
   }
 
   /** The slab object sp->rcu_head lives in (call_rcu() records KASAN's aux stack there). */
