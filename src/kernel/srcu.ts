@@ -11,6 +11,7 @@ import type { Kernel } from './kernel.ts';
 import { LD_WAIT_SLEEP } from './lock.ts';
 import type { lockdep_map } from './lockdep/lockdep.ts';
 import { non_static_key, rcu_suspicious } from './lockdep/reports.ts';
+import { key_footprints_of } from './shared.ts';
 import { current, type task_struct } from './task.ts';
 
 const FILE = 'kernel/rcu/srcutree.c';
@@ -25,17 +26,17 @@ export class srcu_struct implements lockdep_map {
   /** ssp->srcu_idx: flipped by each grace period; srcu_read_lock() returns it. */
   srcu_idx = 0;
   private readonly readers = new Map<task_struct, { nesting: number; sections: number }>();
-  readonly fp_read: Footprint[];
-  readonly fp_write: Footprint[];
+  readonly fp_read: readonly Footprint[];
+  readonly fp_write: readonly Footprint[];
 
   constructor(
     readonly k: Kernel,
     /** The lockdep class, as the kernel names it: `&kvm->srcu`. */
     readonly name: string,
   ) {
-    const key = k.unique(`srcu:${name}`);
-    this.fp_read = [{ key, access: 'read' }];
-    this.fp_write = [{ key, access: 'write' }];
+    const fp = key_footprints_of(k.unique(`srcu:${name}`));
+    this.fp_read = fp.read;
+    this.fp_write = fp.write;
   }
 
   /** `t`'s read-side nesting on this srcu_struct. */

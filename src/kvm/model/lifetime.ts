@@ -65,11 +65,17 @@ function sp_unreferenced(kvm: kvm, sp: kvm_mmu_page): string[] | null {
   return lines;
 }
 
+/** kmemleak's scan of `sp` (returned, not bound to a name: tsx's keepNames would
+ * rename each such closure, a defineProperty per table). */
+function scan_of(kvm: kvm, sp: kvm_mmu_page): () => string[] | null {
+  return () => sp_unreferenced(kvm, sp);
+}
+
 /** The table `sp` got its memory: kmemleak must see its struct freed unless it is
  * still linked (or, for a root, only the VM holds it); its pages count with
  * CONFIG_DEBUG_KMEMLEAK on, referenced as the table is. */
 export function kmemleak_track_sp(kvm: kvm, sp: kvm_mmu_page): void {
-  const scan = () => sp_unreferenced(kvm, sp);
+  const scan = scan_of(kvm, sp);
   kmemleak_must_free(sp.header);
   for (const obj of [sp.header, sp.spt_page, sp.external_spt_page]) kmemleak_referenced_by(obj, scan);
 }

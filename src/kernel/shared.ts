@@ -1,0 +1,62 @@
+// What a set-up makes that is the same in every schedule (a key's footprints,
+// computed names): made once and shared by every schedule, never written by one.
+// Set-up cost is a good part of a short schedule's, and these are pure functions of
+// their key, so sharing cannot change what a schedule does. `fresh` turns the
+// sharing off (each schedule makes its own, as before):
+// test/catalogue/setup-reuse.test.ts runs the catalogue both ways and compares. `freeze`
+// deep-freezes what is shared, so a schedule that writes it throws (ESM code is
+// strict) and the run ends in a finding the comparison sees.
+import type { Footprint } from '../engine/index.ts';
+
+export interface setup_sharing {
+  /** Every schedule makes its own artifacts (the plain method). */
+  fresh: boolean;
+  /** Deep-freeze what is shared (tests and debugging). */
+  freeze: boolean;
+}
+
+/** The process's setting; tests change it around an exploration. */
+export const setup_sharing: setup_sharing = { fresh: false, freeze: false };
+
+/** At most this many keys are kept (a model has a few dozen; tests may make more). */
+const MAX_KEYS = 1 << 14;
+
+/** `x` and everything it reaches frozen, under `freeze`; `x` itself. */
+export function shared<T>(x: T): T {
+  if (setup_sharing.freeze) deep_freeze(x);
+  return x;
+}
+
+function deep_freeze(x: unknown): void {
+  if (typeof x !== 'object' || x === null || Object.isFrozen(x)) return;
+  Object.freeze(x);
+  for (const v of Object.values(x)) deep_freeze(v);
+}
+
+/** A read and a write of one footprint key, as the one-element lists points take. */
+export interface key_footprints {
+  readonly read: readonly Footprint[];
+  readonly write: readonly Footprint[];
+}
+
+function make_footprints(key: string): key_footprints {
+  return { read: [{ key, access: 'read' }], write: [{ key, access: 'write' }] };
+}
+
+/** A cache of artifacts made from a string key alone by `make`: each shared by
+ * every schedule (frozen under `freeze`), or made afresh each time under `fresh`. */
+export function shared_cache<T>(make: (key: string) => T): (key: string) => T {
+  const made = new Map<string, T>();
+  return (key) => {
+    if (setup_sharing.fresh) return make(key);
+    let v = made.get(key);
+    if (v === undefined) {
+      v = shared(make(key));
+      if (made.size < MAX_KEYS) made.set(key, v);
+    }
+    return v;
+  };
+}
+
+/** The footprints of `key`. */
+export const key_footprints_of = shared_cache(make_footprints);
