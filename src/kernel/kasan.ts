@@ -69,8 +69,10 @@ export class kmem_obj {
   /** kmemleak: what still points to it, when the layer that made it knows
    * (kmemleak_referenced_by()); null: nothing once it is not freed. */
   kmemleak_scan: (() => readonly string[] | null) | null = null;
-  private readonly fields = new Map<string, unknown>();
-  private readonly offsets = new Map<string, number>();
+  /** Made on first use: most objects (a table's pages) are never read or written
+   * as fields, and there is one per allocation of every schedule. */
+  private fields: Map<string, unknown> | null = null;
+  private offsets: Map<string, number> | null = null;
 
   constructor(
     readonly k: Kernel,
@@ -106,7 +108,7 @@ export class kmem_obj {
     this.k.run.touch({ key: this.key, access: 'read' });
     this.k.run.touch({ key: `${this.key}.${field}`, access: 'read' });
     if (this.state === 'freed') kasan_report(this, false, 8, this.offset_of(field), ip);
-    return this.fields.get(field) as T;
+    return this.fields?.get(field) as T;
   }
 
   /** Writes a field (8 bytes); a freed object is a use-after-free. */
@@ -114,12 +116,13 @@ export class kmem_obj {
     this.k.run.touch({ key: this.key, access: 'read' });
     this.k.run.touch({ key: `${this.key}.${field}`, access: 'write' });
     if (this.state === 'freed') kasan_report(this, true, 8, this.offset_of(field), ip);
-    else this.fields.set(field, value);
+    else (this.fields ??= new Map()).set(field, value);
   }
 
   private offset_of(field: string): number {
-    let o = this.offsets.get(field);
-    if (o === undefined) this.offsets.set(field, (o = Math.min(this.offsets.size * 8, Math.max(0, this.size - 8))));
+    const offsets = (this.offsets ??= new Map());
+    let o = offsets.get(field);
+    if (o === undefined) offsets.set(field, (o = Math.min(offsets.size * 8, Math.max(0, this.size - 8))));
     return o;
   }
 }

@@ -5,7 +5,7 @@ import type { FindingInput, Footprint, Op } from '../engine/index.ts';
 import { __might_sleep } from './checks.ts';
 import type { Kernel } from './kernel.ts';
 import { gate_of } from './lock_gate.ts';
-import { shared_cache } from './shared.ts';
+import { key_namer, shared_cache } from './shared.ts';
 import type { acquire_ctx, lockdep_map } from './lockdep/lockdep.ts';
 import { non_static_key, unlock_imbalance_bug } from './lockdep/reports.ts';
 import { __local_bh_enable_ip, __local_irq_restore, __preempt_count_sub, X86_EFLAGS_IF, type irqflags_t } from './preempt.ts';
@@ -40,6 +40,8 @@ interface lock_point {
   readonly plain: Op;
   readonly acquire: Op;
 }
+
+const lock_key = key_namer('lock:');
 
 /** The footprints of a lock's key, made once per key (shared.ts). */
 const lock_footprints_of = shared_cache((key: string) => ({
@@ -85,7 +87,7 @@ export abstract class lock_base implements lockdep_map {
     readonly name: string,
   ) {
     // The key's footprints are the same in every schedule: shared (shared.ts).
-    const fp = lock_footprints_of(k.unique(`lock:${name}`));
+    const fp = lock_footprints_of(k.unique(lock_key(name)));
     this.fp_read = fp.read;
     this.fp_write = fp.write;
     this.waiters_change = fp.waiters_change;

@@ -10,7 +10,6 @@ import { __alloc_obj, type kmem_cache } from './slab.ts';
 import type { Kernel } from './kernel.ts';
 import { LD_WAIT_CONFIG, lock_base } from './lock.ts';
 import { held_locks } from './lockdep/reports.ts';
-import { key_footprints_of } from './shared.ts';
 import { current } from './task.ts';
 
 /** KVM_ARCH_NR_OBJS_PER_MEMORY_CACHE on x86. */
@@ -33,7 +32,7 @@ export class kvm_mmu_memory_cache<T = kmem_obj> {
   nobjs = 0;
   readonly capacity: number;
   readonly objects: T[] = [];
-  readonly fp: readonly Footprint[];
+  readonly fp: Footprint[];
   readonly alloc: () => T;
   readonly kmem_cache: kmem_cache | undefined;
 
@@ -46,7 +45,7 @@ export class kvm_mmu_memory_cache<T = kmem_obj> {
     this.kmem_cache = opts.kmem_cache;
     const c = opts.kmem_cache;
     this.alloc = opts.alloc ?? (() => (c === undefined ? __alloc_obj(k, 4096, 'page', '__get_free_page') : __alloc_obj(k, c.size, c.name, 'kmem_cache_alloc')) as T);
-    this.fp = key_footprints_of(k.unique(`memcache:${name}`)).write;
+    this.fp = [{ key: k.unique(`memcache:${name}`), access: 'write' }];
   }
 }
 

@@ -60,3 +60,9 @@ export function shared_cache<T>(make: (key: string) => T): (key: string) => T {
 
 /** The footprints of `key`. */
 export const key_footprints_of = shared_cache(make_footprints);
+
+/** Names `prefix + name` as one string per name, so that the footprint key built
+ * from it is hashed once, not in every schedule. */
+export function key_namer(prefix: string): (name: string) => string {
+  return shared_cache((name) => prefix + name);
+}

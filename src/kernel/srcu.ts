@@ -11,10 +11,11 @@ import type { Kernel } from './kernel.ts';
 import { LD_WAIT_SLEEP } from './lock.ts';
 import type { lockdep_map } from './lockdep/lockdep.ts';
 import { non_static_key, rcu_suspicious } from './lockdep/reports.ts';
-import { key_footprints_of } from './shared.ts';
+import { key_footprints_of, key_namer } from './shared.ts';
 import { current, type task_struct } from './task.ts';
 
 const FILE = 'kernel/rcu/srcutree.c';
+const srcu_key = key_namer('srcu:');
 
 // struct srcu_struct in include/linux/srcutree.h: its readers (per task: nesting and
 // the outermost sections entered) and its lockdep map.
@@ -34,7 +35,7 @@ export class srcu_struct implements lockdep_map {
     /** The lockdep class, as the kernel names it: `&kvm->srcu`. */
     readonly name: string,
   ) {
-    const fp = key_footprints_of(k.unique(`srcu:${name}`));
+    const fp = key_footprints_of(k.unique(srcu_key(name)));
     this.fp_read = fp.read;
     this.fp_write = fp.write;
   }
