@@ -85,4 +85,5 @@ export {
   WARN_ON,
   WARN_ON_ONCE,
   KVM_BUG_ON,
+  shared_cache,
 } from '../../kernel/index.ts';

@@ -10,7 +10,7 @@ import type { tdx_vp } from '../virt/vmx/tdx/tdx_module.ts';
 import { tdx_pamt_cache } from '../virt/vmx/tdx/tdx.ts';
 import { type kvm, kvm_vcpu_srcu_read_lock, kvm_vcpu_srcu_read_unlock } from '../../../include/linux/kvm_host.ts';
 import { model_key, touch_range } from '../../../model/footprint.ts';
-import { kvm_mmu_memory_cache } from '../../../model/kernel.ts';
+import { kvm_mmu_memory_cache, shared_cache } from '../../../model/kernel.ts';
 import { mmu_page_header_cache } from './mmu/mmu_internal.ts';
 import { GEN } from '../../../model/model.ts';
 
@@ -33,6 +33,16 @@ export interface kvm_vcpu_arch {
   readonly mmu_external_spt_cache: kvm_mmu_memory_cache;
 }
 
+/** A vCPU's cache names and TLB keys: the same in every schedule, made once per
+ * vcpu_id and shared (kernel/shared.ts). */
+const vcpu_names = shared_cache((id: string) => ({
+  mmu_page_header_cache: `vcpu${id}->arch.mmu_page_header_cache`,
+  mmu_shadow_page_cache: `vcpu${id}->arch.mmu_shadow_page_cache`,
+  mmu_external_spt_cache: `vcpu${id}->arch.mmu_external_spt_cache`,
+  pamt_cache: `vcpu${id}->pamt_cache`,
+  tlb_key: { private: new model_key(`tlb:vcpu${id}:p`), shared: new model_key(`tlb:vcpu${id}:s`) },
+}));
+
 // struct kvm_vcpu in include/linux/kvm_host.h (+ struct vcpu_tdx).
 export class kvm_vcpu {
   readonly arch: kvm_vcpu_arch;
@@ -54,13 +64,14 @@ export class kvm_vcpu {
     readonly kvm: kvm,
     readonly vcpu_id: number,
   ) {
+    const n = vcpu_names(String(vcpu_id));
     this.arch = {
-      mmu_page_header_cache: new kvm_mmu_memory_cache(kvm.k, `vcpu${vcpu_id}->arch.mmu_page_header_cache`, { kmem_cache: mmu_page_header_cache(kvm.k) }),
-      mmu_shadow_page_cache: new kvm_mmu_memory_cache(kvm.k, `vcpu${vcpu_id}->arch.mmu_shadow_page_cache`),
-      mmu_external_spt_cache: new kvm_mmu_memory_cache(kvm.k, `vcpu${vcpu_id}->arch.mmu_external_spt_cache`),
+      mmu_page_header_cache: new kvm_mmu_memory_cache(kvm.k, n.mmu_page_header_cache, { kmem_cache: mmu_page_header_cache(kvm.k) }),
+      mmu_shadow_page_cache: new kvm_mmu_memory_cache(kvm.k, n.mmu_shadow_page_cache),
+      mmu_external_spt_cache: new kvm_mmu_memory_cache(kvm.k, n.mmu_external_spt_cache),
     };
-    this.pamt_cache = new tdx_pamt_cache(`vcpu${vcpu_id}->pamt_cache`, kvm.run);
-    this.tlb_key = { private: new model_key(`tlb:${this.name}:p`), shared: new model_key(`tlb:${this.name}:s`) };
+    this.pamt_cache = new tdx_pamt_cache(n.pamt_cache, kvm.run);
+    this.tlb_key = n.tlb_key;
     kvm.tdx.td.add_vp(vcpu_id);
   }
 
