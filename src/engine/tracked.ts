@@ -51,45 +51,48 @@ export class Cell<T> {
  * do not. Adding or deleting a property, or listing them, touches the key set. */
 export function tracked<T extends object>(run: Run, name: string, init: T): T {
   if (run.tracing) run.describeWith(describeTracked(`obj:${name}`, init));
-  const proxies = new WeakMap<object, object>();
-  const wrap = <O extends object>(target: O, path: string): O => {
-    const known = proxies.get(target);
-    if (known !== undefined) return known as O;
-    const keys = `${path}.#keys`;
-    const p = new Proxy(target, {
-      get(o, prop, receiver) {
-        const v = Reflect.get(o, prop, receiver);
-        if (typeof prop !== 'string' || typeof v === 'function') return v;
-        run.touch({ key: `${path}.${prop}`, access: 'read' });
-        return v !== null && typeof v === 'object' ? wrap(v as object, `${path}.${prop}`) : v;
-      },
-      set(o, prop, v) {
-        if (typeof prop === 'string') {
-          if (!Object.prototype.hasOwnProperty.call(o, prop)) run.touch({ key: keys, access: 'write' });
-          run.touch({ key: `${path}.${prop}`, access: 'write' });
-        }
-        return Reflect.set(o, prop, v);
-      },
-      has(o, prop) {
-        if (typeof prop === 'string') run.touch({ key: `${path}.${prop}`, access: 'read' });
-        return Reflect.has(o, prop);
-      },
-      deleteProperty(o, prop) {
-        if (typeof prop === 'string') {
-          run.touch({ key: keys, access: 'write' });
-          run.touch({ key: `${path}.${prop}`, access: 'write' });
-        }
-        return Reflect.deleteProperty(o, prop);
-      },
-      ownKeys(o) {
-        run.touch({ key: keys, access: 'read' });
-        return Reflect.ownKeys(o);
-      },
-    });
-    proxies.set(target, p);
-    return p;
-  };
-  return wrap(init, `obj:${name}`);
+  return wrap(run, new WeakMap<object, object>(), init, `obj:${name}`);
+}
+
+/** The proxy of `target` at `path`, made once per object (`proxies`). A function of
+ * the module, not a closure of tracked(): tsx's keepNames would rename that in
+ * every run (a defineProperty each). */
+function wrap<O extends object>(run: Run, proxies: WeakMap<object, object>, target: O, path: string): O {
+  const known = proxies.get(target);
+  if (known !== undefined) return known as O;
+  const keys = `${path}.#keys`;
+  const p = new Proxy(target, {
+    get(o, prop, receiver) {
+      const v = Reflect.get(o, prop, receiver);
+      if (typeof prop !== 'string' || typeof v === 'function') return v;
+      run.touch({ key: `${path}.${prop}`, access: 'read' });
+      return v !== null && typeof v === 'object' ? wrap(run, proxies, v as object, `${path}.${prop}`) : v;
+    },
+    set(o, prop, v) {
+      if (typeof prop === 'string') {
+        if (!Object.prototype.hasOwnProperty.call(o, prop)) run.touch({ key: keys, access: 'write' });
+        run.touch({ key: `${path}.${prop}`, access: 'write' });
+      }
+      return Reflect.set(o, prop, v);
+    },
+    has(o, prop) {
+      if (typeof prop === 'string') run.touch({ key: `${path}.${prop}`, access: 'read' });
+      return Reflect.has(o, prop);
+    },
+    deleteProperty(o, prop) {
+      if (typeof prop === 'string') {
+        run.touch({ key: keys, access: 'write' });
+        run.touch({ key: `${path}.${prop}`, access: 'write' });
+      }
+      return Reflect.deleteProperty(o, prop);
+    },
+    ownKeys(o) {
+      run.touch({ key: keys, access: 'read' });
+      return Reflect.ownKeys(o);
+    },
+  });
+  proxies.set(target, p);
+  return p;
 }
 
 /** Describes the keys of one tracked object: `obj:NAME.a.b` is the value at `a.b`,

@@ -272,6 +272,15 @@ export async function kvm_gmem_invalidate_end(gmem: kvm_gmem, on_lock?: () => vo
 // the range, so GFNs outside it keep their private memory. Shared to private: zap
 // the shared mappings. Not necessarily from a vCPU.
 
+/** Stores `attributes` over `ranges` (returned, not a property's arrow function:
+ * tsx's keepNames renames each of those made, a defineProperty measured at 1.4% of
+ * v5-44-fixed's time). */
+function attrs_store_of(kvm: kvm, ranges: readonly kvm_gfn_range[], attributes: number): () => void {
+  return () => {
+    for (const g of ranges) kvm_mem_attrs_store(kvm, g.start, g.end, attributes);
+  };
+}
+
 // kvm_gmem_set_attributes() in virt/kvm/guest_memfd.c: file indices [start, end) get `attributes`.
 export async function kvm_gmem_set_attributes(gmem: kvm_gmem, start: number, end: number, attributes: number): Promise<number> {
   const kvm = gmem.kvm;
@@ -287,9 +296,7 @@ export async function kvm_gmem_set_attributes(gmem: kvm_gmem, start: number, end
       split: to_shared,
       // The new attributes are visible to faults as soon as the invalidation begins:
       // a fault outside the range sees the huge page as mixed and maps 4K.
-      on_lock: () => {
-        for (const g of ranges) kvm_mem_attrs_store(kvm, g.start, g.end, attributes);
-      },
+      on_lock: attrs_store_of(kvm, ranges, attributes),
     });
     await kvm.call.kvm_gmem_invalidate_end(gmem, r === 0 ? undefined : () => {
       for (const p of old) kvm_mem_attrs_store(kvm, p.lo, p.hi, p.value ?? 0);

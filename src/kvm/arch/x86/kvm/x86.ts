@@ -217,10 +217,16 @@ export async function kvm_vcpu_retry(vcpu: kvm_vcpu, gfn: gfn_t, reason: string,
       for (const t of kvm.run.threads) if (t.name !== me) fp.push({ key: exitKey(t.name), access: 'read' });
       return fp;
     },
-    waitsOn: () => {
-      if (m.changed_since(since)) return null;
-      const others = m.others(me);
-      return others.length === 0 ? null : others;
-    },
+    waitsOn: retry_waits_on(m, me, since),
   });
+}
+
+/** A retry's wait: until something changed since `since`, or `me` is alone
+ * (returned, not a property's arrow function: tsx's keepNames renames each of those). */
+function retry_waits_on(m: kvm['model'], me: string, since: number): () => string[] | null {
+  return () => {
+    if (m.changed_since(since)) return null;
+    const others = m.others(me);
+    return others.length === 0 ? null : others;
+  };
 }
