@@ -10,12 +10,14 @@ import { __alloc_obj, type kmem_cache } from './slab.ts';
 import type { Kernel } from './kernel.ts';
 import { LD_WAIT_CONFIG, lock_base } from './lock.ts';
 import { held_locks } from './lockdep/reports.ts';
+import { key_footprints_of, key_namer } from './shared.ts';
 import { current } from './task.ts';
 
 /** KVM_ARCH_NR_OBJS_PER_MEMORY_CACHE on x86. */
 export const KVM_ARCH_NR_OBJS_PER_MEMORY_CACHE = 40;
 const ENOMEM = 12;
 const FILE = 'virt/kvm/kvm_main.c';
+const memcache_key = key_namer('memcache:');
 
 export interface kvm_mmu_memory_cache_opts<T> {
   /** Objects a top-up fills it to; default KVM_ARCH_NR_OBJS_PER_MEMORY_CACHE. */
@@ -32,7 +34,7 @@ export class kvm_mmu_memory_cache<T = kmem_obj> {
   nobjs = 0;
   readonly capacity: number;
   readonly objects: T[] = [];
-  readonly fp: Footprint[];
+  readonly fp: readonly Footprint[];
   readonly alloc: () => T;
   readonly kmem_cache: kmem_cache | undefined;
 
@@ -45,7 +47,8 @@ export class kvm_mmu_memory_cache<T = kmem_obj> {
     this.kmem_cache = opts.kmem_cache;
     const c = opts.kmem_cache;
     this.alloc = opts.alloc ?? (() => (c === undefined ? __alloc_obj(k, 4096, 'page', '__get_free_page') : __alloc_obj(k, c.size, c.name, 'kmem_cache_alloc')) as T);
-    this.fp = [{ key: k.unique(`memcache:${name}`), access: 'write' }];
+    // Names are the same in every schedule (x86.ts makes a vCPU's once): so are keys.
+    this.fp = key_footprints_of(k.unique(memcache_key(name))).write;
   }
 }
 
