@@ -46,7 +46,7 @@ export interface tdp_ptep_t {
 export class kvm_mmu_page {
   /** Stored (not SHADOW_NONPRESENT_VALUE) entries, by index (a holey array: cheaper
    * than a Map to fill with 512 entries, as a split does). */
-  private readonly spt: (u64 | undefined)[] = [];
+  private spt: (u64 | undefined)[] = [];
   /** Which indices of `spt` hold an entry: 16 words of 32 bits (a bitmap, where a
    * sorted list cost a zap of 512 entries quadratic time to keep). */
   private readonly bits: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -208,7 +208,9 @@ export class kvm_mmu_page {
     if (this.count === 0 && this.the_role.level === level) {
       // An empty table of this level: stored directly, its leaves hashed as a run
       // (piece_run(): the XOR z_entry() would make of them one by one).
-      const spt = this.spt;
+      // Sized once (the table is empty): grown store by store, it would be copied at
+      // each growth.
+      const spt = (this.spt = new Array<u64 | undefined>(SPTE_ENT_PER_PAGE));
       for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) spt[i] = make_small_spte(huge_spte, level, i);
       this.bits.fill(-1);
       this.count = SPTE_ENT_PER_PAGE;

@@ -274,13 +274,7 @@ export class tdx_td {
    * contiguous PFNs ends, at most `hi`: model-internal and NOT recorded, for a caller
    * whose reads are not being recorded (the leaves are those lookup() finds). */
   accepted_4k_run_end(e: sept_entry, hi: gfn_t): gfn_t {
-    const leaves = this.sept[PG_LEVEL_4K]!;
-    let g = e.gfn + 1;
-    for (; g < hi; g++) {
-      const x = leaves.get(g);
-      if (x === undefined || !x.accepted || x.pfn !== e.pfn + (g - e.gfn)) break;
-    }
-    return g;
+    return this.sept[PG_LEVEL_4K]!.run_end(e.gfn + 1, hi, (x, g) => x.accepted && x.pfn === e.pfn + (g - e.gfn));
   }
 
   /** The leaf at exactly (gfn, level). */
