@@ -20,6 +20,14 @@ type snapshot = Map<string, piece>;
 // own, which is harmless).
 const raw = (o: object): any => o;
 
+/** A table's stored entries, by index, unrecorded (populate() makes its leaves when
+ * first looked at: reading its array directly would miss them). */
+function stored(sp: kvm_mmu_page): Array<[number, u64]> {
+  const out: Array<[number, u64]> = [];
+  for (let i = sp.walk_next(0); i < SPTE_ENT_PER_PAGE; i = sp.walk_next(i + 1)) out.push([i, sp.walk_entry(i)]);
+  return out;
+}
+
 const ids = new WeakMap<object, number>();
 let next_id = 0;
 function id_of(o: object): number {
@@ -79,7 +87,7 @@ export class model_audit {
 
   private walk(sp: kvm_mmu_page): void {
     this.tables.add(sp);
-    for (const spte of raw(sp).spt as Array<u64 | undefined>) if (spte?.tag === 'nonleaf') this.walk(spte.child);
+    for (const [, spte] of stored(sp)) if (spte.tag === 'nonleaf') this.walk(spte.child);
   }
 
   snapshot(): snapshot {
@@ -89,8 +97,7 @@ export class model_audit {
     for (const sp of this.tables) {
       const key = `spte:${sp.role.is_mirror ? 'm' : 'd'}${sp.role.level}`;
       const n = sp.entry_pages;
-      for (const [i, spte] of (raw(sp).spt as Array<u64 | undefined>).entries()) {
-        if (spte === undefined) continue;
+      for (const [i, spte] of stored(sp)) {
         out.set(`${sp.name}#${i}`, { key, lo: sp.gfn + i * n, hi: sp.gfn + (i + 1) * n, value: spte_value(spte) });
       }
       if (raw(sp).is_removed) out.set(`${sp.name}#removed`, { key, lo: sp.gfn, hi: sp.gfn + SPTE_ENT_PER_PAGE * n, value: 'removed' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { piece, piece_hi, piece_lo, piece_run, Z_SEPT_LEAF, Z_SPTE_LEAF } from '../../src/kvm/model/zobrist.ts';
+import { hex32, piece, piece_hi, piece_lo, piece_run, Z_SEPT_LEAF, Z_SPTE_LEAF } from '../../src/kvm/model/zobrist.ts';
 import { kvm_mmu_page, make_spte, PG_LEVEL_2M, PG_LEVEL_4K } from './kvm_test_api.ts';
 
 /** piece() over the run one by one, XORed: what piece_run() stands for. */
@@ -49,5 +49,15 @@ describe('kvm_mmu_page.populate()', () => {
     expect([a.z_lo, a.z_hi]).toEqual([b.z_lo, b.z_hi]);
     expect([a.z_lo, a.z_hi]).not.toEqual([0, 0]);
     expect([...a.entries()].map(([i, s]) => [i, s.tag === 'leaf' ? s.pfn : -1])).toEqual([...b.entries()].map(([i, s]) => [i, s.tag === 'leaf' ? s.pfn : -1]));
+  });
+});
+
+describe('hex32()', () => {
+  it('writes what toString(16).padStart(8, "0") writes, for every byte in every position', () => {
+    const values = [0, 1, 0xf, 0x10, 0xff, 0x100, 0x7fffffff, 0x80000000, 0xffffffff];
+    for (let shift = 0; shift < 32; shift += 8) for (let b = 0; b < 256; b++) values.push((b << shift) >>> 0);
+    // And a spread of others (a fixed multiplicative sequence, so failures replay).
+    for (let k = 0; k < 5000; k++) values.push(Math.imul(k, 0x9e3779b1) >>> 0);
+    for (const v of values) expect(hex32(v)).toBe(v.toString(16).padStart(8, '0'));
   });
 });

@@ -7,9 +7,6 @@ import { is_last_spte, is_shadow_present_pte } from '../arch/x86/kvm/mmu/spte.ts
 import { tdp_mmu_leaves, tdp_mmu_walk_gfn } from '../arch/x86/kvm/mmu/tdp_mmu.ts';
 import { change_queue } from './queue.ts';
 
-/** Leaf keys: level * LEVEL_KEY + GFN. */
-const LEVEL_KEY = 2 ** 48;
-
 /** A mirror leaf, as a message names it (made only for a message: a check looks at
  * every leaf of the range). */
 function mirror_leaf(level: number, gfn: gfn_t, pfn: number): string {
@@ -21,18 +18,20 @@ export function mirror_sept_disagreement(kvm: kvm, lo: gfn_t, hi: gfn_t): string
   const root = kvm_mirror_root(kvm);
   const td = kvm.tdx.td;
   if (tdp_mmu_walk_gfn(root, lo).frozen) return 'frozen';
-  // Mirror leaves by level and GFN (one number: GFNs stay below 2^48).
-  const mirror = new Set<number>();
+  // The S-EPT leaves some mirror leaf matched: the leaf at a level and GFN is the
+  // one object stored there (its own level and GFN), so an S-EPT leaf has a mirror
+  // leaf at its level and GFN exactly when it was matched (no key to make per leaf).
+  const matched = new Set<object>();
   for (const l of tdp_mmu_leaves(root, lo, hi)) {
     if (l.spte === null) return 'frozen';
-    mirror.add(l.level * LEVEL_KEY + l.gfn);
     const e = td.leaf_at(l.gfn, l.level);
     if (e === null) return `${mirror_leaf(l.level, l.gfn, l.spte.pfn)} has no S-EPT leaf`;
     if (e.pfn !== l.spte.pfn) return `${mirror_leaf(l.level, l.gfn, l.spte.pfn)} but the S-EPT maps pfn 0x${e.pfn.toString(16)}`;
     if (e.blocked) return `${mirror_leaf(l.level, l.gfn, l.spte.pfn)} but the S-EPT leaf is BLOCKED`;
+    matched.add(e);
   }
   for (const e of td.leaves_in(lo, hi)) {
-    if (!mirror.has(e.level * LEVEL_KEY + e.gfn)) return `S-EPT ${level_name(e.level)} leaf at GFN ${fmt_gfn(e.gfn)} (${e.state}) has no mirror leaf`;
+    if (!matched.has(e)) return `S-EPT ${level_name(e.level)} leaf at GFN ${fmt_gfn(e.gfn)} (${e.state}) has no mirror leaf`;
   }
   return null;
 }

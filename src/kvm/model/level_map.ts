@@ -43,13 +43,33 @@ export class level_map<T> {
   fill(base: number, make: (i: number) => T, replaced: (old: T) => void): void {
     if (base % this.span !== 0) throw new Error(`level_map.fill: ${base} does not start a table`);
     let chunk = this.chunks.get(base);
-    if (chunk === undefined) this.chunks.set(base, (chunk = []));
+    // Sized once: grown store by store, the array would be copied at each growth.
+    if (chunk === undefined) this.chunks.set(base, (chunk = new Array<T | undefined>(SPTE_ENT_PER_PAGE)));
     for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) {
       const old = chunk[i];
       if (old === undefined) this.count++;
       else replaced(old);
       chunk[i] = make(i);
     }
+  }
+
+  /** The first GFN of [gfn, hi), stepping one entry at a time from `gfn` (which
+   * starts an entry), whose entry is missing or fails `ok`; `gfn` itself when it is
+   * not below `hi`, else `hi` when there is none: what get() on each GFN in turn would
+   * find, without a Map lookup per entry. */
+  run_end(gfn: number, hi: number, ok: (v: T, gfn: number) => boolean): number {
+    let g = gfn;
+    while (g < hi) {
+      const base = Math.floor(g / this.span) * this.span;
+      const chunk = this.chunks.get(base);
+      if (chunk === undefined) return g;
+      const end = Math.min(hi, base + this.span);
+      for (let i = (g - base) / this.pages; g < end; g += this.pages, i++) {
+        const v = chunk[i];
+        if (v === undefined || !ok(v, g)) return g;
+      }
+    }
+    return g;
   }
 
   /** The entries stored, in no particular order (for tests and audits). */

@@ -46,12 +46,19 @@ export interface tdp_ptep_t {
 export class kvm_mmu_page {
   /** Stored (not SHADOW_NONPRESENT_VALUE) entries, by index (a holey array: cheaper
    * than a Map to fill with 512 entries, as a split does). */
-  private readonly spt: (u64 | undefined)[] = [];
+  private spt: (u64 | undefined)[] = [];
   /** Which indices of `spt` hold an entry: 16 words of 32 bits (a bitmap, where a
    * sorted list cost a zap of 512 entries quadratic time to keep). */
   private readonly bits: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   /** Entries stored. */
   private count = 0;
+  /** The huge leaf populate() last split into this table from empty, and the level
+   * of its entries: an index whose bit is set and whose slot in `spt` is empty holds
+   * make_small_spte(lazy, lazy_level, index), made when first looked at (at()) and
+   * kept from then on, so that it has one identity. A split makes 512 leaves, of
+   * which most schedules look at few. */
+  private lazy: leaf_spte | null = null;
+  private lazy_level = 0;
   /** handle_removed_pt() froze every entry: the kernel writes FROZEN_SPTE into all
    * 512; the model marks the table (mark_removed()), so its non-present entries read
    * as frozen. */
@@ -147,7 +154,7 @@ export class kvm_mmu_page {
   /** An entry as stored, without recording or checking anything: for model-internal
    * looks at the final state (kmemleak's scan). */
   peek(index: number): u64 {
-    return this.spt[index] ?? (this.is_removed ? FROZEN_SPTE : SHADOW_NONPRESENT_VALUE);
+    return this.at(index) ?? (this.is_removed ? FROZEN_SPTE : SHADOW_NONPRESENT_VALUE);
   }
 
   /** Whether handle_removed_pt() froze the table: a read of all its entries. */
@@ -185,7 +192,7 @@ export class kvm_mmu_page {
   read(index: number): u64 {
     this.kasan(false);
     this.touch(index, index + 1, 'read');
-    return this.spt[index] ?? (this.is_removed ? FROZEN_SPTE : SHADOW_NONPRESENT_VALUE);
+    return this.at(index) ?? (this.is_removed ? FROZEN_SPTE : SHADOW_NONPRESENT_VALUE);
   }
 
   /** __kvm_tdp_mmu_write_spte() */
@@ -206,10 +213,12 @@ export class kvm_mmu_page {
     this.z_was_hi = this.z_hi;
     this.z_fresh();
     if (this.count === 0 && this.the_role.level === level) {
-      // An empty table of this level: stored directly, its leaves hashed as a run
-      // (piece_run(): the XOR z_entry() would make of them one by one).
-      const spt = this.spt;
-      for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) spt[i] = make_small_spte(huge_spte, level, i);
+      // An empty table of this level: its leaves are made when first looked at
+      // (`lazy`), and hashed as a run (piece_run(): the XOR z_entry() would make of
+      // them one by one). Sized once, for the leaves made later.
+      this.spt = new Array<u64 | undefined>(SPTE_ENT_PER_PAGE);
+      this.lazy = huge_spte;
+      this.lazy_level = level;
       this.bits.fill(-1);
       this.count = SPTE_ENT_PER_PAGE;
       const n = KVM_PAGES_PER_HPAGE(level);
@@ -232,7 +241,7 @@ export class kvm_mmu_page {
   /** Stores `spte` at `index`, updating the table's hash (z_fresh() done) but not
    * its parents'; false when nothing was stored (a non-present entry cleared). */
   private put(index: number, spte: u64): boolean {
-    const old = this.spt[index];
+    const old = this.at(index);
     if (old !== undefined) this.z_entry(index, old);
     if (spte === SHADOW_NONPRESENT_VALUE) {
       if (old === undefined) return false;
@@ -265,7 +274,7 @@ export class kvm_mmu_page {
     this.z_tag = tag;
     this.z_lo = 0;
     this.z_hi = 0;
-    for (let i = this.first_at(0); i < SPTE_ENT_PER_PAGE; i = this.first_at(i + 1)) this.z_entry(i, this.spt[i]!);
+    for (let i = this.first_at(0); i < SPTE_ENT_PER_PAGE; i = this.first_at(i + 1)) this.z_entry(i, this.at(i)!);
   }
 
   /** XORs the hash of entry `index` holding `spte` into the table's. */
@@ -317,7 +326,7 @@ export class kvm_mmu_page {
     for (let i = this.first_at(from); i < SPTE_ENT_PER_PAGE; i = this.first_at(i + 1)) {
       if (recording) this.touch(read, i + 1, 'read');
       read = i + 1;
-      yield [i, this.spt[i]!];
+      yield [i, this.at(i)!];
     }
     if (recording) this.touch(read, SPTE_ENT_PER_PAGE, 'read');
   }
@@ -339,12 +348,20 @@ export class kvm_mmu_page {
 
   /** The entry at a stored index (not recorded). */
   walk_entry(index: number): u64 {
-    return this.spt[index]!;
+    return this.at(index)!;
   }
 
   /** Records a read of entries [lo, hi). */
   walk_read(lo: number, hi: number): void {
     this.touch(lo, hi, 'read');
+  }
+
+  /** The entry stored at `index` (a leaf populate() left to make, made now), or
+   * undefined. */
+  private at(index: number): u64 | undefined {
+    const v = this.spt[index];
+    if (v !== undefined || this.lazy === null || (this.bits[index >> 5]! & (1 << (index & 31))) === 0) return v;
+    return (this.spt[index] = make_small_spte(this.lazy, this.lazy_level, index));
   }
 
   /** The first stored index at or after `index`, or Infinity. */

@@ -55,6 +55,15 @@ export class sept_entry {
   }
 }
 
+/** A table leaves_in() is walking: its level, the GFNs an entry maps, the next GFN
+ * to look at and where its part of the range ends. */
+interface sept_frame {
+  readonly level: number;
+  readonly n: number;
+  g: gfn_t;
+  readonly to: gfn_t;
+}
+
 /** Per-vCPU state the module keeps (TDVPS): in the guest or not, and the epoch it
  * entered at; each access recorded (`td:vp<id>`). */
 export class tdx_vp {
@@ -274,13 +283,7 @@ export class tdx_td {
    * contiguous PFNs ends, at most `hi`: model-internal and NOT recorded, for a caller
    * whose reads are not being recorded (the leaves are those lookup() finds). */
   accepted_4k_run_end(e: sept_entry, hi: gfn_t): gfn_t {
-    const leaves = this.sept[PG_LEVEL_4K]!;
-    let g = e.gfn + 1;
-    for (; g < hi; g++) {
-      const x = leaves.get(g);
-      if (x === undefined || !x.accepted || x.pfn !== e.pfn + (g - e.gfn)) break;
-    }
-    return g;
+    return this.sept[PG_LEVEL_4K]!.run_end(e.gfn + 1, hi, (x, g) => x.accepted && x.pfn === e.pfn + (g - e.gfn));
   }
 
   /** The leaf at exactly (gfn, level). */
@@ -358,21 +361,35 @@ export class tdx_td {
     return true;
   }
 
-  /** Leaves inside [lo, hi), found by walking the S-EPT tables from the root. */
+  /** Leaves inside [lo, hi), in order, found by walking the S-EPT tables from the
+   * root; a table's entries over [lo, hi) are recorded as read when the walk enters
+   * it. One generator and a stack of tables (a generator per table, each delegating
+   * to its child's, cost every check of a range a chain of them). */
   *leaves_in(lo: gfn_t, hi: gfn_t): IterableIterator<sept_entry> {
-    yield* this.leaves_below(this.root_level, 0, lo, hi);
+    const stack: sept_frame[] = [];
+    this.enter_table(stack, this.root_level, 0, lo, hi);
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      if (f.g >= f.to) {
+        stack.pop();
+        continue;
+      }
+      const g = f.g;
+      f.g += f.n;
+      const leaf = this.sept[f.level]?.get(g);
+      if (leaf !== undefined) yield leaf;
+      else if (f.level > PG_LEVEL_4K && this.sept_tables[f.level]!.has(g)) this.enter_table(stack, f.level - 1, g, lo, hi);
+    }
   }
 
-  private *leaves_below(level: number, base: gfn_t, lo: gfn_t, hi: gfn_t): IterableIterator<sept_entry> {
+  /** leaves_in() enters the table of level `level` at `base`: records the read of
+   * its entries over [lo, hi) and pushes it. */
+  private enter_table(stack: sept_frame[], level: number, base: gfn_t, lo: gfn_t, hi: gfn_t): void {
     const n = KVM_PAGES_PER_HPAGE(level);
     const from = Math.max(base, gfn_round_for_level(lo, level));
     const to = Math.min(base + n * SPTE_ENT_PER_PAGE, hi);
     if (from < to) this.touch(level, from, to, 'read');
-    for (let g = from; g < to; g += n) {
-      const leaf = this.sept[level]?.get(g);
-      if (leaf !== undefined) yield leaf;
-      else if (level > PG_LEVEL_4K && this.sept_tables[level]!.has(g)) yield* this.leaves_below(level - 1, g, lo, hi);
-    }
+    stack.push({ level, n, g: from, to });
   }
 
   set_leaf(e: sept_entry): void {
