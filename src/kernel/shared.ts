@@ -15,8 +15,12 @@ export interface setup_sharing {
   freeze: boolean;
 }
 
-/** The process's setting; tests change it around an exploration. */
-export const setup_sharing: setup_sharing = { fresh: false, freeze: false };
+/** The process's setting; tests change it around an exploration.
+ * SEPTCHECK_FRESH_SETUP=1 in the environment starts it fresh (the plain method). */
+export const setup_sharing: setup_sharing = {
+  fresh: typeof process !== 'undefined' && process.env.SEPTCHECK_FRESH_SETUP === '1',
+  freeze: false,
+};
 
 /** At most this many keys are kept (a model has a few dozen; tests may make more). */
 const MAX_KEYS = 1 << 14;

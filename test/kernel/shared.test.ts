@@ -1,6 +1,7 @@
 // Set-up artifacts shared across schedules (kernel/shared.ts): one per key while
 // sharing, frozen under `freeze` (a write throws), a new one each time when `fresh`,
 // equal either way. The catalogue's differential test is test/catalogue/setup-reuse.test.ts.
+import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { key_namer, setup_sharing, shared_cache } from '../../src/kernel/shared.ts';
 
@@ -42,5 +43,20 @@ describe('shared_cache', () => {
     setup_sharing.fresh = true;
     expect(name('&kvm->mmu_lock')).toBe(shared);
     expect(shared).toBe('lock:&kvm->mmu_lock');
+  });
+});
+
+describe('SEPTCHECK_FRESH_SETUP', () => {
+  it('starts the process with a fresh set-up every schedule when it is 1, shared otherwise', () => {
+    const fresh = (value: string | undefined) => {
+      const env = { ...process.env };
+      if (value === undefined) delete env.SEPTCHECK_FRESH_SETUP;
+      else env.SEPTCHECK_FRESH_SETUP = value;
+      const code = "import('./src/kernel/shared.ts').then((m) => process.stdout.write(String(m.setup_sharing.fresh)))";
+      return execFileSync(process.execPath, ['--import', 'tsx', '-e', code], { encoding: 'utf8', env });
+    };
+    expect(fresh('1')).toBe('true');
+    expect(fresh(undefined)).toBe('false');
+    expect(fresh('0')).toBe('false');
   });
 });
