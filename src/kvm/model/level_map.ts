@@ -1,12 +1,19 @@
 // The entries of one page-table level by base GFN, kept in chunks of the 512 entries
 // one table holds: filling a table (DEMOTE's 512 leaves) is one Map insertion and
 // 512 array stores rather than 512 Map insertions, which cost a split most of its
-// allocation. Model bookkeeping, no kernel counterpart.
+// allocation. A table filled by fill_lazy() holds a descriptor and makes an entry
+// only when it is first looked at. Model bookkeeping, no kernel counterpart.
 import { SPTE_ENT_PER_PAGE } from '../arch/x86/include/asm/kvm_host.ts';
 
-export class level_map<T> {
+/** A slot of a table fill_lazy() filled whose entry is not made yet. */
+const PENDING: unique symbol = Symbol('pending');
+type slot<T> = T | undefined | typeof PENDING;
+
+export class level_map<T, D = never> {
   /** Chunks by the first GFN of the span of 512 entries they hold. */
-  private readonly chunks = new Map<number, (T | undefined)[]>();
+  private readonly chunks = new Map<number, Array<slot<T>>>();
+  /** The descriptor of each chunk fill_lazy() filled last: what its PENDING slots make. */
+  private readonly pending = new Map<number, D>();
   /** GFNs one chunk spans. */
   private readonly span: number;
   private count = 0;
@@ -14,6 +21,8 @@ export class level_map<T> {
   constructor(
     /** GFNs one entry maps (KVM_PAGES_PER_HPAGE() of the level). */
     private readonly pages: number,
+    /** The entry `i` of a chunk filled lazily with descriptor `d` (fill_lazy()). */
+    private readonly make?: (d: D, i: number) => T,
   ) {
     this.span = pages * SPTE_ENT_PER_PAGE;
   }
@@ -25,7 +34,18 @@ export class level_map<T> {
 
   get(gfn: number): T | undefined {
     const base = Math.floor(gfn / this.span) * this.span;
-    return this.chunks.get(base)?.[(gfn - base) / this.pages];
+    const chunk = this.chunks.get(base);
+    if (chunk === undefined) return undefined;
+    const i = (gfn - base) / this.pages;
+    const v = chunk[i];
+    return v === PENDING ? this.made(chunk, base, i) : v;
+  }
+
+  /** Makes and keeps the entry of the PENDING slot `i` (so it has one identity). */
+  private made(chunk: Array<slot<T>>, base: number, i: number): T {
+    const v = this.make!(this.pending.get(base)!, i);
+    chunk[i] = v;
+    return v;
   }
 
   set(gfn: number, v: T): void {
@@ -44,37 +64,65 @@ export class level_map<T> {
     if (base % this.span !== 0) throw new Error(`level_map.fill: ${base} does not start a table`);
     let chunk = this.chunks.get(base);
     // Sized once: grown store by store, the array would be copied at each growth.
-    if (chunk === undefined) this.chunks.set(base, (chunk = new Array<T | undefined>(SPTE_ENT_PER_PAGE)));
+    if (chunk === undefined) this.chunks.set(base, (chunk = new Array<slot<T>>(SPTE_ENT_PER_PAGE)));
     for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) {
       const old = chunk[i];
       if (old === undefined) this.count++;
-      else replaced(old);
+      else replaced(old === PENDING ? this.made(chunk, base, i) : old);
       chunk[i] = make(i);
     }
+  }
+
+  /** fill(base, (i) => make(d, i), replaced), the entries made when first looked at:
+   * a chunk that holds no entry takes the descriptor `d` and 512 PENDING slots (one
+   * with entries takes fill(), so `replaced` sees each). */
+  fill_lazy(base: number, d: D, replaced: (old: T) => void): void {
+    if (base % this.span !== 0) throw new Error(`level_map.fill_lazy: ${base} does not start a table`);
+    const chunk = this.chunks.get(base);
+    if (chunk !== undefined && chunk.some((v) => v !== undefined)) {
+      const make = this.make!;
+      this.fill(base, (i) => make(d, i), replaced);
+      return;
+    }
+    this.chunks.set(base, new Array<slot<T>>(SPTE_ENT_PER_PAGE).fill(PENDING));
+    this.pending.set(base, d);
+    this.count += SPTE_ENT_PER_PAGE;
   }
 
   /** The first GFN of [gfn, hi), stepping one entry at a time from `gfn` (which
    * starts an entry), whose entry is missing or fails `ok`; `gfn` itself when it is
    * not below `hi`, else `hi` when there is none: what get() on each GFN in turn would
-   * find, without a Map lookup per entry. */
-  run_end(gfn: number, hi: number, ok: (v: T, gfn: number) => boolean): number {
+   * find, without a Map lookup per entry. An entry not made yet is judged by
+   * `ok_pending(d, g)` (which must answer what `ok` would of make(d, i) at g), or made. */
+  run_end(gfn: number, hi: number, ok: (v: T, gfn: number) => boolean, ok_pending?: (d: D, gfn: number) => boolean): number {
     let g = gfn;
     while (g < hi) {
       const base = Math.floor(g / this.span) * this.span;
       const chunk = this.chunks.get(base);
       if (chunk === undefined) return g;
       const end = Math.min(hi, base + this.span);
+      const d = this.pending.get(base);
       for (let i = (g - base) / this.pages; g < end; g += this.pages, i++) {
         const v = chunk[i];
-        if (v === undefined || !ok(v, g)) return g;
+        if (v === undefined) return g;
+        if (v === PENDING) {
+          if (ok_pending !== undefined ? !ok_pending(d!, g) : !ok(this.made(chunk, base, i), g)) return g;
+        } else if (!ok(v, g)) return g;
       }
     }
     return g;
   }
 
-  /** The entries stored, in no particular order (for tests and audits). */
+  /** The entries stored, in no particular order (for tests and audits); makes those
+   * not made yet. */
   *values(): IterableIterator<T> {
-    for (const chunk of this.chunks.values()) for (const v of chunk) if (v !== undefined) yield v;
+    for (const [base, chunk] of this.chunks) {
+      for (let i = 0; i < chunk.length; i++) {
+        const v = chunk[i];
+        if (v === PENDING) yield this.made(chunk, base, i);
+        else if (v !== undefined) yield v;
+      }
+    }
   }
 
   delete(gfn: number): void {

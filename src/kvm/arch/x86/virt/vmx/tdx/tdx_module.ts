@@ -55,6 +55,27 @@ export class sept_entry {
   }
 }
 
+/** `eager`: DEMOTE makes its 512 leaves at once (the plain method the lazy fill
+ * is compared with, test/kvm/sept_lazy_fill.test.ts). */
+export const sept_fill = { eager: false };
+
+/** The 512 leaves DEMOTE put in a table at (gfn, level): the leaf `i` maps
+ * gfn + i * pages to pfn + i * pages, accepted or not, unblocked. */
+interface sept_demoted {
+  readonly gfn: gfn_t;
+  readonly level: number;
+  readonly pfn: kvm_pfn_t;
+  readonly accepted: boolean;
+}
+
+/** The leaf `i` of the table `d` describes, as DEMOTE makes it. */
+function demoted_leaf(d: sept_demoted, i: number): sept_entry {
+  const n = KVM_PAGES_PER_HPAGE(d.level);
+  const e = new sept_entry(d.gfn + i * n, d.level, d.pfn + i * n);
+  e.accepted = d.accepted;
+  return e;
+}
+
 /** A table leaves_in() is walking: its level, the GFNs an entry maps, the next GFN
  * to look at and where its part of the range ends. */
 interface sept_frame {
@@ -174,7 +195,7 @@ export class tdx_module_locks {
 // level and GFN range (`sept:<level>`: leaves and tables alike).
 export class tdx_td {
   /** Leaves by level then base GFN (index 0 unused). Sparse. */
-  private readonly sept: Array<level_map<sept_entry>> = [];
+  private readonly sept: Array<level_map<sept_entry, sept_demoted>> = [];
   /** Non-leaf S-EPT entries (tables added by TDH.MEM.SEPT.ADD or DEMOTE), by level then base GFN. */
   private readonly sept_tables: Array<Map<gfn_t, kvm_pfn_t>> = [];
   /** Non-leaf entries TDH.MEM.RANGE.BLOCK blocked (before a PROMOTE), with the TD
@@ -214,7 +235,7 @@ export class tdx_td {
   ) {
     this.locks = new tdx_module_locks(run);
     for (let l = 0; l <= root_level; l++) {
-      this.sept.push(new level_map(Math.max(1, KVM_PAGES_PER_HPAGE(l))));
+      this.sept.push(new level_map(Math.max(1, KVM_PAGES_PER_HPAGE(l)), demoted_leaf));
       this.sept_tables.push(new Map());
       this.sept_tables_blocked.push(new Map());
     }
@@ -283,7 +304,13 @@ export class tdx_td {
    * contiguous PFNs ends, at most `hi`: model-internal and NOT recorded, for a caller
    * whose reads are not being recorded (the leaves are those lookup() finds). */
   accepted_4k_run_end(e: sept_entry, hi: gfn_t): gfn_t {
-    return this.sept[PG_LEVEL_4K]!.run_end(e.gfn + 1, hi, (x, g) => x.accepted && x.pfn === e.pfn + (g - e.gfn));
+    return this.sept[PG_LEVEL_4K]!.run_end(
+      e.gfn + 1,
+      hi,
+      (x, g) => x.accepted && x.pfn === e.pfn + (g - e.gfn),
+      // A leaf DEMOTE made and nothing looked at yet: as demoted_leaf() would make it.
+      (d, g) => d.accepted && d.pfn + (g - d.gfn) === e.pfn + (g - e.gfn),
+    );
   }
 
   /** The leaf at exactly (gfn, level). */
@@ -410,15 +437,11 @@ export class tdx_td {
     const each = this.run.recordingReads;
     if (each) for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) this.touch_entry(gfn + i * n, level, 'write');
     else this.touch(level, gfn, gfn + n * SPTE_ENT_PER_PAGE, 'write');
-    this.sept[level]!.fill(
-      gfn,
-      (i) => {
-        const c = new sept_entry(gfn + i * n, level, pfn + i * n);
-        c.accepted = accepted;
-        return c;
-      },
-      (old) => this.z_toggle(old),
-    );
+    // Made when first looked at (level_map.fill_lazy()): a schedule looks at few.
+    const d: sept_demoted = { gfn, level, pfn, accepted };
+    const z = (old: sept_entry): void => this.z_toggle(old);
+    if (sept_fill.eager) this.sept[level]!.fill(gfn, (i) => demoted_leaf(d, i), z);
+    else this.sept[level]!.fill_lazy(gfn, d, z);
     piece_run(Z_SEPT_LEAF | (level << 8), gfn, pfn, accepted ? 1 : 0, n, SPTE_ENT_PER_PAGE);
     this.z_lo ^= piece_lo;
     this.z_hi ^= piece_hi;
