@@ -92,21 +92,25 @@ export class level_map<T, D = never> {
   /** The first GFN of [gfn, hi), stepping one entry at a time from `gfn` (which
    * starts an entry), whose entry is missing or fails `ok`; `gfn` itself when it is
    * not below `hi`, else `hi` when there is none: what get() on each GFN in turn would
-   * find, without a Map lookup per entry. An entry not made yet is judged by
-   * `ok_pending(d, g)` (which must answer what `ok` would of make(d, i) at g), or made. */
-  run_end(gfn: number, hi: number, ok: (v: T, gfn: number) => boolean, ok_pending?: (d: D, gfn: number) => boolean): number {
+   * find, without a Map lookup per entry. Entries not made yet are judged by
+   * `ok_pending(d)`, asked once per chunk, which must answer what `ok` would of
+   * every entry make(d, i) at its GFN; without it they are made. */
+  run_end(gfn: number, hi: number, ok: (v: T, gfn: number) => boolean, ok_pending?: (d: D) => boolean): number {
     let g = gfn;
     while (g < hi) {
       const base = Math.floor(g / this.span) * this.span;
       const chunk = this.chunks.get(base);
       if (chunk === undefined) return g;
       const end = Math.min(hi, base + this.span);
-      const d = this.pending.get(base);
+      // ok_pending() of the chunk's descriptor, once asked.
+      let pending_ok: boolean | undefined;
       for (let i = (g - base) / this.pages; g < end; g += this.pages, i++) {
         const v = chunk[i];
         if (v === undefined) return g;
         if (v === PENDING) {
-          if (ok_pending !== undefined ? !ok_pending(d!, g) : !ok(this.made(chunk, base, i), g)) return g;
+          if (ok_pending === undefined) {
+            if (!ok(this.made(chunk, base, i), g)) return g;
+          } else if (!(pending_ok ??= ok_pending(this.pending.get(base)!))) return g;
         } else if (!ok(v, g)) return g;
       }
     }

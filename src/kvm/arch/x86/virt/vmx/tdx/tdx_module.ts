@@ -308,8 +308,10 @@ export class tdx_td {
       e.gfn + 1,
       hi,
       (x, g) => x.accepted && x.pfn === e.pfn + (g - e.gfn),
-      // A leaf DEMOTE made and nothing looked at yet: as demoted_leaf() would make it.
-      (d, g) => d.accepted && d.pfn + (g - d.gfn) === e.pfn + (g - e.gfn),
+      // Leaves DEMOTE made that nothing looked at yet: demoted_leaf() gives leaf i
+      // pfn d.pfn + i at gfn d.gfn + i, so each continues e's PFNs exactly when the
+      // table's offset from GFN to PFN is e's, whatever i.
+      (d) => d.accepted && d.pfn - d.gfn === e.pfn - e.gfn,
     );
   }
 
