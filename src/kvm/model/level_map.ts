@@ -73,20 +73,18 @@ export class level_map<T, D = never> {
     }
   }
 
-  /** fill(base, (i) => make(d, i), replaced), the entries made when first looked at:
-   * a chunk that holds no entry takes the descriptor `d` and 512 PENDING slots (one
-   * with entries takes fill(), so `replaced` sees each). */
-  fill_lazy(base: number, d: D, replaced: (old: T) => void): void {
+  /** fill(base, (i) => make(d, i), ...), the entries made when first looked at, when
+   * the chunk that starts at `base` holds no entry: it takes the descriptor `d` and 512
+   * PENDING slots, and true is returned. False, and nothing done, when it holds
+   * entries (the caller then takes fill(), whose `replaced` sees each). */
+  fill_lazy(base: number, d: D): boolean {
     if (base % this.span !== 0) throw new Error(`level_map.fill_lazy: ${base} does not start a table`);
     const chunk = this.chunks.get(base);
-    if (chunk !== undefined && chunk.some((v) => v !== undefined)) {
-      const make = this.make!;
-      this.fill(base, (i) => make(d, i), replaced);
-      return;
-    }
+    if (chunk !== undefined && chunk.some((v) => v !== undefined)) return false;
     this.chunks.set(base, new Array<slot<T>>(SPTE_ENT_PER_PAGE).fill(PENDING));
     this.pending.set(base, d);
     this.count += SPTE_ENT_PER_PAGE;
+    return true;
   }
 
   /** The first GFN of [gfn, hi), stepping one entry at a time from `gfn` (which

@@ -440,10 +440,16 @@ export class tdx_td {
     if (each) for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) this.touch_entry(gfn + i * n, level, 'write');
     else this.touch(level, gfn, gfn + n * SPTE_ENT_PER_PAGE, 'write');
     // Made when first looked at (level_map.fill_lazy()): a schedule looks at few.
+    // No closure made on the lazy path (tsx's keepNames names one bound to a const
+    // through a defineProperty per call).
     const d: sept_demoted = { gfn, level, pfn, accepted };
-    const z = (old: sept_entry): void => this.z_toggle(old);
-    if (sept_fill.eager) this.sept[level]!.fill(gfn, (i) => demoted_leaf(d, i), z);
-    else this.sept[level]!.fill_lazy(gfn, d, z);
+    if (sept_fill.eager || !this.sept[level]!.fill_lazy(gfn, d)) {
+      this.sept[level]!.fill(
+        gfn,
+        (i) => demoted_leaf(d, i),
+        (old) => this.z_toggle(old),
+      );
+    }
     piece_run(Z_SEPT_LEAF | (level << 8), gfn, pfn, accepted ? 1 : 0, n, SPTE_ENT_PER_PAGE);
     this.z_lo ^= piece_lo;
     this.z_hi ^= piece_hi;
