@@ -25,8 +25,8 @@ export function install_dpamt_invariant(kvm: kvm): void {
    * accesses require. */
   let pending: Array<{ region: number; gfn: number }> = [];
   run.invariant('dpamt', () => {
-    const changed = dirty.drain();
-    if (changed.length > 0) pending = [...pending, ...changed];
+    // Added in place: `pending` is a new array after each check point.
+    for (const c of dirty.drain()) pending.push(c);
     if (pending.length === 0) return null;
     const op = run.ops[run.step - 1];
     const released = op !== undefined && op.obj === host.pamt_lock.name && op.kind.includes('unlock');

@@ -39,7 +39,11 @@ export class change_queue<T> {
   }
 
   push(item: T): void {
-    if (this.run.recording) this.run.touch(this.fp().write);
+    // The write of the queue's key is for dpor's footprints (a recorded run) and for
+    // a check that pushes (watched, it is then checked after every step). Between
+    // checks it would only make dirty the check that read the key, the drainer,
+    // which recheck() does: it is not made then (no lookup of the thread's key).
+    if (this.run.recordingReads) this.run.touch(this.fp().write);
     if (this.drainer !== null) this.run.recheck(this.drainer);
     this.items.push(item);
   }
