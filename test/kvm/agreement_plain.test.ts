@@ -1,6 +1,7 @@
 // mirror_sept_disagreement() against the plain check it replaced (S-EPT leaves
 // keyed by level and GFN in a Set of numbers), on VMs whose S-EPT was perturbed at
 // random: the same verdict and message every time.
+import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import {
   fmt_gfn,
@@ -39,17 +40,6 @@ function plain(kvm: kvm, lo: gfn_t, hi: gfn_t): string | 'frozen' | null {
   return null;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** [0x200, 0x400) mapped by 4K leaves, [0x400, 0x800) by two 2M leaves. */
 async function vm(): Promise<kvm> {
   const { kvm } = await run_once({
@@ -77,7 +67,7 @@ describe('mirror_sept_disagreement()', () => {
     for (let seed = 1; seed <= 40; seed++) {
       const kvm = await vm();
       const td = kvm.tdx.td;
-      const rnd = prng(seed);
+      const rnd = seedrandom.alea(`agreement:${seed}`);
       const int = (n: number) => Math.floor(rnd() * n);
       for (let k = 0; k < 3; k++) {
         const level = rnd() < 0.6 ? PG_LEVEL_4K : PG_LEVEL_2M;

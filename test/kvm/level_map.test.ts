@@ -1,20 +1,9 @@
 // level_map against a plain Map of its entries, on random operations: its chunked
 // fill() and its run_end() scan must find what per-GFN set()/get() would.
+import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { level_map } from '../../src/kvm/model/level_map.ts';
 import { SPTE_ENT_PER_PAGE } from '../../src/kvm/arch/x86/include/asm/kvm_host.ts';
-
-/** A deterministic generator (mulberry32), so a failure replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 describe('level_map', () => {
   for (const pages of [1, 512]) {
@@ -25,7 +14,7 @@ describe('level_map', () => {
       // Some run must cross from one chunk into the next, or the test proves little.
       let crossed = false;
       for (let seed = 1; seed <= 60; seed++) {
-        const rnd = prng(seed);
+        const rnd = seedrandom.alea(`level_map:${seed}`);
         const int = (n: number) => Math.floor(rnd() * n);
         const m = new level_map<{ v: number }>(pages);
         const ref = new Map<number, { v: number }>();

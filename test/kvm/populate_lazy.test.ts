@@ -2,6 +2,7 @@
 // looked at; populate() over a table that holds an entry stores all 512 at once (the
 // plain method). Two tables populated the two ways, then put through the same random
 // reads, writes and walks, must show the same entries, hashes and identities.
+import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { FROZEN_SPTE, kvm_mmu_page, make_nonleaf_spte, make_spte, PG_LEVEL_2M, PG_LEVEL_4K, SHADOW_NONPRESENT_VALUE, type u64 } from './kvm_test_api.ts';
 
@@ -21,11 +22,8 @@ describe('kvm_mmu_page.populate() making leaves when first looked at', () => {
     child.gfn = 0x200;
     child.role = { level: PG_LEVEL_4K, is_mirror: true, invalid: false };
     for (let seed = 1; seed <= 30; seed++) {
-      let x = seed * 7919;
-      const rand = (n: number): number => {
-        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-        return (x >>> 8) % n;
-      };
+      const rng = seedrandom.alea(`populate_lazy:${seed}`);
+      const rand = (n: number): number => Math.floor(rng() * n);
       const lazy = table();
       lazy.populate(huge, PG_LEVEL_4K);
       const eager = table();

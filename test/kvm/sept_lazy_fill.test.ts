@@ -3,6 +3,7 @@
 // DEMOTEs, leaf writes, deletes, BLOCK/ACCEPT/UNBLOCK and reads, run on a TD each
 // way, must see the same leaves (and the same objects), the same run ends (the
 // private invariant's scan), the same Zobrist hash and the same stored entries.
+import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { PG_LEVEL_2M, PG_LEVEL_4K, sept_entry, sept_fill, type tdx_td } from '../../src/kvm/index.ts';
 import { P2M, run_once } from './helpers.ts';
@@ -11,11 +12,8 @@ const raw = (o: object): any => o;
 
 /** One random program on `td`; what it saw, one line per observation. */
 function program(td: tdx_td, seed: number): { seen: string[]; pending: number } {
-  let x = seed * 7919 + 1;
-  const rand = (n: number): number => {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return (x >>> 8) % n;
-  };
+  const rng = seedrandom.alea(`sept_lazy_fill:${seed}`);
+  const rand = (n: number): number => Math.floor(rng() * n);
   const tables = 4;
   const ids = new Map<object, number>();
   const id = (e: object): number => {
