@@ -89,6 +89,9 @@ export interface ProfileSplit {
   readonly gc: number;
   readonly hashing: number;
   readonly invariants: number;
+  /** The scenario's set-up, made again for every schedule (part of the model's
+   * code, counted apart). Absent from figures measured before it was. */
+  readonly setup?: number;
   readonly model: number;
   readonly engine: number;
   readonly other: number;
@@ -112,14 +115,15 @@ interface Profile {
 const HASHING = /^(kvm_state_hash|piece|value_hash|z_entry|z_fresh|z_carry|z_toggle|z_runs)$/;
 const HASH_FILES = /\/(state_hash|zobrist)\.ts$/;
 
-/** What one sample ran, from its stack (innermost first). */
-function category(stack: readonly ProfileNode[]): 'gc' | 'hashing' | 'invariants' | 'model' | 'engine' | 'other' | 'idle' {
+/** What one sample ran, from its stack (innermost first). Exported for its test. */
+export function category(stack: readonly ProfileNode[]): 'gc' | 'hashing' | 'invariants' | 'setup' | 'model' | 'engine' | 'other' | 'idle' {
   const leaf = stack[0]!.callFrame.functionName;
   if (leaf === '(garbage collector)') return 'gc';
   if (leaf === '(idle)') return 'idle';
   // Profiler.stop's own sample (its delta spans the wait for the call): the
   // profiler, not the exploration.
   if (stack.some((n) => n.callFrame.url === 'node:inspector')) return 'idle';
+  if (inSetup(stack)) return 'setup';
   let model = false;
   let engine = false;
   for (const n of stack) {
@@ -132,10 +136,22 @@ function category(stack: readonly ProfileNode[]): 'gc' | 'hashing' | 'invariants
   return model ? 'model' : engine ? 'engine' : 'other';
 }
 
+/** Whether the sample ran the scenario's set-up: the engine's `execute` called
+ * something outside the engine (the program's `setup`; its other callees, the run's
+ * constructor and `start`, are the engine's). Threads run from microtasks, not under
+ * `execute`, except the first steps `start` takes. */
+function inSetup(stack: readonly ProfileNode[]): boolean {
+  for (let i = 1; i < stack.length; i++) {
+    const n = stack[i]!.callFrame;
+    if (n.functionName === 'execute' && /\/src\/engine\/explore\.ts$/.test(n.url)) return !/\/src\/engine\//.test(stack[i - 1]!.callFrame.url);
+  }
+  return false;
+}
+
 /** A CPU profile of `random` on `l` (`schedules` schedules, seed 2), split by what
  * the samples ran: GC, hashing (the terminal-state hash and its upkeep), invariants
- * (checks, and what they call), the model (KVM, kernel, variants, the scenario),
- * the engine, and the rest. */
+ * (checks, and what they call), the scenario's set-up, the model's steps (KVM,
+ * kernel, variants, the scenario), the engine, and the rest. */
 export async function profileSplit(l: LoadedScenario, schedules: number): Promise<ProfileSplit> {
   const s = l.scenario;
   const session = new Session();
@@ -152,7 +168,7 @@ export async function profileSplit(l: LoadedScenario, schedules: number): Promis
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const time = { gc: 0, hashing: 0, invariants: 0, model: 0, engine: 0, other: 0, idle: 0 };
+  const time = { gc: 0, hashing: 0, invariants: 0, setup: 0, model: 0, engine: 0, other: 0, idle: 0 };
   const self = new Map<string, number>();
   const memo = new Map<number, keyof typeof time>();
   for (let i = 0; i < profile.samples.length; i++) {
@@ -171,7 +187,7 @@ export async function profileSplit(l: LoadedScenario, schedules: number): Promis
       self.set(name, (self.get(name) ?? 0) + dt);
     }
   }
-  const busy = time.gc + time.hashing + time.invariants + time.model + time.engine + time.other;
+  const busy = time.gc + time.hashing + time.invariants + time.setup + time.model + time.engine + time.other;
   const share = (x: number) => (busy === 0 ? 0 : x / busy);
   const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([fn, t]) => ({ fn, share: share(t) }));
   return {
@@ -181,6 +197,7 @@ export async function profileSplit(l: LoadedScenario, schedules: number): Promis
     gc: share(time.gc),
     hashing: share(time.hashing),
     invariants: share(time.invariants),
+    setup: share(time.setup),
     model: share(time.model),
     engine: share(time.engine),
     other: share(time.other),

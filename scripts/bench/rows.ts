@@ -48,7 +48,7 @@ export function rows(r: Results): string[][] {
       'model',
       `${p.scenario}, CPU profile of ${count(p.schedules)} schedules`,
       'split',
-      `GC ${pct(p.gc)}, hashing ${pct(p.hashing)}, invariants ${pct(p.invariants)}, model ${pct(p.model)}, engine ${pct(p.engine)}, other ${pct(p.other)}`,
+      `GC ${pct(p.gc)}, hashing ${pct(p.hashing)}, invariants ${pct(p.invariants)}, ${p.setup === undefined ? '' : `set-up ${pct(p.setup)}, `}model ${pct(p.model)}, engine ${pct(p.engine)}, other ${pct(p.other)}`,
       `GC < 10%: ${p.gc < 0.1 ? 'met' : 'MISSED'}`,
     ]);
     out.push(['model', `${p.scenario}, CPU profile`, 'heaviest (self)', p.top.slice(0, 5).map((t) => `${t.fn} ${pct(t.share)}`).join('; '), '']);
