@@ -379,6 +379,15 @@ class kvm_struct {
   }
 }
 
+/** A memslot at creation, bound to `file` at `pgoff`. */
+function memslot_of(id: number, base_gfn: gfn_t, npages: number, file: kvm_gmem, pgoff: number): kvm_memory_slot {
+  return { id, base_gfn, npages, flags: 0, gmem: { file, pgoff } };
+}
+
+function by_base_gfn(a: kvm_memory_slot, b: kvm_memory_slot): number {
+  return a.base_gfn - b.base_gfn;
+}
+
 export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts, upstream: kvm_functions): kvm {
   const k = Kernel.of(run);
   const host = tdx_host_of(run, opts.host);
@@ -416,17 +425,16 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts, upstream: kvm_
   const vm = vm_struct as unknown as kvm;
   init_srcu_struct(vm.srcu);
   const gmem = new kvm_gmem(vm, opts.gmem_pages, opts.backing ?? 'hugetlb', opts.huge_order ?? 9);
-  const slots: kvm_memory_slot[] = (opts.memslots ?? [{ base_gfn: 0, npages: opts.gmem_pages }]).map((m, id) => ({
-    id,
-    base_gfn: m.base_gfn,
-    npages: m.npages,
-    flags: 0,
-    gmem: { file: gmem, pgoff: m.pgoff ?? 0 },
-  }));
+  const slots: kvm_memory_slot[] = [];
+  if (opts.memslots === undefined) slots.push(memslot_of(0, 0, opts.gmem_pages, gmem, 0));
+  else for (let id = 0; id < opts.memslots.length; id++) {
+    const m = opts.memslots[id]!;
+    slots.push(memslot_of(id, m.base_gfn, m.npages, gmem, m.pgoff ?? 0));
+  }
   for (const slot of slots) {
     if (kvm_gmem_bind(vm, slot, gmem, slot.gmem.pgoff) !== 0) throw new Error(`kvm_create_vm: memslot ${slot.id} does not fit the guest_memfd, or overlaps another`);
   }
-  vm_struct.memslots_at_setup({ generation: 0, slots: [...slots].sort((a, b) => a.base_gfn - b.base_gfn) });
+  vm_struct.memslots_at_setup({ generation: 0, slots: slots.length === 1 ? [slots[0]!] : [...slots].sort(by_base_gfn) });
   vm_struct.memslot = slots[0]!;
   vm_struct.guest = new tdx_guest(vm);
   call.kvm_tdp_mmu_alloc_root(vm, true);
