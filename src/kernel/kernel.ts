@@ -53,7 +53,8 @@ export class Kernel {
   private readonly pinned: (SimThread | undefined)[] = [];
   /** unique()'s counts: by name_id(), else (no id) by name. */
   private readonly name_counts: number[] = [];
-  private readonly names = new Map<string, number>();
+  /** Made only when a name has no id (fresh set-up, or past name_id()'s cap). */
+  private names: Map<string, number> | null = null;
   /** The stack of the call a splat is raised at (splat_at), for its call trace. */
   private splat_stack: Error | null = null;
 
@@ -133,8 +134,9 @@ export class Kernel {
     const id = name_id(base);
     let n;
     if (id < 0) {
-      n = (this.names.get(base) ?? 0) + 1;
-      this.names.set(base, n);
+      const names = (this.names ??= new Map());
+      n = (names.get(base) ?? 0) + 1;
+      names.set(base, n);
     } else {
       const counts = this.name_counts;
       while (counts.length <= id) counts.push(0);
