@@ -281,26 +281,27 @@ class kvm_struct {
   private the_vm_bugged = false;
   private the_memslots: kvm_memslots_t = { generation: 0, slots: [] };
 
-  // The plain fields, declared so every VM has one shape from construction on
-  // (Object.assign() of them added each to a fresh object, a dozen transitions).
-  readonly run: Run;
-  readonly k: Kernel;
-  readonly mmu_lock: rwlock_t;
-  readonly slots_lock: mutex;
-  readonly stat: kvm_vm_stat;
-  readonly arch: kvm_arch;
-  readonly tdx: kvm_tdx;
-  readonly vcpus: kvm_vcpu[];
-  readonly mem_attr_array: interval_map<number>;
-  readonly srcu: srcu_struct;
+  // The plain fields, assigned one by one by the constructor (Object.assign() of them
+  // added each to a fresh object, a dozen transitions); `declare`d, so that no
+  // field is first defined as undefined (a field's type then generalizes).
+  declare readonly run: Run;
+  declare readonly k: Kernel;
+  declare readonly mmu_lock: rwlock_t;
+  declare readonly slots_lock: mutex;
+  declare readonly stat: kvm_vm_stat;
+  declare readonly arch: kvm_arch;
+  declare readonly tdx: kvm_tdx;
+  declare readonly vcpus: kvm_vcpu[];
+  declare readonly mem_attr_array: interval_map<number>;
+  declare readonly srcu: srcu_struct;
   /** Set once the memslots are bound (they need the VM). */
-  memslot: kvm_memory_slot;
-  readonly call: kvm_functions;
-  readonly host: tdx_host;
+  declare memslot: kvm_memory_slot;
+  declare readonly call: kvm_functions;
+  declare readonly host: tdx_host;
   /** Set once the VM is built (the guest needs it). */
-  guest: tdx_guest;
-  readonly model: kvm_model;
-  readonly next_sp_id: Map<string, number>;
+  declare guest: tdx_guest;
+  declare readonly model: kvm_model;
+  declare readonly next_sp_id: Map<string, number>;
 
   constructor(
     private readonly recorder: Run,
