@@ -5,6 +5,7 @@ import { lockdep_graph_of } from './lockdep/graph.ts';
 import { lockdep } from './lockdep/lockdep.ts';
 import { held_at_exit } from './lockdep/reports.ts';
 import { kernel_reporter } from './reporter.ts';
+import { name_id } from './shared.ts';
 import { HARDIRQ_LEVEL, SOFTIRQ_LEVEL, SOFTIRQ_MASK, TASK_LEVEL, task_struct } from './task.ts';
 
 export interface KernelOptions {
@@ -50,7 +51,10 @@ export class Kernel {
   /** Per CPU, the task that may not be preempted now (spinlock held, preemption,
    * bottom halves or interrupts off). By construction there is at most one. */
   private readonly pinned: (SimThread | undefined)[] = [];
-  private readonly names = new Map<string, number>();
+  /** unique()'s counts: by name_id(), else (no id) by name. */
+  private readonly name_counts: number[] = [];
+  /** Made only when a name has no id (fresh set-up, or past name_id()'s cap). */
+  private names: Map<string, number> | null = null;
   /** The stack of the call a splat is raised at (splat_at), for its call trace. */
   private splat_stack: Error | null = null;
 
@@ -127,8 +131,17 @@ export class Kernel {
 
   /** A deterministic name unique in this run: `base`, then `base#2`, ... */
   unique(base: string): string {
-    const n = (this.names.get(base) ?? 0) + 1;
-    this.names.set(base, n);
+    const id = name_id(base);
+    let n;
+    if (id < 0) {
+      const names = (this.names ??= new Map());
+      n = (names.get(base) ?? 0) + 1;
+      names.set(base, n);
+    } else {
+      const counts = this.name_counts;
+      while (counts.length <= id) counts.push(0);
+      n = ++counts[id]!;
+    }
     return n === 1 ? base : `${base}#${n}`;
   }
 

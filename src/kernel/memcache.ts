@@ -35,7 +35,8 @@ export class kvm_mmu_memory_cache<T = kmem_obj> {
   readonly capacity: number;
   readonly objects: T[] = [];
   readonly fp: readonly Footprint[];
-  readonly alloc: () => T;
+  /** opts.alloc, if given (else alloc() makes the default object). */
+  private readonly make: (() => T) | undefined;
   readonly kmem_cache: kmem_cache | undefined;
 
   constructor(
@@ -45,10 +46,18 @@ export class kvm_mmu_memory_cache<T = kmem_obj> {
   ) {
     this.capacity = opts.capacity ?? KVM_ARCH_NR_OBJS_PER_MEMORY_CACHE;
     this.kmem_cache = opts.kmem_cache;
-    const c = opts.kmem_cache;
-    this.alloc = opts.alloc ?? (() => (c === undefined ? __alloc_obj(k, 4096, 'page', '__get_free_page') : __alloc_obj(k, c.size, c.name, 'kmem_cache_alloc')) as T);
+    // A method, not a closure per cache: a vCPU makes three every schedule.
+    this.make = opts.alloc;
     // Names are the same in every schedule (x86.ts makes a vCPU's once): so are keys.
     this.fp = key_footprints_of(k.unique(memcache_key(name))).write;
+  }
+
+  /** Makes one object: opts.alloc's, else a 4 KiB kmem_obj from the cache's slab or
+   * the page allocator. */
+  alloc(): T {
+    if (this.make !== undefined) return this.make();
+    const c = this.kmem_cache;
+    return (c === undefined ? __alloc_obj(this.k, 4096, 'page', '__get_free_page') : __alloc_obj(this.k, c.size, c.name, 'kmem_cache_alloc')) as T;
   }
 }
 

@@ -70,3 +70,19 @@ export const key_footprints_of = shared_cache(make_footprints);
 export function key_namer(prefix: string): (name: string) => string {
   return shared_cache((name) => prefix + name);
 }
+
+/** The ids name_id() gave out: every name a Kernel made unique (Kernel.unique()),
+ * in the order first seen. The names are the same in every schedule, so a kernel
+ * counts them by id in an array instead of filling a Map of its own. */
+const name_ids = new Map<string, number>();
+
+/** `name`'s id, or -1 under `fresh` and past MAX_KEYS ids (the caller counts it by
+ * name, the plain method). */
+export function name_id(name: string): number {
+  if (setup_sharing.fresh) return -1;
+  const id = name_ids.get(name);
+  if (id !== undefined) return id;
+  if (name_ids.size >= MAX_KEYS) return -1;
+  name_ids.set(name, name_ids.size);
+  return name_ids.size - 1;
+}

@@ -1,4 +1,5 @@
-// Set-up artifacts shared across schedules (src/kernel/shared.ts), checked against
+// Set-up artifacts shared across schedules (src/kernel/shared.ts: key footprints,
+// names, the ids by which a Kernel counts the names it makes unique), checked against
 // the plain method: every catalogue scenario, explored with the sharing on (and
 // what is shared deep-frozen, so a schedule that writes it throws and ends in a
 // finding) and with a fresh set-up every schedule, must give the same stats,

@@ -77,7 +77,9 @@ function scan_of(kvm: kvm, sp: kvm_mmu_page): () => string[] | null {
 export function kmemleak_track_sp(kvm: kvm, sp: kvm_mmu_page): void {
   const scan = scan_of(kvm, sp);
   kmemleak_must_free(sp.header);
-  for (const obj of [sp.header, sp.spt_page, sp.external_spt_page]) kmemleak_referenced_by(obj, scan);
+  kmemleak_referenced_by(sp.header, scan);
+  kmemleak_referenced_by(sp.spt_page, scan);
+  kmemleak_referenced_by(sp.external_spt_page, scan);
 }
 
 /** Memory for a table made at set-up (a root, a fixture's table): from the same

@@ -15,8 +15,9 @@ import { sp_memory_at_setup } from './lifetime.ts';
 /** A DPAMT reference taken at setup: install the region's PAMT on first use. */
 function pamt_get_at_setup(host: tdx_host, pfn: kvm_pfn_t): void {
   if (!host.pamt.dynamic) return;
-  if (host.refcount(pfn) === 0) host.pamt.install(pamt_region(pfn));
-  host.set_refcount(pfn, host.refcount(pfn) + 1, -1);
+  const n = host.refcount(pfn);
+  if (n === 0) host.pamt.install(pamt_region(pfn));
+  host.set_refcount(pfn, n + 1, -1);
 }
 
 /** The memslot holding `gfn` (at setup: no SRCU reader to check). */
@@ -31,9 +32,8 @@ export function kvm_set_attributes_at_setup(kvm: kvm, start: gfn_t, end: gfn_t, 
   kvm_mem_attrs_store(kvm, start, end, attributes);
 }
 
-/** The folio backing `gfn`, allocated if needed, of at least `order`. */
-function folio_at_setup(kvm: kvm, gfn: gfn_t, order: number): folio {
-  const slot = memslot_at_setup(kvm, gfn);
+/** The folio backing `gfn` (in `slot`), allocated if needed, of at least `order`. */
+function folio_at_setup(kvm: kvm, slot: kvm_memory_slot, gfn: gfn_t, order: number): folio {
   const gmem = slot.gmem.file;
   const index = kvm_gmem_get_index(slot, gfn);
   let f = gmem.filemap_get_folio(index);
@@ -86,8 +86,9 @@ export interface premap_opts {
 export function tdx_premap_private(kvm: kvm, gfn: gfn_t, level: number, opts: premap_opts = {}): void {
   const base = gfn_round_for_level(gfn, level);
   const pages = KVM_PAGES_PER_HPAGE(level);
-  const f = folio_at_setup(kvm, base, (level - 1) * 9);
-  const pfn = f.pfn + (kvm_gmem_get_index(memslot_at_setup(kvm, base), base) - f.index);
+  const slot = memslot_at_setup(kvm, base);
+  const f = folio_at_setup(kvm, slot, base, (level - 1) * 9);
+  const pfn = f.pfn + (kvm_gmem_get_index(slot, base) - f.index);
   const sp = table_at_setup(kvm, kvm_mirror_root(kvm), base, level);
   const index = SPTE_INDEX(base, level);
   if (sp.read(index).tag !== 'nonpresent') throw new Error(`setup: ${fmt_gfn(base)} is already mapped`);

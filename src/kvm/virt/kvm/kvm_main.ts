@@ -6,8 +6,8 @@ import { tdx_guest } from '../../arch/x86/coco/tdx/tdx.ts';
 import { fmt_gfn, fmt_range, type gfn_t, PT64_ROOT_4LEVEL } from '../../arch/x86/include/asm/kvm_host.ts';
 import { KVM_REQ_TLB_FLUSH, kvm_vcpu } from '../../arch/x86/kvm/x86.ts';
 import { tdx_td } from '../../arch/x86/virt/vmx/tdx/tdx_module.ts';
-import { tdx_host_of, type tdx_host_opts, tdx_pamt_cache } from '../../arch/x86/virt/vmx/tdx/tdx.ts';
-import { __gfn_to_memslot, INVALID_GPA, type kvm, type kvm_gfn_range, KVM_MEMORY_ATTRIBUTE_PRIVATE, kvm_mem_attrs_store, type kvm_memory_slot, kvm_memslots, type kvm_memslots as kvm_memslots_t, kvm_memslots_in_range, KVM_MEMSLOT_INVALID, kvm_vcpu_srcu_read_lock, kvm_vcpu_srcu_read_unlock, type kvm_vm_stat } from '../../include/linux/kvm_host.ts';
+import { type tdx_host, tdx_host_of, type tdx_host_opts, tdx_pamt_cache } from '../../arch/x86/virt/vmx/tdx/tdx.ts';
+import { __gfn_to_memslot, INVALID_GPA, type kvm, type kvm_arch, type kvm_gfn_range, KVM_MEMORY_ATTRIBUTE_PRIVATE, kvm_mem_attrs_store, type kvm_memory_slot, kvm_memslots, type kvm_memslots as kvm_memslots_t, kvm_memslots_in_range, KVM_MEMSLOT_INVALID, kvm_vcpu_srcu_read_lock, kvm_vcpu_srcu_read_unlock, type kvm_tdx, type kvm_vm_stat } from '../../include/linux/kvm_host.ts';
 import { EEXIST, EINVAL } from '../../include/uapi/asm-generic/errno.ts';
 import { kvm_describer } from '../../model/describe.ts';
 import { model_key } from '../../model/footprint.ts';
@@ -281,11 +281,48 @@ class kvm_struct {
   private the_vm_bugged = false;
   private the_memslots: kvm_memslots_t = { generation: 0, slots: [] };
 
+  // The plain fields, assigned one by one by the constructor (Object.assign() of them
+  // added each to a fresh object, a dozen transitions); `declare`d, so that no
+  // field is first defined as undefined (a field's type then generalizes).
+  declare readonly run: Run;
+  declare readonly k: Kernel;
+  declare readonly mmu_lock: rwlock_t;
+  declare readonly slots_lock: mutex;
+  declare readonly stat: kvm_vm_stat;
+  declare readonly arch: kvm_arch;
+  declare readonly tdx: kvm_tdx;
+  declare readonly vcpus: kvm_vcpu[];
+  declare readonly mem_attr_array: interval_map<number>;
+  declare readonly srcu: srcu_struct;
+  /** Set once the memslots are bound (they need the VM). */
+  declare memslot: kvm_memory_slot;
+  declare readonly call: kvm_functions;
+  declare readonly host: tdx_host;
+  /** Set once the VM is built (the guest needs it). */
+  declare guest: tdx_guest;
+  declare readonly model: kvm_model;
+  declare readonly next_sp_id: Map<string, number>;
+
   constructor(
     private readonly recorder: Run,
     fields: Omit<kvm, recorded_field>,
   ) {
-    Object.assign(this, fields);
+    this.run = fields.run;
+    this.k = fields.k;
+    this.mmu_lock = fields.mmu_lock;
+    this.slots_lock = fields.slots_lock;
+    this.stat = fields.stat;
+    this.arch = fields.arch;
+    this.tdx = fields.tdx;
+    this.vcpus = fields.vcpus;
+    this.mem_attr_array = fields.mem_attr_array;
+    this.srcu = fields.srcu;
+    this.memslot = fields.memslot;
+    this.call = fields.call;
+    this.host = fields.host;
+    this.guest = fields.guest;
+    this.model = fields.model;
+    this.next_sp_id = fields.next_sp_id;
   }
 
   /** The memslots at set-up, before any thread runs (not recorded). */
@@ -343,6 +380,15 @@ class kvm_struct {
   }
 }
 
+/** A memslot at creation, bound to `file` at `pgoff`. */
+function memslot_of(id: number, base_gfn: gfn_t, npages: number, file: kvm_gmem, pgoff: number): kvm_memory_slot {
+  return { id, base_gfn, npages, flags: 0, gmem: { file, pgoff } };
+}
+
+function by_base_gfn(a: kvm_memory_slot, b: kvm_memory_slot): number {
+  return a.base_gfn - b.base_gfn;
+}
+
 export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts, upstream: kvm_functions): kvm {
   const k = Kernel.of(run);
   const host = tdx_host_of(run, opts.host);
@@ -380,18 +426,18 @@ export function kvm_create_vm(run: Run, opts: kvm_create_vm_opts, upstream: kvm_
   const vm = vm_struct as unknown as kvm;
   init_srcu_struct(vm.srcu);
   const gmem = new kvm_gmem(vm, opts.gmem_pages, opts.backing ?? 'hugetlb', opts.huge_order ?? 9);
-  const slots: kvm_memory_slot[] = (opts.memslots ?? [{ base_gfn: 0, npages: opts.gmem_pages }]).map((m, id) => ({
-    id,
-    base_gfn: m.base_gfn,
-    npages: m.npages,
-    flags: 0,
-    gmem: { file: gmem, pgoff: m.pgoff ?? 0 },
-  }));
+  const slots: kvm_memory_slot[] = [];
+  if (opts.memslots === undefined) slots.push(memslot_of(0, 0, opts.gmem_pages, gmem, 0));
+  else for (let id = 0; id < opts.memslots.length; id++) {
+    const m = opts.memslots[id]!;
+    slots.push(memslot_of(id, m.base_gfn, m.npages, gmem, m.pgoff ?? 0));
+  }
   for (const slot of slots) {
     if (kvm_gmem_bind(vm, slot, gmem, slot.gmem.pgoff) !== 0) throw new Error(`kvm_create_vm: memslot ${slot.id} does not fit the guest_memfd, or overlaps another`);
   }
-  vm_struct.memslots_at_setup({ generation: 0, slots: [...slots].sort((a, b) => a.base_gfn - b.base_gfn) });
-  Object.assign(vm, { memslot: slots[0]!, guest: new tdx_guest(vm) });
+  vm_struct.memslots_at_setup({ generation: 0, slots: slots.length === 1 ? [slots[0]!] : [...slots].sort(by_base_gfn) });
+  vm_struct.memslot = slots[0]!;
+  vm_struct.guest = new tdx_guest(vm);
   call.kvm_tdp_mmu_alloc_root(vm, true);
   call.kvm_tdp_mmu_alloc_root(vm, false);
   call.tdx_vm_init(vm);

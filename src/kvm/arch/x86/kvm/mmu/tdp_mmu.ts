@@ -300,7 +300,7 @@ export function kvm_tdp_mmu_alloc_root(kvm: kvm, mirror: boolean): kvm_mmu_page 
   const root = kvm.call.kvm_mmu_page_new(kvm);
   sp_memory_at_setup(kvm, root, false);
   tdp_mmu_init_sp(root, null, 0, { level: kvm.arch.root_level, is_mirror: mirror, invalid: false });
-  const count = new refcount_t(`${mirror ? 'mirror' : 'direct'}_root->tdp_mmu_root_count`);
+  const count = new refcount_t(mirror ? 'mirror_root->tdp_mmu_root_count' : 'direct_root->tdp_mmu_root_count');
   refcount_set(count, 1);
   root.tdp_mmu_root_count = count;
   kvm.run.touch(ROOTS.write);

@@ -152,7 +152,10 @@ const HOST = {};
 
 /** The host of `run` (one per schedule), created on first use. */
 export function tdx_host_of(run: Run, opts: tdx_host_opts = {}): tdx_host {
-  return run.local(HOST, () => new tdx_host(run, opts));
+  // Looked up, not run.local()'s maker: no closure made every schedule.
+  let host = run.localOf<tdx_host>(HOST);
+  if (host === undefined) run.setLocal(HOST, (host = new tdx_host(run, opts)));
+  return host;
 }
 
 // tdx_dpamt_entry_pages() in arch/x86/virt/vmx/tdx/tdx.c
