@@ -41,6 +41,23 @@ export class level_map<T, D = never> {
     return v === PENDING ? this.made(chunk, base, i) : v;
   }
 
+  /** Whether an entry is stored at `gfn` (made or not): get() would find one. */
+  has(gfn: number): boolean {
+    const base = Math.floor(gfn / this.span) * this.span;
+    const chunk = this.chunks.get(base);
+    return chunk !== undefined && chunk[(gfn - base) / this.pages] !== undefined;
+  }
+
+  /** The descriptor fill_lazy() gave the entry at `gfn` when that entry is not made
+   * yet (get() would make it from it), else undefined: a reader that needs only what
+   * the descriptor says of it need not make it. */
+  lazy(gfn: number): D | undefined {
+    const base = Math.floor(gfn / this.span) * this.span;
+    const chunk = this.chunks.get(base);
+    if (chunk === undefined || chunk[(gfn - base) / this.pages] !== PENDING) return undefined;
+    return this.pending.get(base);
+  }
+
   /** Makes and keeps the entry of the PENDING slot `i` (so it has one identity). */
   private made(chunk: Array<slot<T>>, base: number, i: number): T {
     const v = this.make!(this.pending.get(base)!, i);
