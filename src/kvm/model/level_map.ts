@@ -10,10 +10,17 @@ const PENDING: unique symbol = Symbol('pending');
 type slot<T> = T | undefined | typeof PENDING;
 
 export class level_map<T, D = never> {
+  /** run_end() steps through PENDING slots one at a time, as the plain method
+   * (tests compare the two ways). */
+  static stepwise = false;
   /** Chunks by the first GFN of the span of 512 entries they hold. */
   private readonly chunks = new Map<number, Array<slot<T>>>();
   /** The descriptor of each chunk fill_lazy() filled last: what its PENDING slots make. */
   private readonly pending = new Map<number, D>();
+  /** Of each chunk fill_lazy() filled, the slots no longer PENDING (made, set or
+   * deleted since), in no order: run_end() steps over the PENDING slots between them
+   * at once. Each slot leaves PENDING once, so a list holds at most 512. */
+  private readonly settled = new Map<number, number[]>();
   /** GFNs one chunk spans. */
   private readonly span: number;
   private count = 0;
@@ -62,6 +69,7 @@ export class level_map<T, D = never> {
   private made(chunk: Array<slot<T>>, base: number, i: number): T {
     const v = this.make!(this.pending.get(base)!, i);
     chunk[i] = v;
+    this.settled.get(base)!.push(i);
     return v;
   }
 
@@ -70,7 +78,9 @@ export class level_map<T, D = never> {
     let chunk = this.chunks.get(base);
     if (chunk === undefined) this.chunks.set(base, (chunk = []));
     const i = (gfn - base) / this.pages;
-    if (chunk[i] === undefined) this.count++;
+    const old = chunk[i];
+    if (old === undefined) this.count++;
+    else if (old === PENDING) this.settled.get(base)!.push(i);
     chunk[i] = v;
   }
 
@@ -88,6 +98,9 @@ export class level_map<T, D = never> {
       else replaced(old === PENDING ? this.made(chunk, base, i) : old);
       chunk[i] = make(i);
     }
+    // No slot is PENDING any more.
+    this.pending.delete(base);
+    this.settled.delete(base);
   }
 
   /** fill(base, (i) => make(d, i), ...), the entries made when first looked at, when
@@ -100,6 +113,7 @@ export class level_map<T, D = never> {
     if (chunk !== undefined && chunk.some((v) => v !== undefined)) return false;
     this.chunks.set(base, new Array<slot<T>>(SPTE_ENT_PER_PAGE).fill(PENDING));
     this.pending.set(base, d);
+    this.settled.set(base, []);
     this.count += SPTE_ENT_PER_PAGE;
     return true;
   }
@@ -126,6 +140,15 @@ export class level_map<T, D = never> {
           if (ok_pending === undefined) {
             if (!ok(this.made(chunk, base, i), g)) return g;
           } else if (!(pending_ok ??= ok_pending(this.pending.get(base)!))) return g;
+          else if (!level_map.stepwise) {
+            // Every slot from here to the next settled one is PENDING, and ok: on to
+            // the last of them (the loop's step then takes the settled one).
+            let next = SPTE_ENT_PER_PAGE;
+            for (const j of this.settled.get(base)!) if (j > i && j < next) next = j;
+            const last = Math.min(next, Math.ceil((end - base) / this.pages)) - 1;
+            g += (last - i) * this.pages;
+            i = last;
+          }
         } else if (!ok(v, g)) return g;
       }
     }
@@ -149,6 +172,7 @@ export class level_map<T, D = never> {
     const chunk = this.chunks.get(base);
     const i = (gfn - base) / this.pages;
     if (chunk === undefined || chunk[i] === undefined) return;
+    if (chunk[i] === PENDING) this.settled.get(base)!.push(i);
     chunk[i] = undefined;
     this.count--;
   }
