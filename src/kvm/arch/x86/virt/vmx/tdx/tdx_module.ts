@@ -552,8 +552,10 @@ function sept_obj(gfn: gfn_t, level: number): string {
  * for PROMOTE the 512 entries it merges (is_sept_page_valid_for_merge()). */
 function sept_locks(leaf: string, gfn: gfn_t, level: number): module_lock[] {
   const n = KVM_PAGES_PER_HPAGE(level);
-  const locks: module_lock[] = [{ key: `sept:${level}`, lo: gfn, hi: gfn + n, shared: false }];
-  if (leaf === 'tdh_mem_page_promote') locks.push({ key: `sept:${level - 1}`, lo: gfn, hi: gfn + n, shared: false });
+  // The keys made once (SEPT_KEYS): a key made per call is hashed anew by every Map
+  // that looks it up.
+  const locks: module_lock[] = [{ key: SEPT_KEYS[level]!.key, lo: gfn, hi: gfn + n, shared: false }];
+  if (leaf === 'tdh_mem_page_promote') locks.push({ key: SEPT_KEYS[level - 1]!.key, lo: gfn, hi: gfn + n, shared: false });
   return locks;
 }
 
