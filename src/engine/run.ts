@@ -471,6 +471,13 @@ export class Run {
     return this.sink !== null || this.watchMode !== 0;
   }
 
+  /** Whether accesses go into a footprint now (a recorded or traced run's step or
+   * check), not only to the invariants' watch, which keeps of each key's reads just
+   * their bounds: a reader that is watched only may record a run of reads at once. */
+  get footprinting(): boolean {
+    return this.sink !== null;
+  }
+
   /** Whether reads are being recorded now: `recording`, less a step of a run that
    * records only what steps write (to skip building the footprints of reads). */
   get recordingReads(): boolean {

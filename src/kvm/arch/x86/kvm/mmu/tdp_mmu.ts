@@ -138,38 +138,50 @@ export function tdp_mmu_walk_gfn(root: kvm_mmu_page, gfn: gfn_t): spte_walk {
   }
 }
 
+/** `per_entry`: tdp_mmu_leaves() records each read of a table as it makes it, even
+ * when only the invariants' watch takes them (the plain method; tests compare). */
+export const leaves_reads = { per_entry: false };
+
 /** Leaves under `root` inside [start, end), in order, with frozen entries reported
  * as leaves with a null SPTE. Cost proportional to what is mapped there. */
 export function* tdp_mmu_leaves(root: kvm_mmu_page, start: gfn_t, end: gfn_t): IterableIterator<{ gfn: gfn_t; level: number; spte: leaf_spte | null }> {
   // One generator and a stack of tables, not a generator per table delegating to
   // its children's (each leaf resumed every generator above it); each table is
   // walked and its reads recorded as sp.entries() does, a table left at `end` (or
-  // by a caller that stops) without the read of its rest.
+  // by a caller that stops) without the read of its rest. A table's reads are
+  // contiguous: when only the invariants' watch takes them (which keeps a key's
+  // bounds), they are recorded as one range when the walk leaves the table, or
+  // stops.
   const stack: leaves_frame[] = [];
   stack.push(leaves_frame_of(root, start));
-  while (stack.length > 0) {
-    const f = stack[stack.length - 1]!;
-    const sp = f.sp;
-    const i = sp.walk_next(f.next);
-    if (i >= SPTE_ENT_PER_PAGE) {
-      if (f.recording) sp.walk_read(f.next, SPTE_ENT_PER_PAGE);
-      stack.pop();
-      continue;
+  try {
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      const sp = f.sp;
+      const i = sp.walk_next(f.next);
+      if (i >= SPTE_ENT_PER_PAGE) {
+        if (f.recording) leaves_read(f, SPTE_ENT_PER_PAGE);
+        leaves_leave(stack.pop()!);
+        continue;
+      }
+      if (f.recording) leaves_read(f, i + 1);
+      f.next = i + 1;
+      const spte = sp.walk_entry(i);
+      const gfn = sp.gfn + i * f.n;
+      if (gfn >= end) {
+        leaves_leave(stack.pop()!);
+        continue;
+      }
+      if (is_last_spte(spte, f.level)) yield { gfn, level: f.level, spte };
+      else if (is_frozen_spte(spte)) yield { gfn, level: f.level, spte: null };
+      else {
+        const child = spte_to_child_sp(spte);
+        if (child !== null) stack.push(leaves_frame_of(child, start));
+      }
     }
-    if (f.recording) sp.walk_read(f.next, i + 1);
-    f.next = i + 1;
-    const spte = sp.walk_entry(i);
-    const gfn = sp.gfn + i * f.n;
-    if (gfn >= end) {
-      stack.pop();
-      continue;
-    }
-    if (is_last_spte(spte, f.level)) yield { gfn, level: f.level, spte };
-    else if (is_frozen_spte(spte)) yield { gfn, level: f.level, spte: null };
-    else {
-      const child = spte_to_child_sp(spte);
-      if (child !== null) stack.push(leaves_frame_of(child, start));
-    }
+  } finally {
+    // A caller that stopped: the reads of the tables still open.
+    for (const f of stack) leaves_leave(f);
   }
 }
 
@@ -181,13 +193,33 @@ interface leaves_frame {
   /** The next index to look at; the entries before it were read. */
   next: number;
   readonly recording: boolean;
+  /** Its reads are recorded when the walk leaves it: [merged_lo, merged_hi) so far. */
+  readonly merge: boolean;
+  readonly merged_lo: number;
+  merged_hi: number;
 }
 
 function leaves_frame_of(sp: kvm_mmu_page, start: gfn_t): leaves_frame {
   const level = sp.role.level;
   const n = KVM_PAGES_PER_HPAGE(level);
   const first = start <= sp.gfn ? 0 : SPTE_INDEX(start, level);
-  return { sp, level, n, next: first, recording: sp.walk_start() };
+  const recording = sp.walk_start();
+  const merge = recording && !leaves_reads.per_entry && sp.walk_merges();
+  return { sp, level, n, next: first, recording, merge, merged_lo: first, merged_hi: first };
+}
+
+/** The walk read `f`'s entries from `f.next` up to `hi`. */
+function leaves_read(f: leaves_frame, hi: number): void {
+  if (f.merge) f.merged_hi = hi;
+  else f.sp.walk_read(f.next, hi);
+}
+
+/** The walk leaves `f`: its merged reads are recorded. */
+function leaves_leave(f: leaves_frame): void {
+  if (f.merge && f.merged_hi > f.merged_lo) {
+    f.sp.walk_read(f.merged_lo, f.merged_hi);
+    f.merged_hi = f.merged_lo;
+  }
 }
 
 // Mapping a fault (arch/x86/kvm/mmu/tdp_mmu.c): walk to the goal level under read
