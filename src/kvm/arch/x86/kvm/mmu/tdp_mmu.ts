@@ -142,19 +142,47 @@ export function tdp_mmu_walk_gfn(root: kvm_mmu_page, gfn: gfn_t): spte_walk {
  * when only the invariants' watch takes them (the plain method; tests compare). */
 export const leaves_reads = { per_entry: false };
 
+/** A leaf tdp_mmu_leaves() lists (a frozen entry: null SPTE). */
+export interface tdp_leaf {
+  gfn: gfn_t;
+  level: number;
+  spte: leaf_spte | null;
+}
+
 /** Leaves under `root` inside [start, end), in order, with frozen entries reported
  * as leaves with a null SPTE. Cost proportional to what is mapped there. */
-export function* tdp_mmu_leaves(root: kvm_mmu_page, start: gfn_t, end: gfn_t): IterableIterator<{ gfn: gfn_t; level: number; spte: leaf_spte | null }> {
-  // One generator and a stack of tables, not a generator per table delegating to
-  // its children's (each leaf resumed every generator above it); each table is
-  // walked and its reads recorded as sp.entries() does, a table left at `end` (or
-  // by a caller that stops) without the read of its rest. A table's reads are
-  // contiguous: when only the invariants' watch takes them (which keeps a key's
-  // bounds), they are recorded as one range when the walk leaves the table, or
-  // stops.
-  const stack: leaves_frame[] = [];
-  stack.push(leaves_frame_of(root, start));
-  try {
+export function tdp_mmu_leaves(root: kvm_mmu_page, start: gfn_t, end: gfn_t): IterableIterator<tdp_leaf> {
+  return new tdp_leaves_walk(root, start, end);
+}
+
+/** The walk of tdp_mmu_leaves(): an iterator of its own rather than a generator,
+ * whose every resumption cost about as much as the rest of the step to the next
+ * leaf. One stack of tables (not a walk per table delegating to its children's);
+ * each table is walked and its reads recorded as sp.entries() does, a table left
+ * at `end` (or by a caller that stops) without the read of its rest. A table's
+ * reads are contiguous: when only the invariants' watch takes them (which keeps a
+ * key's bounds), they are recorded as one range when the walk leaves the table, or
+ * stops. The walk starts at the first next(), as a generator's body would. */
+class tdp_leaves_walk implements IterableIterator<tdp_leaf> {
+  private stack: leaves_frame[] | null = null;
+
+  constructor(
+    private readonly root: kvm_mmu_page,
+    private readonly start: gfn_t,
+    private readonly end: gfn_t,
+  ) {}
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(): IteratorResult<tdp_leaf> {
+    let stack = this.stack;
+    if (stack === null) {
+      stack = this.stack = [];
+      stack.push(leaves_frame_of(this.root, this.start));
+    }
+    const end = this.end;
     while (stack.length > 0) {
       const f = stack[stack.length - 1]!;
       const sp = f.sp;
@@ -172,16 +200,20 @@ export function* tdp_mmu_leaves(root: kvm_mmu_page, start: gfn_t, end: gfn_t): I
         leaves_leave(stack.pop()!);
         continue;
       }
-      if (is_last_spte(spte, f.level)) yield { gfn, level: f.level, spte };
-      else if (is_frozen_spte(spte)) yield { gfn, level: f.level, spte: null };
-      else {
-        const child = spte_to_child_sp(spte);
-        if (child !== null) stack.push(leaves_frame_of(child, start));
-      }
+      if (is_last_spte(spte, f.level)) return { value: { gfn, level: f.level, spte }, done: false };
+      if (is_frozen_spte(spte)) return { value: { gfn, level: f.level, spte: null }, done: false };
+      const child = spte_to_child_sp(spte);
+      if (child !== null) stack.push(leaves_frame_of(child, this.start));
     }
-  } finally {
-    // A caller that stopped: the reads of the tables still open.
-    for (const f of stack) leaves_leave(f);
+    return { value: undefined, done: true };
+  }
+
+  /** A caller that stopped: the reads of the tables still open are recorded. */
+  return(): IteratorResult<tdp_leaf> {
+    const stack = this.stack;
+    this.stack = [];
+    if (stack !== null) for (const f of stack) leaves_leave(f);
+    return { value: undefined, done: true };
   }
 }
 
