@@ -471,6 +471,13 @@ export class Run {
     return this.sink !== null || this.watchMode !== 0;
   }
 
+  /** Whether accesses go into a footprint now (a recorded or traced run's step or
+   * check), not only to the invariants' watch, which keeps of each key's reads just
+   * their bounds: a reader that is watched only may record a run of reads at once. */
+  get footprinting(): boolean {
+    return this.sink !== null;
+  }
+
   /** Whether reads are being recorded now: `recording`, less a step of a run that
    * records only what steps write (to skip building the footprints of reads). */
   get recordingReads(): boolean {
@@ -907,8 +914,12 @@ export class Run {
       if (skip) {
         if (!inv.always && (this.dirty & inv.bit) === 0) continue;
         this.dirty &= ~inv.bit;
-        for (const kr of inv.keys) kr.mask &= ~inv.bit;
-        inv.keys.length = 0;
+        // Cleared only when it holds keys: setting the length is a call even when
+        // nothing changes (a driven check's list is always empty here).
+        if (inv.keys.length !== 0) {
+          for (const kr of inv.keys) kr.mask &= ~inv.bit;
+          inv.keys.length = 0;
+        }
         inv.always = false;
         this.checking = inv;
         // A check driven by its queues only (drivenCheck()) is re-checked when they
@@ -940,8 +951,10 @@ export class Run {
         this.checking = null;
         if (inv.driven) {
           // Declared during its first check, which was watched.
-          for (const kr of inv.keys) kr.mask &= ~inv.bit;
-          inv.keys.length = 0;
+          if (inv.keys.length !== 0) {
+            for (const kr of inv.keys) kr.mask &= ~inv.bit;
+            inv.keys.length = 0;
+          }
           if (f !== null || inv.bit === 0) inv.always = true;
         } else if (f !== null || inv.keys.length === 0) inv.always = true;
       }

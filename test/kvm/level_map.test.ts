@@ -79,4 +79,59 @@ describe('level_map', () => {
       }
     }
   });
+  for (const pages of [1, 512]) {
+    it(`run_end() over lazily filled chunks steps over their PENDING slots as stepping one by one does (entries of ${pages} pages)`, () => {
+      // Entry i of a chunk filled with descriptor d maps d + i; an entry is ok when it
+      // continues the entry at `from`: what accepted_4k_run_end() asks.
+      type E = { readonly gfn: number; readonly v: number };
+      const span = pages * SPTE_ENT_PER_PAGE;
+      const chunks = 3;
+      let stepped = 0;
+      for (let seed = 1; seed <= 60; seed++) {
+        const rnd = seedrandom.alea(`level_map_settled:${pages}:${seed}`);
+        const int = (n: number) => Math.floor(rnd() * n);
+        const m = new level_map<E, { base: number; v: number }>(pages, (d, i) => ({ gfn: d.base + i * pages, v: d.v + i }));
+        const ends = (stepwise: boolean, from: number, hi: number, off: number) => {
+          const was = level_map.stepwise;
+          level_map.stepwise = stepwise;
+          try {
+            return m.run_end(from, hi, (x, g) => x.v - (g - from) / pages === off, (d) => d.v - d.base / pages === off - from / pages);
+          } finally {
+            level_map.stepwise = was;
+          }
+        };
+        for (let k = 0; k < 60; k++) {
+          const g = int(chunks * SPTE_ENT_PER_PAGE) * pages;
+          switch (int(6)) {
+            case 0: {
+              const base = int(chunks) * span;
+              // Often continuing the values of the chunk before, so runs cross chunks.
+              m.fill_lazy(base, { base, v: int(3) === 0 ? int(9) : base / pages });
+              break;
+            }
+            case 1:
+              m.set(g, { gfn: g, v: g / pages + (int(4) === 0 ? 1 : 0) });
+              break;
+            case 2:
+              m.delete(g);
+              break;
+            case 3:
+              m.get(g);
+              break;
+            default: {
+              const e = m.get(g);
+              if (e === undefined) break;
+              const hi = g + int(2 * span);
+              // Neither way makes an entry: the second sees what the first did.
+              const a = ends(false, g + pages, hi, e.v + 1);
+              const b = ends(true, g + pages, hi, e.v + 1);
+              expect(a).toBe(b);
+              if (b > g + 3 * pages) stepped++;
+            }
+          }
+        }
+      }
+      expect(stepped).toBeGreaterThan(20);
+    });
+  }
 });

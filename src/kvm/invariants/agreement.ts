@@ -13,26 +13,34 @@ function mirror_leaf(level: number, gfn: gfn_t, pfn: number): string {
   return `mirror ${level_name(level)} leaf at GFN ${fmt_gfn(gfn)} -> pfn 0x${pfn.toString(16)}`;
 }
 
+/** The GFN and level of each mirror leaf a check matched, reused (checks never
+ * overlap). */
+const matched_gfns: gfn_t[] = [];
+const matched_levels: number[] = [];
+
 /** What disagrees in [lo, hi), or null; `frozen` when a mirror SPTE there is frozen. */
 export function mirror_sept_disagreement(kvm: kvm, lo: gfn_t, hi: gfn_t): string | 'frozen' | null {
   const root = kvm_mirror_root(kvm);
   const td = kvm.tdx.td;
   if (tdp_mmu_walk_gfn(root, lo).frozen) return 'frozen';
-  // The S-EPT leaves some mirror leaf matched: the leaf at a level and GFN is the
-  // one object stored there (its own level and GFN), so an S-EPT leaf has a mirror
-  // leaf at its level and GFN exactly when it was matched (no key to make per leaf).
-  const matched = new Set<object>();
+  // The mirror leaves, all matched, by GFN and level: an S-EPT leaf is matched when
+  // a mirror leaf sits at its GFN and level (the leaf at a level and GFN is the one
+  // object stored there). Leaves DEMOTE left unmade are compared by their table's
+  // descriptor, not made (td.leaf_pfn_at(), td.first_leaf_not_among()).
+  let n = 0;
   for (const l of tdp_mmu_leaves(root, lo, hi)) {
     if (l.spte === null) return 'frozen';
-    const e = td.leaf_at(l.gfn, l.level);
-    if (e === null) return `${mirror_leaf(l.level, l.gfn, l.spte.pfn)} has no S-EPT leaf`;
-    if (e.pfn !== l.spte.pfn) return `${mirror_leaf(l.level, l.gfn, l.spte.pfn)} but the S-EPT maps pfn 0x${e.pfn.toString(16)}`;
-    if (e.blocked) return `${mirror_leaf(l.level, l.gfn, l.spte.pfn)} but the S-EPT leaf is BLOCKED`;
-    matched.add(e);
+    const p = td.leaf_pfn_at(l.gfn, l.level);
+    if (p === -1) return `${mirror_leaf(l.level, l.gfn, l.spte.pfn)} has no S-EPT leaf`;
+    const pfn = p < -1 ? -2 - p : p;
+    if (pfn !== l.spte.pfn) return `${mirror_leaf(l.level, l.gfn, l.spte.pfn)} but the S-EPT maps pfn 0x${pfn.toString(16)}`;
+    if (p < -1) return `${mirror_leaf(l.level, l.gfn, l.spte.pfn)} but the S-EPT leaf is BLOCKED`;
+    matched_gfns[n] = l.gfn;
+    matched_levels[n] = l.level;
+    n++;
   }
-  for (const e of td.leaves_in(lo, hi)) {
-    if (!matched.has(e)) return `S-EPT ${level_name(e.level)} leaf at GFN ${fmt_gfn(e.gfn)} (${e.state}) has no mirror leaf`;
-  }
+  const e = td.first_leaf_not_among(lo, hi, matched_gfns, matched_levels, n);
+  if (e !== null) return `S-EPT ${level_name(e.level)} leaf at GFN ${fmt_gfn(e.gfn)} (${e.state}) has no mirror leaf`;
   return null;
 }
 

@@ -109,19 +109,20 @@ export class interval_map<V> {
   }
 
   /** The runs and gaps covering [lo, hi), in order. */
-  *pieces(lo: number, hi: number): IterableIterator<Piece<V>> {
+  pieces(lo: number, hi: number): IterableIterator<Piece<V>> {
+    return new pieces_walk(this, lo, hi);
+  }
+
+  /** pieces_walk's start: the read of [lo, hi), and the index of the first run it
+   * looks at. */
+  walk_start(lo: number, hi: number): number {
     this.touch('read', lo, hi);
-    let x = lo;
-    for (let i = this.first_above(lo); i < this.runs.length && x < hi; i++) {
-      const r = this.runs[i]!;
-      if (r.lo >= hi) break;
-      if (r.lo > x) yield { lo: x, hi: r.lo, value: undefined };
-      const a = Math.max(x, r.lo);
-      const b = Math.min(hi, r.hi);
-      yield { lo: a, hi: b, value: r.value };
-      x = b;
-    }
-    if (x < hi) yield { lo: x, hi, value: undefined };
+    return this.first_above(lo);
+  }
+
+  /** pieces_walk's look at run `i`, as it is now; undefined past the last. */
+  walk_run(i: number): Readonly<Run<V>> | undefined {
+    return this.runs[i];
   }
 
   /** The first point of [lo, hi) whose value is not `value` (gaps hold undefined),
@@ -174,4 +175,68 @@ export function range_subtract(lo: number, hi: number, cuts: Iterable<readonly [
     if (left.length === 0) break;
   }
   return left;
+}
+
+/** The walk of interval_map.pieces(): an iterator of its own rather than a generator
+ * (each resumption of one costs about as much as the rest of a step to the next
+ * piece), doing what the generator did, step for step: the read recorded at the
+ * first next(), each run looked at as the map holds it then, and a run whose gap
+ * was returned gone on with as it is when the walk resumes. */
+class pieces_walk<V> implements IterableIterator<Piece<V>> {
+  /** 0: not started; 1: at the loop's head; 2: the gap before `r` returned; 3: done. */
+  private state = 0;
+  private i = 0;
+  private x: number;
+  private r: Readonly<Run<V>> | null = null;
+
+  constructor(
+    private readonly map: interval_map<V>,
+    private readonly lo: number,
+    private readonly hi: number,
+  ) {
+    this.x = lo;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(): IteratorResult<Piece<V>> {
+    const hi = this.hi;
+    if (this.state === 0) {
+      this.i = this.map.walk_start(this.lo, hi);
+      this.state = 1;
+    } else if (this.state === 2) {
+      this.state = 1;
+      return this.run_piece(this.r!);
+    }
+    if (this.state === 1) {
+      const r = this.x < hi ? this.map.walk_run(this.i) : undefined;
+      if (r !== undefined && r.lo < hi) {
+        if (r.lo > this.x) {
+          this.r = r;
+          this.state = 2;
+          return { value: { lo: this.x, hi: r.lo, value: undefined }, done: false };
+        }
+        return this.run_piece(r);
+      }
+      this.state = 3;
+      if (this.x < hi) return { value: { lo: this.x, hi, value: undefined }, done: false };
+    }
+    return { value: undefined, done: true };
+  }
+
+  /** The part of run `r` from `x` on, up to `hi`; the walk goes on after it. */
+  private run_piece(r: Readonly<Run<V>>): IteratorResult<Piece<V>> {
+    const a = Math.max(this.x, r.lo);
+    const b = Math.min(this.hi, r.hi);
+    this.x = b;
+    this.i++;
+    return { value: { lo: a, hi: b, value: r.value }, done: false };
+  }
+
+  return(): IteratorResult<Piece<V>> {
+    this.state = 3;
+    return { value: undefined, done: true };
+  }
 }

@@ -8,12 +8,22 @@ import { SPTE_ENT_PER_PAGE } from '../arch/x86/include/asm/kvm_host.ts';
 /** A slot of a table fill_lazy() filled whose entry is not made yet. */
 const PENDING: unique symbol = Symbol('pending');
 type slot<T> = T | undefined | typeof PENDING;
+/** A chunk fill_lazy() leaves, copied (a copy is a block move; filling a new array
+ * stores slot by slot, about three times as long). */
+const ALL_PENDING: ReadonlyArray<typeof PENDING> = new Array<typeof PENDING>(SPTE_ENT_PER_PAGE).fill(PENDING);
 
 export class level_map<T, D = never> {
+  /** run_end() steps through PENDING slots one at a time, as the plain method
+   * (tests compare the two ways). */
+  static stepwise = false;
   /** Chunks by the first GFN of the span of 512 entries they hold. */
   private readonly chunks = new Map<number, Array<slot<T>>>();
   /** The descriptor of each chunk fill_lazy() filled last: what its PENDING slots make. */
   private readonly pending = new Map<number, D>();
+  /** Of each chunk fill_lazy() filled, the slots no longer PENDING (made, set or
+   * deleted since), in no order: run_end() steps over the PENDING slots between them
+   * at once. Each slot leaves PENDING once, so a list holds at most 512. */
+  private readonly settled = new Map<number, number[]>();
   /** GFNs one chunk spans. */
   private readonly span: number;
   private count = 0;
@@ -41,10 +51,28 @@ export class level_map<T, D = never> {
     return v === PENDING ? this.made(chunk, base, i) : v;
   }
 
+  /** Whether an entry is stored at `gfn` (made or not): get() would find one. */
+  has(gfn: number): boolean {
+    const base = Math.floor(gfn / this.span) * this.span;
+    const chunk = this.chunks.get(base);
+    return chunk !== undefined && chunk[(gfn - base) / this.pages] !== undefined;
+  }
+
+  /** The descriptor fill_lazy() gave the entry at `gfn` when that entry is not made
+   * yet (get() would make it from it), else undefined: a reader that needs only what
+   * the descriptor says of it need not make it. */
+  lazy(gfn: number): D | undefined {
+    const base = Math.floor(gfn / this.span) * this.span;
+    const chunk = this.chunks.get(base);
+    if (chunk === undefined || chunk[(gfn - base) / this.pages] !== PENDING) return undefined;
+    return this.pending.get(base);
+  }
+
   /** Makes and keeps the entry of the PENDING slot `i` (so it has one identity). */
   private made(chunk: Array<slot<T>>, base: number, i: number): T {
     const v = this.make!(this.pending.get(base)!, i);
     chunk[i] = v;
+    this.settled.get(base)!.push(i);
     return v;
   }
 
@@ -53,7 +81,9 @@ export class level_map<T, D = never> {
     let chunk = this.chunks.get(base);
     if (chunk === undefined) this.chunks.set(base, (chunk = []));
     const i = (gfn - base) / this.pages;
-    if (chunk[i] === undefined) this.count++;
+    const old = chunk[i];
+    if (old === undefined) this.count++;
+    else if (old === PENDING) this.settled.get(base)!.push(i);
     chunk[i] = v;
   }
 
@@ -71,6 +101,9 @@ export class level_map<T, D = never> {
       else replaced(old === PENDING ? this.made(chunk, base, i) : old);
       chunk[i] = make(i);
     }
+    // No slot is PENDING any more.
+    this.pending.delete(base);
+    this.settled.delete(base);
   }
 
   /** fill(base, (i) => make(d, i), ...), the entries made when first looked at, when
@@ -81,8 +114,9 @@ export class level_map<T, D = never> {
     if (base % this.span !== 0) throw new Error(`level_map.fill_lazy: ${base} does not start a table`);
     const chunk = this.chunks.get(base);
     if (chunk !== undefined && chunk.some((v) => v !== undefined)) return false;
-    this.chunks.set(base, new Array<slot<T>>(SPTE_ENT_PER_PAGE).fill(PENDING));
+    this.chunks.set(base, ALL_PENDING.slice() as Array<slot<T>>);
     this.pending.set(base, d);
+    this.settled.set(base, []);
     this.count += SPTE_ENT_PER_PAGE;
     return true;
   }
@@ -109,6 +143,15 @@ export class level_map<T, D = never> {
           if (ok_pending === undefined) {
             if (!ok(this.made(chunk, base, i), g)) return g;
           } else if (!(pending_ok ??= ok_pending(this.pending.get(base)!))) return g;
+          else if (!level_map.stepwise) {
+            // Every slot from here to the next settled one is PENDING, and ok: on to
+            // the last of them (the loop's step then takes the settled one).
+            let next = SPTE_ENT_PER_PAGE;
+            for (const j of this.settled.get(base)!) if (j > i && j < next) next = j;
+            const last = Math.min(next, Math.ceil((end - base) / this.pages)) - 1;
+            g += (last - i) * this.pages;
+            i = last;
+          }
         } else if (!ok(v, g)) return g;
       }
     }
@@ -132,6 +175,7 @@ export class level_map<T, D = never> {
     const chunk = this.chunks.get(base);
     const i = (gfn - base) / this.pages;
     if (chunk === undefined || chunk[i] === undefined) return;
+    if (chunk[i] === PENDING) this.settled.get(base)!.push(i);
     chunk[i] = undefined;
     this.count--;
   }

@@ -341,6 +341,12 @@ export class kvm_mmu_page {
     return recording;
   }
 
+  /** Whether a recording walk may record its reads of this table as one range when
+   * it leaves it: nothing keeps them but the invariants' watch (Run.footprinting). */
+  walk_merges(): boolean {
+    return this.run !== null && !this.run.footprinting;
+  }
+
   /** The first stored index at or after `index`, or Infinity (not recorded). */
   walk_next(index: number): number {
     return this.first_at(index);

@@ -138,38 +138,82 @@ export function tdp_mmu_walk_gfn(root: kvm_mmu_page, gfn: gfn_t): spte_walk {
   }
 }
 
+/** `per_entry`: tdp_mmu_leaves() records each read of a table as it makes it, even
+ * when only the invariants' watch takes them (the plain method; tests compare). */
+export const leaves_reads = { per_entry: false };
+
+/** A leaf tdp_mmu_leaves() lists (a frozen entry: null SPTE). */
+export interface tdp_leaf {
+  gfn: gfn_t;
+  level: number;
+  spte: leaf_spte | null;
+}
+
 /** Leaves under `root` inside [start, end), in order, with frozen entries reported
  * as leaves with a null SPTE. Cost proportional to what is mapped there. */
-export function* tdp_mmu_leaves(root: kvm_mmu_page, start: gfn_t, end: gfn_t): IterableIterator<{ gfn: gfn_t; level: number; spte: leaf_spte | null }> {
-  // One generator and a stack of tables, not a generator per table delegating to
-  // its children's (each leaf resumed every generator above it); each table is
-  // walked and its reads recorded as sp.entries() does, a table left at `end` (or
-  // by a caller that stops) without the read of its rest.
-  const stack: leaves_frame[] = [];
-  stack.push(leaves_frame_of(root, start));
-  while (stack.length > 0) {
-    const f = stack[stack.length - 1]!;
-    const sp = f.sp;
-    const i = sp.walk_next(f.next);
-    if (i >= SPTE_ENT_PER_PAGE) {
-      if (f.recording) sp.walk_read(f.next, SPTE_ENT_PER_PAGE);
-      stack.pop();
-      continue;
+export function tdp_mmu_leaves(root: kvm_mmu_page, start: gfn_t, end: gfn_t): IterableIterator<tdp_leaf> {
+  return new tdp_leaves_walk(root, start, end);
+}
+
+/** The walk of tdp_mmu_leaves(): an iterator of its own rather than a generator,
+ * whose every resumption cost about as much as the rest of the step to the next
+ * leaf. One stack of tables (not a walk per table delegating to its children's);
+ * each table is walked and its reads recorded as sp.entries() does, a table left
+ * at `end` (or by a caller that stops) without the read of its rest. A table's
+ * reads are contiguous: when only the invariants' watch takes them (which keeps a
+ * key's bounds), they are recorded as one range when the walk leaves the table, or
+ * stops. The walk starts at the first next(), as a generator's body would. */
+class tdp_leaves_walk implements IterableIterator<tdp_leaf> {
+  private stack: leaves_frame[] | null = null;
+
+  constructor(
+    private readonly root: kvm_mmu_page,
+    private readonly start: gfn_t,
+    private readonly end: gfn_t,
+  ) {}
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(): IteratorResult<tdp_leaf> {
+    let stack = this.stack;
+    if (stack === null) {
+      stack = this.stack = [];
+      stack.push(leaves_frame_of(this.root, this.start));
     }
-    if (f.recording) sp.walk_read(f.next, i + 1);
-    f.next = i + 1;
-    const spte = sp.walk_entry(i);
-    const gfn = sp.gfn + i * f.n;
-    if (gfn >= end) {
-      stack.pop();
-      continue;
-    }
-    if (is_last_spte(spte, f.level)) yield { gfn, level: f.level, spte };
-    else if (is_frozen_spte(spte)) yield { gfn, level: f.level, spte: null };
-    else {
+    const end = this.end;
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      const sp = f.sp;
+      const i = sp.walk_next(f.next);
+      if (i >= SPTE_ENT_PER_PAGE) {
+        if (f.recording) leaves_read(f, SPTE_ENT_PER_PAGE);
+        leaves_leave(stack.pop()!);
+        continue;
+      }
+      if (f.recording) leaves_read(f, i + 1);
+      f.next = i + 1;
+      const spte = sp.walk_entry(i);
+      const gfn = sp.gfn + i * f.n;
+      if (gfn >= end) {
+        leaves_leave(stack.pop()!);
+        continue;
+      }
+      if (is_last_spte(spte, f.level)) return { value: { gfn, level: f.level, spte }, done: false };
+      if (is_frozen_spte(spte)) return { value: { gfn, level: f.level, spte: null }, done: false };
       const child = spte_to_child_sp(spte);
-      if (child !== null) stack.push(leaves_frame_of(child, start));
+      if (child !== null) stack.push(leaves_frame_of(child, this.start));
     }
+    return { value: undefined, done: true };
+  }
+
+  /** A caller that stopped: the reads of the tables still open are recorded. */
+  return(): IteratorResult<tdp_leaf> {
+    const stack = this.stack;
+    this.stack = [];
+    if (stack !== null) for (const f of stack) leaves_leave(f);
+    return { value: undefined, done: true };
   }
 }
 
@@ -181,13 +225,33 @@ interface leaves_frame {
   /** The next index to look at; the entries before it were read. */
   next: number;
   readonly recording: boolean;
+  /** Its reads are recorded when the walk leaves it: [merged_lo, merged_hi) so far. */
+  readonly merge: boolean;
+  readonly merged_lo: number;
+  merged_hi: number;
 }
 
 function leaves_frame_of(sp: kvm_mmu_page, start: gfn_t): leaves_frame {
   const level = sp.role.level;
   const n = KVM_PAGES_PER_HPAGE(level);
   const first = start <= sp.gfn ? 0 : SPTE_INDEX(start, level);
-  return { sp, level, n, next: first, recording: sp.walk_start() };
+  const recording = sp.walk_start();
+  const merge = recording && !leaves_reads.per_entry && sp.walk_merges();
+  return { sp, level, n, next: first, recording, merge, merged_lo: first, merged_hi: first };
+}
+
+/** The walk read `f`'s entries from `f.next` up to `hi`. */
+function leaves_read(f: leaves_frame, hi: number): void {
+  if (f.merge) f.merged_hi = hi;
+  else f.sp.walk_read(f.next, hi);
+}
+
+/** The walk leaves `f`: its merged reads are recorded. */
+function leaves_leave(f: leaves_frame): void {
+  if (f.merge && f.merged_hi > f.merged_lo) {
+    f.sp.walk_read(f.merged_lo, f.merged_hi);
+    f.merged_hi = f.merged_lo;
+  }
 }
 
 // Mapping a fault (arch/x86/kvm/mmu/tdp_mmu.c): walk to the goal level under read

@@ -322,6 +322,21 @@ export class tdx_td {
     return this.sept[level].get(gfn) ?? null;
   }
 
+  /** What leaf_at() finds at exactly (gfn, level), as a number, without making a leaf
+   * DEMOTE left unmade (demoted_leaf(): its table's PFN plus its offset, unblocked):
+   * -1 when there is no leaf, its PFN when it is not blocked, -2 - its PFN when it
+   * is. Recorded as leaf_at() is. */
+  leaf_pfn_at(gfn: gfn_t, level: number): number {
+    const m = this.sept[level];
+    if (m === undefined) return -1;
+    this.touch_entry(gfn, level, 'read');
+    const d = m.lazy(gfn);
+    if (d !== undefined) return d.pfn + (gfn - d.gfn);
+    const e = m.get(gfn);
+    if (e === undefined) return -1;
+    return e.blocked ? -2 - e.pfn : e.pfn;
+  }
+
   /** Whether a table sits at (gfn, level). */
   has_table(gfn: gfn_t, level: number): boolean {
     this.touch_entry(gfn, level, 'read');
@@ -409,6 +424,32 @@ export class tdx_td {
       if (leaf !== undefined) yield leaf;
       else if (f.level > PG_LEVEL_4K && this.sept_tables[f.level]!.has(g)) this.enter_table(stack, f.level - 1, g, lo, hi);
     }
+  }
+
+  /** The first leaf leaves_in(lo, hi) yields whose GFN and level are not a pair
+   * (gfns[k], levels[k]) for k < n (pairs in increasing GFN, as leaves_in() yields
+   * leaves), or null: the same walk and the same reads recorded, and no leaf made
+   * but the one returned. */
+  first_leaf_not_among(lo: gfn_t, hi: gfn_t, gfns: readonly gfn_t[], levels: readonly number[], n: number): sept_entry | null {
+    const stack: sept_frame[] = [];
+    this.enter_table(stack, this.root_level, 0, lo, hi);
+    let k = 0;
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      if (f.g >= f.to) {
+        stack.pop();
+        continue;
+      }
+      const g = f.g;
+      f.g += f.n;
+      const m = this.sept[f.level];
+      if (m !== undefined && m.has(g)) {
+        while (k < n && gfns[k]! < g) k++;
+        if (k < n && gfns[k] === g && levels[k] === f.level) continue;
+        return m.get(g)!;
+      } else if (f.level > PG_LEVEL_4K && this.sept_tables[f.level]!.has(g)) this.enter_table(stack, f.level - 1, g, lo, hi);
+    }
+    return null;
   }
 
   /** leaves_in() enters the table of level `level` at `base`: records the read of
@@ -511,8 +552,10 @@ function sept_obj(gfn: gfn_t, level: number): string {
  * for PROMOTE the 512 entries it merges (is_sept_page_valid_for_merge()). */
 function sept_locks(leaf: string, gfn: gfn_t, level: number): module_lock[] {
   const n = KVM_PAGES_PER_HPAGE(level);
-  const locks: module_lock[] = [{ key: `sept:${level}`, lo: gfn, hi: gfn + n, shared: false }];
-  if (leaf === 'tdh_mem_page_promote') locks.push({ key: `sept:${level - 1}`, lo: gfn, hi: gfn + n, shared: false });
+  // The keys made once (SEPT_KEYS): a key made per call is hashed anew by every Map
+  // that looks it up.
+  const locks: module_lock[] = [{ key: SEPT_KEYS[level]!.key, lo: gfn, hi: gfn + n, shared: false }];
+  if (leaf === 'tdh_mem_page_promote') locks.push({ key: SEPT_KEYS[level - 1]!.key, lo: gfn, hi: gfn + n, shared: false });
   return locks;
 }
 
