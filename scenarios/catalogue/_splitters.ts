@@ -48,7 +48,7 @@ export function install_split_once_invariant(vm: kvm, start: gfn_t, end: gfn_t):
     const msg = bad.drain()[0];
     if (msg !== undefined) return msg;
     if (!vm.run.allDone()) return null;
-    for (const l of tdp_mmu_leaves(kvm_direct_root(vm), start, end)) {
+    for (const l of tdp_mmu_leaves(kvm_direct_root(vm), start, end, PG_LEVEL_2M /* a 4K table holds 4K leaves only */)) {
       if (l.level !== PG_LEVEL_4K) return `every splitter returned, yet a ${level_name(l.level)} leaf still maps GFN ${fmt_gfn(l.gfn)} in ${fmt_range(start, end)}`;
     }
     return null;

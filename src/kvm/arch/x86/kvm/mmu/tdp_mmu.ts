@@ -150,9 +150,11 @@ export interface tdp_leaf {
 }
 
 /** Leaves under `root` inside [start, end), in order, with frozen entries reported
- * as leaves with a null SPTE. Cost proportional to what is mapped there. */
-export function tdp_mmu_leaves(root: kvm_mmu_page, start: gfn_t, end: gfn_t): IterableIterator<tdp_leaf> {
-  return new tdp_leaves_walk(root, start, end);
+ * as leaves with a null SPTE. Cost proportional to what is mapped there. With
+ * `min_level` (as for_each_tdp_pte_min_level()), only the leaves at that level or
+ * above: tables below it are not walked (a split table's 4K leaves, say). */
+export function tdp_mmu_leaves(root: kvm_mmu_page, start: gfn_t, end: gfn_t, min_level = PG_LEVEL_4K): IterableIterator<tdp_leaf> {
+  return new tdp_leaves_walk(root, start, end, min_level);
 }
 
 /** The walk of tdp_mmu_leaves(): an iterator of its own rather than a generator,
@@ -170,6 +172,7 @@ class tdp_leaves_walk implements IterableIterator<tdp_leaf> {
     private readonly root: kvm_mmu_page,
     private readonly start: gfn_t,
     private readonly end: gfn_t,
+    private readonly min_level: number,
   ) {}
 
   [Symbol.iterator](): this {
@@ -203,7 +206,7 @@ class tdp_leaves_walk implements IterableIterator<tdp_leaf> {
       if (is_last_spte(spte, f.level)) return { value: { gfn, level: f.level, spte }, done: false };
       if (is_frozen_spte(spte)) return { value: { gfn, level: f.level, spte: null }, done: false };
       const child = spte_to_child_sp(spte);
-      if (child !== null) stack.push(leaves_frame_of(child, this.start));
+      if (child !== null && child.role.level >= this.min_level) stack.push(leaves_frame_of(child, this.start));
     }
     return { value: undefined, done: true };
   }
