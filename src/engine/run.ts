@@ -74,15 +74,6 @@ export const EXHAUSTIVE_CHECKS_DEFAULT = typeof process !== 'undefined' && proce
  * every step. */
 const MAX_WATCHED = 31;
 
-/** wrote() looks every written key up in the readers' map, not first in the
- * buckets of the keys read (tests compare the two). */
-export const UNFILTERED_WRITES = { on: false };
-
-/** The bucket of `key` in Run.readBuckets: a bit of its first character and length. */
-function bucketOf(key: string): number {
-  return 1 << ((key.charCodeAt(0) + key.length) & 31);
-}
-
 /** checkInvariants() visits every invariant to find those due, rather than only the
  * bits due (tests compare the two). */
 export const EAGER_CHECK_SCAN = { on: false };
@@ -234,9 +225,6 @@ export class Run {
   /** The key read last by a check, and its readers. */
   private lastKey = '';
   private lastReaders: KeyReaders | null = null;
-  /** The buckets (bucketOf()) of the keys in `readers`: most keys written are read by
-   * no check, and a write whose bucket holds none needs no look-up. */
-  private readBuckets = 0;
   /** Invariants (bits) some write reached since their last check. */
   private dirty = 0;
   /** Invariants (bits) re-checked after the next step whatever it writes: the last
@@ -529,10 +517,7 @@ export class Run {
       if (kr === null || this.lastKey !== key) {
         const readers = (this.readers ??= new Map());
         kr = readers.get(key) ?? null;
-        if (kr === null) {
-          readers.set(key, (kr = new KeyReaders()));
-          this.readBuckets |= bucketOf(key);
-        }
+        if (kr === null) readers.set(key, (kr = new KeyReaders()));
         this.lastKey = key;
         this.lastReaders = kr;
       }
@@ -557,7 +542,6 @@ export class Run {
       this.dirty = -1;
       return;
     }
-    if ((this.readBuckets & bucketOf(key)) === 0 && !UNFILTERED_WRITES.on) return;
     const kr = this.readers?.get(key);
     if (kr === undefined) return;
     let clean = kr.mask & ~this.dirty;
