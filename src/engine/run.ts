@@ -74,6 +74,10 @@ export const EXHAUSTIVE_CHECKS_DEFAULT = typeof process !== 'undefined' && proce
  * every step. */
 const MAX_WATCHED = 31;
 
+/** checkInvariants() visits every invariant to find those due, rather than only the
+ * bits due (tests compare the two). */
+export const EAGER_CHECK_SCAN = { on: false };
+
 /** Who reads one key, as of their last check: a bit per invariant, and the range each
  * read of it spans (the bounds of all its reads of the key). */
 class KeyReaders {
@@ -90,9 +94,6 @@ export interface CheckHandle {
 
 /** An invariant and what its last check read (see checkInvariants()). */
 class Watched implements Invariant, CheckHandle {
-  /** Re-check after the next step whatever it writes: the last check read nothing
-   * recorded, wrote something, threw or found something, or there is no bit left. */
-  always = true;
   /** The keys the last check read. */
   readonly keys: KeyReaders[] = [];
   /** `@inv:NAME` written, made once. */
@@ -226,6 +227,10 @@ export class Run {
   private lastReaders: KeyReaders | null = null;
   /** Invariants (bits) some write reached since their last check. */
   private dirty = 0;
+  /** Invariants (bits) re-checked after the next step whatever it writes: the last
+   * check read nothing recorded, wrote something, threw or found something. One with
+   * no bit (beyond MAX_WATCHED) is checked after every step. */
+  private always = 0;
   /** Each CPU's write of its key, made once. */
   private readonly cpuWrites: Footprint[] = [];
   private readonly eligibility: Array<(t: SimThread) => boolean> = [];
@@ -347,7 +352,9 @@ export class Run {
 
   /** Registers a check run after every step. */
   invariant(name: string, check: Invariant['check']): void {
-    this.invariants.push(new Watched(name, check, this.invariants.length < MAX_WATCHED ? 1 << this.invariants.length : 0));
+    const bit = this.invariants.length < MAX_WATCHED ? 1 << this.invariants.length : 0;
+    this.invariants.push(new Watched(name, check, bit));
+    this.always |= bit;
   }
 
   /** Names of the invariants registered so far (a scenario's `expect` is checked
@@ -499,7 +506,7 @@ export class Run {
       const inv = this.checking!;
       if (access !== 'read') {
         // A check that writes is checked after every step (and its writes reach the others).
-        inv.always = true;
+        this.always |= inv.bit;
         this.wrote(key, lo, hi);
         return;
       }
@@ -909,63 +916,90 @@ export class Run {
    * checks everything after every step instead. */
   protected checkInvariants(): void {
     const fp = this.footprints !== null && this.step > 0 ? this.footprints[this.step - 1]! : null;
-    const skip = this.skipChecks;
-    for (const inv of this.invariants) {
-      if (skip) {
-        if (!inv.always && (this.dirty & inv.bit) === 0) continue;
-        this.dirty &= ~inv.bit;
-        // Cleared only when it holds keys: setting the length is a call even when
-        // nothing changes (a driven check's list is always empty here).
+    const invs = this.invariants;
+    if (!this.skipChecks) {
+      for (let i = 0; i < invs.length; i++) if (this.checkOne(invs[i]!, fp, false)) return;
+      return;
+    }
+    // Only the invariants due are visited, in order: the lowest bit due above the
+    // last one checked, as due after that check (a check's writes may make a later
+    // one due), then those without a bit. EAGER_CHECK_SCAN visits each in turn.
+    if (EAGER_CHECK_SCAN.on) {
+      for (let i = 0; i < invs.length; i++) {
+        const inv = invs[i]!;
+        if (inv.bit !== 0 && ((this.always | this.dirty) & inv.bit) === 0) continue;
+        if (this.checkOne(inv, fp, true)) return;
+      }
+      return;
+    }
+    const n = invs.length < MAX_WATCHED ? invs.length : MAX_WATCHED;
+    const bits = n === MAX_WATCHED ? 0x7fffffff : (1 << n) - 1;
+    let from = 0;
+    for (;;) {
+      const due = (this.always | this.dirty) & bits & (-1 << from);
+      if (due === 0) break;
+      const i = 31 - Math.clz32(due & -due);
+      from = i + 1;
+      if (this.checkOne(invs[i]!, fp, true)) return;
+    }
+    for (let i = MAX_WATCHED; i < invs.length; i++) if (this.checkOne(invs[i]!, fp, true)) return;
+  }
+
+  /** Checks one invariant (see checkInvariants()); true when the run stops here. */
+  private checkOne(inv: Watched, fp: Footprint[] | null, skip: boolean): boolean {
+    if (skip) {
+      this.dirty &= ~inv.bit;
+      // Cleared only when it holds keys: setting the length is a call even when
+      // nothing changes (a driven check's list is always empty here).
+      if (inv.keys.length !== 0) {
+        for (const kr of inv.keys) kr.mask &= ~inv.bit;
+        inv.keys.length = 0;
+      }
+      this.always &= ~inv.bit;
+      this.checking = inv;
+      // A check driven by its queues only (drivenCheck()) is re-checked when they
+      // are pushed to, whatever it reads: its reads are not watched.
+      if (!inv.driven) this.watchMode = 2;
+    }
+    let f: FindingInput | null;
+    let reads: Footprint[] | null = null;
+    if (fp === null && !this.tracing) f = checkInvariant(inv); // a check that throws is a finding too
+    else {
+      reads = [];
+      this.sink = reads;
+      try {
+        f = checkInvariant(inv);
+      } finally {
+        this.sink = null;
+      }
+      // A check that recorded nothing read state no footprint names.
+      if (fp !== null) {
+        const r = reads.length === 0 ? [ANY_READ] : reads;
+        if (conflicts(fp, r)) {
+          fp.push((inv.visible ??= { key: `@inv:${inv.name}`, access: 'write' }));
+          for (const x of r) fp.push(x.access === 'read' ? x : { ...x, access: 'read' });
+        }
+      }
+    }
+    if (skip) {
+      this.watchMode = 0;
+      this.checking = null;
+      if (inv.driven) {
+        // Declared during its first check, which was watched.
         if (inv.keys.length !== 0) {
           for (const kr of inv.keys) kr.mask &= ~inv.bit;
           inv.keys.length = 0;
         }
-        inv.always = false;
-        this.checking = inv;
-        // A check driven by its queues only (drivenCheck()) is re-checked when they
-        // are pushed to, whatever it reads: its reads are not watched.
-        if (!inv.driven) this.watchMode = 2;
-      }
-      let f: FindingInput | null;
-      let reads: Footprint[] | null = null;
-      if (fp === null && !this.tracing) f = checkInvariant(inv); // a check that throws is a finding too
-      else {
-        reads = [];
-        this.sink = reads;
-        try {
-          f = checkInvariant(inv);
-        } finally {
-          this.sink = null;
-        }
-        // A check that recorded nothing read state no footprint names.
-        if (fp !== null) {
-          const r = reads.length === 0 ? [ANY_READ] : reads;
-          if (conflicts(fp, r)) {
-            fp.push((inv.visible ??= { key: `@inv:${inv.name}`, access: 'write' }));
-            for (const x of r) fp.push(x.access === 'read' ? x : { ...x, access: 'read' });
-          }
-        }
-      }
-      if (skip) {
-        this.watchMode = 0;
-        this.checking = null;
-        if (inv.driven) {
-          // Declared during its first check, which was watched.
-          if (inv.keys.length !== 0) {
-            for (const kr of inv.keys) kr.mask &= ~inv.bit;
-            inv.keys.length = 0;
-          }
-          if (f !== null || inv.bit === 0) inv.always = true;
-        } else if (f !== null || inv.keys.length === 0) inv.always = true;
-      }
-      if (f === null) continue;
-      // A traced run says what the check read, as it is after the step.
-      const state = reads === null || !this.tracing || f.kind === 'invariant-exception' ? undefined : this.readState(reads);
-      this.origin = 'invariant';
-      this.report({ ...f, message: `${f.message} (after step ${this.step - 1})`, ...(state === undefined ? {} : { state }) });
-      this.origin = 'step';
-      if (this.stopping) return;
+        if (f !== null) this.always |= inv.bit;
+      } else if (f !== null || inv.keys.length === 0) this.always |= inv.bit;
     }
+    if (f === null) return false;
+    // A traced run says what the check read, as it is after the step.
+    const state = reads === null || !this.tracing || f.kind === 'invariant-exception' ? undefined : this.readState(reads);
+    this.origin = 'invariant';
+    this.report({ ...f, message: `${f.message} (after step ${this.step - 1})`, ...(state === undefined ? {} : { state }) });
+    this.origin = 'step';
+    return this.stopping;
   }
 
   /** The invariant being checked now, for a queue of changes it drains (see
@@ -978,7 +1012,6 @@ export class Run {
    * queue of changes it drains, keyed by thread): check it after this step. */
   recheck(h: CheckHandle): void {
     this.dirty |= (h as Watched).bit;
-    if ((h as Watched).bit === 0) (h as Watched).always = true;
   }
 
   /** `h`'s check finds nothing, reading nothing, unless a queue of changes it drains
