@@ -3,7 +3,7 @@
 // the plain method (setup_sharing.fresh: made at each allocation): random blocking
 // allocations under a spinlock, each a sleep-in-atomic report naming the call, in a
 // random order (so a name cached under the wrong key shows), must be reported the
-// same both ways.
+// same both ways. So must every allocation's key (`mem:OWNER/N`), likewise shared.
 import seedrandom from 'seedrandom';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineScenario, explore } from '../../src/engine/index.ts';
@@ -82,6 +82,37 @@ describe('allocation call names shared by every schedule', () => {
       expect(await reported(seed, 40)).toEqual(fresh);
       // The reports name the call (so the comparison is of the names).
       expect(fresh.every((m) => /(kmalloc|kzalloc|kmem_cache_z?alloc|alloc_page|__get_free_page|get_zeroed_page)\(.*GFP_KERNEL/.test(m))).toBe(true);
+    }
+  });
+
+  it('gives objects the keys a name made at each allocation gives', async () => {
+    /** Keys of random allocations at set-up and by three threads, every schedule of a few. */
+    const keys = async (seed: number): Promise<string[]> => {
+      const rng = seedrandom.alea(`alloc_keys:${seed}`);
+      const counts = [0, 1, 2, 3].map(() => Math.floor(rng() * 5));
+      const out: string[] = [];
+      const s = defineScenario({
+        name: 'alloc-keys',
+        expect: 'pass',
+        setup(run) {
+          const k = new Kernel(run);
+          for (let i = 0; i < counts[0]!; i++) out.push(kmalloc(k, 64, GFP_KERNEL)!.key);
+          for (const t of [1, 2, 3]) {
+            k.kthread(`t${t}`, async () => {
+              for (let i = 0; i < counts[t]!; i++) out.push(get_zeroed_page(k, GFP_KERNEL)!.key);
+            });
+          }
+        },
+      });
+      await explore(s, { strategy: 'random', seed, schedules: 5 });
+      return out;
+    };
+    for (let seed = 1; seed <= 20; seed++) {
+      setup_sharing.fresh = true;
+      const fresh = await keys(seed);
+      setup_sharing.fresh = false;
+      setup_sharing.freeze = true;
+      expect(await keys(seed)).toEqual(fresh);
     }
   });
 });
