@@ -11,39 +11,31 @@
 // not say that a push on another thread concerns it, so a push asks the engine to
 // re-check whichever invariant drained the queue (Run.recheck()).
 import type { CheckHandle, Footprint, Run } from '../../engine/index.ts';
-import { shared_cache } from '../model/kernel.ts';
-
-type queue_fp = { readonly read: Footprint; readonly write: Footprint };
-
-/** The footprints of queue `name`'s key on each thread, made once per queue and
- * thread and shared by every schedule (kernel/shared.ts). */
-const queue_fps = shared_cache((name: string) =>
-  shared_cache((thread: string): queue_fp => {
-    const key = `inv:${name}:${thread}`;
-    return { read: { key, access: 'read' }, write: { key, access: 'write' } };
-  }),
-);
 
 export class change_queue<T> {
   private items: T[] = [];
   private spare: T[] = [];
-  /** The footprints of each thread's queue (queue_fps()). */
-  private readonly fps: (thread: string) => queue_fp;
+  /** The footprints of each thread's queue, made on first use. */
+  private readonly fps = new Map<string, { readonly read: Footprint; readonly write: Footprint }>();
   /** The invariant that drains the queue, once it has. */
   private drainer: CheckHandle | null = null;
 
   constructor(
     private readonly run: Run,
-    name: string,
+    private readonly name: string,
     /** The check that drains the queue finds nothing, reading nothing else, while
      * the queue is empty: the engine checks it only after a push (Run.drivenCheck()). */
     private readonly opts: { readonly drives?: boolean } = {},
-  ) {
-    this.fps = queue_fps(name);
-  }
+  ) {}
 
-  private fp(): queue_fp {
-    return this.fps(this.run.current?.name ?? '');
+  private fp(): { readonly read: Footprint; readonly write: Footprint } {
+    const thread = this.run.current?.name ?? '';
+    let fp = this.fps.get(thread);
+    if (fp === undefined) {
+      const key = `inv:${this.name}:${thread}`;
+      this.fps.set(thread, (fp = { read: { key, access: 'read' }, write: { key, access: 'write' } }));
+    }
+    return fp;
   }
 
   push(item: T): void {
