@@ -2,12 +2,16 @@
 // ordered scheduling point on `atomic:<name>`.
 import type { Footprint, Op } from '../engine/index.ts';
 import type { Kernel } from './kernel.ts';
+import { key_footprints_of, key_namer } from './shared.ts';
 import { spin_lock, spin_unlock, type spinlock_t } from './spinlock.ts';
+
+/** `atomic:<name>`, one string per name (shared.ts). */
+const atomic_key = key_namer('atomic:');
 
 abstract class atomic_base {
   private value: number;
-  readonly fp_read: Footprint[];
-  readonly fp_write: Footprint[];
+  readonly fp_read: readonly Footprint[];
+  readonly fp_write: readonly Footprint[];
   /** `atomic` or `atomic64`: the prefix of the trace's operation names. */
   abstract readonly prefix: string;
   /** Each operation's scheduling point, made on first use. */
@@ -18,9 +22,10 @@ abstract class atomic_base {
     readonly name: string,
     i = 0,
   ) {
-    const key = k.unique(`atomic:${name}`);
-    this.fp_read = [{ key, access: 'read' }];
-    this.fp_write = [{ key, access: 'write' }];
+    // The key's footprints are the same in every schedule: shared (shared.ts).
+    const fp = key_footprints_of(k.unique(atomic_key(name)));
+    this.fp_read = fp.read;
+    this.fp_write = fp.write;
     this.value = i;
   }
 

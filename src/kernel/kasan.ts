@@ -7,6 +7,7 @@
 // reads it, so dpor orders a free with the accesses it races.
 import type { FindingInput } from '../engine/index.ts';
 import type { Kernel } from './kernel.ts';
+import { shared_cache } from './shared.ts';
 import { caller_of, save_stack, track } from './stackdepot.ts';
 import { current_or_null, type task_struct } from './task.ts';
 
@@ -55,6 +56,10 @@ export function track_here(k: Kernel, top: readonly string[], stack = true): tra
 const BASE = 'ffff8880';
 const hex = (n: number) => n.toString(16).padStart(8, '0');
 
+/** `mem:OWNER/N`, one string per owner and count, shared (shared.ts): the keys are
+ * the same in every schedule, so each is hashed once where it is a footprint key. */
+const mem_key = shared_cache((owner: string) => shared_cache((n: number) => `mem:${owner}/${n}`));
+
 /** An allocation: a slab object or a block of pages. */
 export class kmem_obj {
   readonly id: number;
@@ -89,7 +94,7 @@ export class kmem_obj {
     const owner = alloc_track.pid === 0 ? 'setup' : alloc_track.comm;
     const n = (s.per_owner.get(owner) ?? 0) + 1;
     s.per_owner.set(owner, n);
-    this.key = `mem:${owner}/${n}`;
+    this.key = mem_key(owner)(n);
     s.objects.push(this);
   }
 

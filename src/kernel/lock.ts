@@ -51,6 +51,16 @@ const lock_footprints_of = shared_cache((key: string) => ({
   waiters_look: { key: `${key}:waiters`, access: 'write' } as Footprint,
 }));
 
+/** Each lock makes its points' map and its waitsOn closures up front, the plain
+ * method; else they are made at its first point (many locks a set-up makes are never
+ * taken in a schedule). test/kernel/lock_points.test.ts compares the two ways. */
+export const lock_points = { eager: false };
+
+/** A lock's `points` before its first point: read by every lock, written by none. */
+const NO_POINTS = new Map<lock_op, never>();
+/** A lock's waitsOn closures before its first point (never called: no point yet). */
+const NO_WAITS = (): string[] | null => null;
+
 export abstract class lock_base implements lockdep_map {
   owner: task_struct | null = null;
   /** One entry per read hold; a reader may hold it more than once. */
@@ -74,13 +84,13 @@ export abstract class lock_base implements lockdep_map {
   private readonly waiters_change: Footprint;
   private readonly waiters_look: Footprint;
   /** The scheduling points of each operation, made once (per CPU for _bh/_irq). */
-  private readonly points = new Map<lock_op, lock_point | lock_point[]>();
+  private points: Map<lock_op, lock_point | lock_point[]> = lock_points.eager ? new Map() : NO_POINTS;
   // Made by waits_of(): as arrow functions of class fields tsx's keepNames would
   // rename both closures of every lock (a defineProperty each); assigned in the
   // constructor instead, they were measured to keep runs alive past minor GCs (GC
   // time 5% -> 29% on v5-44-fixed).
-  private readonly wait_shared = waits_of(this, true);
-  private readonly wait_excl = waits_of(this, false);
+  private wait_shared = lock_points.eager ? waits_of(this, true) : NO_WAITS;
+  private wait_excl = lock_points.eager ? waits_of(this, false) : NO_WAITS;
 
   constructor(
     readonly k: Kernel,
@@ -110,7 +120,14 @@ export abstract class lock_base implements lockdep_map {
   point(o: lock_op, cpu: number): lock_point {
     const per_cpu = o.bh === true || o.irq === true;
     let p = this.points.get(o);
-    if (p === undefined) this.points.set(o, (p = per_cpu ? [] : this.make_point(o, cpu)));
+    if (p === undefined) {
+      if (this.points === NO_POINTS) {
+        this.points = new Map();
+        this.wait_shared = waits_of(this, true);
+        this.wait_excl = waits_of(this, false);
+      }
+      this.points.set(o, (p = per_cpu ? [] : this.make_point(o, cpu)));
+    }
     return Array.isArray(p) ? (p[cpu] ??= this.make_point(o, cpu)) : p;
   }
 

@@ -5,9 +5,19 @@ import { should_fail_alloc_page } from './fault_inject.ts';
 import { gfp_name, gfpflags_allow_blocking, might_alloc, type gfp_t } from './gfp.ts';
 import { kasan_slab_free, kmem_obj, track_here } from './kasan.ts';
 import type { Kernel } from './kernel.ts';
+import { shared_cache } from './shared.ts';
 import './kmemleak.ts'; // its scan runs once a kernel has objects
 
 export const PAGE_SIZE = 4096;
+
+/** `fn(GFP)`, the call as reports name it, made once per flags (shared.ts): it
+ * is the same in every schedule, and gfp_name() walks the flag names. */
+function call_namer(fn: string): (gfp: gfp_t) => string {
+  return shared_cache((gfp: gfp_t) => `${fn}(${gfp_name(gfp)})`);
+}
+const alloc_page_call = call_namer('alloc_page');
+const get_free_page_call = call_namer('__get_free_page');
+const get_zeroed_page_call = call_namer('get_zeroed_page');
 
 /** __alloc_pages(): the checks, then the pages, or NULL. */
 function alloc_block(k: Kernel, gfp: gfp_t, order: number, fn: string, what: string): kmem_obj | null {
@@ -24,7 +34,7 @@ export function alloc_pages(k: Kernel, gfp: gfp_t, order: number): kmem_obj | nu
 
 // alloc_page() in include/linux/gfp.h
 export function alloc_page(k: Kernel, gfp: gfp_t): kmem_obj | null {
-  return alloc_block(k, gfp, 0, 'alloc_pages', `alloc_page(${gfp_name(gfp)})`);
+  return alloc_block(k, gfp, 0, 'alloc_pages', alloc_page_call(gfp));
 }
 
 // __get_free_pages() in mm/page_alloc.c
@@ -34,12 +44,12 @@ export function __get_free_pages(k: Kernel, gfp: gfp_t, order: number): kmem_obj
 
 // __get_free_page() in include/linux/gfp.h
 export function __get_free_page(k: Kernel, gfp: gfp_t): kmem_obj | null {
-  return alloc_block(k, gfp, 0, '__get_free_pages', `__get_free_page(${gfp_name(gfp)})`);
+  return alloc_block(k, gfp, 0, '__get_free_pages', get_free_page_call(gfp));
 }
 
 // get_zeroed_page() in mm/page_alloc.c
 export function get_zeroed_page(k: Kernel, gfp: gfp_t): kmem_obj | null {
-  return alloc_block(k, gfp, 0, 'get_zeroed_page', `get_zeroed_page(${gfp_name(gfp)})`);
+  return alloc_block(k, gfp, 0, 'get_zeroed_page', get_zeroed_page_call(gfp));
 }
 
 /** free_the_page(): the block must be pages of that order. */

@@ -47,10 +47,10 @@ function make_footprints(key: string): key_footprints {
   return { read: [{ key, access: 'read' }], write: [{ key, access: 'write' }] };
 }
 
-/** A cache of artifacts made from a string key alone by `make`: each shared by
- * every schedule (frozen under `freeze`), or made afresh each time under `fresh`. */
-export function shared_cache<T>(make: (key: string) => T): (key: string) => T {
-  const made = new Map<string, T>();
+/** A cache of artifacts made from a key (a string, or a number) alone by `make`: each
+ * shared by every schedule (frozen under `freeze`), or made afresh each time under `fresh`. */
+export function shared_cache<T, K extends string | number = string>(make: (key: K) => T): (key: K) => T {
+  const made = new Map<K, T>();
   return (key) => {
     if (setup_sharing.fresh) return make(key);
     let v = made.get(key);

@@ -12,18 +12,26 @@ type slot<T> = T | undefined | typeof PENDING;
  * stores slot by slot, about three times as long). */
 const ALL_PENDING: ReadonlyArray<typeof PENDING> = new Array<typeof PENDING>(SPTE_ENT_PER_PAGE).fill(PENDING);
 
+/** The empty map a level_map's `pending` and `settled` are until fill_lazy() first
+ * writes them: read (and deleted from: a no-op) by every level_map, written by none. */
+const NO_ENTRIES = new Map<number, never>();
+
 export class level_map<T, D = never> {
   /** run_end() steps through PENDING slots one at a time, as the plain method
    * (tests compare the two ways). */
   static stepwise = false;
+  /** Each map is made at construction, as the plain method; else a map a TD never
+   * writes (most levels take no lazy fill, most TDs no table) is shared empty, and
+   * made on first write (test/kvm/lazy_maps.test.ts compares the two ways). */
+  static eager_maps = false;
   /** Chunks by the first GFN of the span of 512 entries they hold. */
   private readonly chunks = new Map<number, Array<slot<T>>>();
   /** The descriptor of each chunk fill_lazy() filled last: what its PENDING slots make. */
-  private readonly pending = new Map<number, D>();
+  private pending: Map<number, D> = level_map.eager_maps ? new Map() : NO_ENTRIES;
   /** Of each chunk fill_lazy() filled, the slots no longer PENDING (made, set or
    * deleted since), in no order: run_end() steps over the PENDING slots between them
    * at once. Each slot leaves PENDING once, so a list holds at most 512. */
-  private readonly settled = new Map<number, number[]>();
+  private settled: Map<number, number[]> = level_map.eager_maps ? new Map() : NO_ENTRIES;
   /** GFNs one chunk spans. */
   private readonly span: number;
   private count = 0;
@@ -115,6 +123,10 @@ export class level_map<T, D = never> {
     const chunk = this.chunks.get(base);
     if (chunk !== undefined && chunk.some((v) => v !== undefined)) return false;
     this.chunks.set(base, ALL_PENDING.slice() as Array<slot<T>>);
+    if (this.pending === NO_ENTRIES) {
+      this.pending = new Map();
+      this.settled = new Map();
+    }
     this.pending.set(base, d);
     this.settled.set(base, []);
     this.count += SPTE_ENT_PER_PAGE;

@@ -22,7 +22,7 @@ import { pamt_region, tdx_pamt, TDX_SUCCESS } from './tdx_module.ts';
 import { EIO, ENOMEM } from '../../../../../include/uapi/asm-generic/errno.ts';
 import type { kvm } from '../../../../../include/linux/kvm_host.ts';
 import { model_key } from '../../../../../model/footprint.ts';
-import { atomic_dec_and_lock, atomic_inc, atomic_inc_not_zero, atomic_read, atomic_set, atomic_t, in_atomic, Kernel, might_sleep, spin_lock, spin_lock_init, spin_unlock, spinlock_t, WARN_ON_ONCE, alloc_page, GFP_KERNEL_ACCOUNT, kmemleak_not_leak } from '../../../../../model/kernel.ts';
+import { atomic_dec_and_lock, atomic_inc, atomic_inc_not_zero, atomic_read, atomic_set, atomic_t, in_atomic, Kernel, might_sleep, spin_lock, spin_lock_init, spin_unlock, spinlock_t, WARN_ON_ONCE, alloc_page, GFP_KERNEL_ACCOUNT, kmemleak_not_leak, shared_cache } from '../../../../../model/kernel.ts';
 
 export const PAGE_SIZE = 4096;
 
@@ -50,6 +50,9 @@ const ALLOC = new model_key('host:alloc');
  * use; allocations are writes of the allocator. */
 /** A region's entry of pamt_refcounts[] (an atomic_t), whose every change fires the
  * host's tp_changed. */
+/** A region's refcount's name: the same in every schedule, so made once (shared.ts). */
+const refcount_name = shared_cache((region: number) => `pamt_refcount[0x${(region * 512).toString(16)}]`);
+
 class pamt_refcount_t extends atomic_t {
   constructor(
     k: Kernel,
@@ -99,7 +102,7 @@ export class tdx_host {
   region_atomic(region: number): atomic_t {
     let v = this.pamt_refcounts.get(region);
     if (v !== undefined) return v;
-    v = new pamt_refcount_t(Kernel.of(this.run), `pamt_refcount[0x${(region * 512).toString(16)}]`, this, region);
+    v = new pamt_refcount_t(Kernel.of(this.run), refcount_name(region), this, region);
     this.pamt_refcounts.set(region, v);
     return v;
   }

@@ -190,16 +190,21 @@ export class tdx_module_locks {
   }
 }
 
+/** A level's table map before its first write: read (and deleted from: a no-op) by
+ * every TD, written by none. */
+const NO_TABLES = new Map<gfn_t, never>();
+
 // struct tdx_td in arch/x86/include/asm/tdx.h, plus the module's state for the TD.
 // Every access to the S-EPT goes through the methods below, which record it by
 // level and GFN range (`sept:<level>`: leaves and tables alike).
 export class tdx_td {
   /** Leaves by level then base GFN (index 0 unused). Sparse. */
   private readonly sept: Array<level_map<sept_entry, sept_demoted>> = [];
-  /** Non-leaf S-EPT entries (tables added by TDH.MEM.SEPT.ADD or DEMOTE), by level then base GFN. */
+  /** Non-leaf S-EPT entries (tables added by TDH.MEM.SEPT.ADD or DEMOTE), by level
+   * then base GFN. A level's map is NO_TABLES until first written (level_map.eager_maps). */
   private readonly sept_tables: Array<Map<gfn_t, kvm_pfn_t>> = [];
   /** Non-leaf entries TDH.MEM.RANGE.BLOCK blocked (before a PROMOTE), with the TD
-   * epoch they were blocked at, by level then base GFN. */
+   * epoch they were blocked at, by level then base GFN; NO_TABLES as sept_tables. */
   private readonly sept_tables_blocked: Array<Map<gfn_t, number>> = [];
   /** The module's locks on this TD's S-EPT entries and epoch (seamcall_contention). */
   readonly locks: tdx_module_locks;
@@ -236,8 +241,8 @@ export class tdx_td {
     this.locks = new tdx_module_locks(run);
     for (let l = 0; l <= root_level; l++) {
       this.sept.push(new level_map(Math.max(1, KVM_PAGES_PER_HPAGE(l)), demoted_leaf));
-      this.sept_tables.push(new Map());
-      this.sept_tables_blocked.push(new Map());
+      this.sept_tables.push(level_map.eager_maps ? new Map() : NO_TABLES);
+      this.sept_tables_blocked.push(level_map.eager_maps ? new Map() : NO_TABLES);
     }
     this.content = new interval_map<string>({ run, key: 'td:content' });
   }
@@ -346,7 +351,9 @@ export class tdx_td {
   /** Links the table page `page` at (gfn, level). */
   set_table(gfn: gfn_t, level: number, page: kvm_pfn_t): void {
     this.touch_entry(gfn, level, 'write');
-    this.sept_tables[level]!.set(gfn, page);
+    let m = this.sept_tables[level]!;
+    if (m === NO_TABLES) this.sept_tables[level] = m = new Map();
+    m.set(gfn, page);
   }
 
   /** Unlinks the table at (gfn, level) (PROMOTE). */
@@ -365,8 +372,11 @@ export class tdx_td {
   /** TDH.MEM.RANGE.BLOCK / UNBLOCK of the table entry at (gfn, level). */
   block_table(gfn: gfn_t, level: number, blocked: boolean): void {
     this.touch_entry(gfn, level, 'write');
-    if (blocked) this.sept_tables_blocked[level]!.set(gfn, this.epoch);
-    else this.sept_tables_blocked[level]!.delete(gfn);
+    if (blocked) {
+      let m = this.sept_tables_blocked[level]!;
+      if (m === NO_TABLES) this.sept_tables_blocked[level] = m = new Map();
+      m.set(gfn, this.epoch);
+    } else this.sept_tables_blocked[level]!.delete(gfn);
   }
 
   /** A table entry above `level` on the path to `gfn` is blocked: the walk stops there. */
