@@ -7,7 +7,8 @@
 // order, with random sampling and with dpor and dfs under a small bound.
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { explore, loadScenario, type ExploreOptions, type Scenario } from '../../src/engine/index.ts';
+import { loadScenario, type ExploreOptions, type Scenario } from '../../src/engine/index.ts';
+import { runRecords } from '../fixtures/outcomes.ts';
 import { setup_sharing } from '../../src/kernel/shared.ts';
 
 const dir = 'scenarios/catalogue';
@@ -25,21 +26,7 @@ const RUNS: ReadonlyArray<Omit<ExploreOptions, 'maxSteps'>> = [
 async function outcome(s: Scenario, fresh: boolean) {
   setup_sharing.fresh = fresh;
   setup_sharing.freeze = !fresh;
-  const out = [];
-  for (const o of RUNS) {
-    const states: string[] = [];
-    const probe: Scenario = {
-      ...s,
-      stateHash: (run) => {
-        const h = s.stateHash!(run);
-        states.push(h);
-        return h;
-      },
-    };
-    const r = await explore(probe, { ...o, maxSteps: s.bounds?.maxSteps });
-    out.push({ run: o, stats: r.stats, verdict: r.verdict, findings: JSON.parse(JSON.stringify(r.findings)) as unknown, states });
-  }
-  return out;
+  return runRecords(s, RUNS);
 }
 
 afterEach(() => {

@@ -4,7 +4,8 @@
 // must give the same stats, verdicts, findings (traces included) and terminal
 // states in the same order.
 import { afterEach, describe, expect, it } from 'vitest';
-import { explore, loadScenario, type ExploreOptions, type Scenario } from '../../src/engine/index.ts';
+import { loadScenario, type ExploreOptions, type Scenario } from '../../src/engine/index.ts';
+import { runRecords } from '../fixtures/outcomes.ts';
 import { lock_points } from '../../src/kernel/lock.ts';
 
 const dir = 'scenarios/catalogue';
@@ -17,21 +18,7 @@ const RUNS: ReadonlyArray<Omit<ExploreOptions, 'maxSteps'>> = [
 
 async function outcome(s: Scenario, eager: boolean) {
   lock_points.eager = eager;
-  const out = [];
-  for (const o of RUNS) {
-    const states: string[] = [];
-    const probe: Scenario = {
-      ...s,
-      stateHash: (run) => {
-        const h = s.stateHash!(run);
-        states.push(h);
-        return h;
-      },
-    };
-    const r = await explore(probe, { ...o, maxSteps: s.bounds?.maxSteps });
-    out.push({ run: o, stats: r.stats, verdict: r.verdict, findings: JSON.parse(JSON.stringify(r.findings)) as unknown, states });
-  }
-  return out;
+  return runRecords(s, RUNS);
 }
 
 afterEach(() => {

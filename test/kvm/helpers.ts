@@ -31,6 +31,23 @@ export async function run_once(c: vm_case, maxSteps = 200_000): Promise<{ run: R
   return { run, kvm: vm };
 }
 
+/** What `body` returns when run on a fresh VM's TD by one kthread (the TD's methods
+ * record reads and writes, so they run inside a thread); throws if the run found
+ * anything. */
+export async function on_fresh_td<T>(body: (td: kvm['tdx']['td']) => T): Promise<T> {
+  let out: { value: T } | null = null;
+  const { run } = await run_once({
+    invariants: false,
+    setup(vm) {
+      vm.k.kthread('t', async () => {
+        out = { value: body(vm.tdx.td) };
+      });
+    },
+  });
+  if (run.finding !== null) throw new Error(`on_fresh_td: ${run.finding.kind}: ${run.finding.message}`);
+  return out!.value;
+}
+
 /** A program around one VM; `last` is the VM of the latest schedule. */
 export function vm_program(name: string, c: vm_case): Program & { last: kvm | null } {
   const p = {

@@ -9,7 +9,7 @@ import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { level_map } from '../../src/kvm/model/level_map.ts';
 import { PG_LEVEL_2M, PG_LEVEL_4K, sept_entry, type tdx_td } from '../../src/kvm/index.ts';
-import { P1G, P2M, run_once } from './helpers.ts';
+import { on_fresh_td, P1G, P2M } from './helpers.ts';
 
 /** One random program on `td`; what it saw, one line per observation. */
 function program(td: tdx_td, seed: number): string[] {
@@ -97,21 +97,11 @@ function program(td: tdx_td, seed: number): string[] {
   return seen;
 }
 
-async function on_fresh_td(eager: boolean, seed: number): Promise<string[]> {
+async function on_td(eager: boolean, seed: number): Promise<string[]> {
   const was = level_map.eager_maps;
   level_map.eager_maps = eager;
   try {
-    let out: string[] | null = null;
-    const { run } = await run_once({
-      invariants: false,
-      setup(vm) {
-        vm.k.kthread('t', async () => {
-          out = program(vm.tdx.td, seed);
-        });
-      },
-    });
-    expect(run.finding).toBeNull();
-    return out!;
+    return await on_fresh_td((td) => program(td, seed));
   } finally {
     level_map.eager_maps = was;
   }
@@ -121,9 +111,9 @@ describe('a TD\'s per-level maps made on first write', () => {
   it('shows what maps made up front show, through random table and leaf changes', async () => {
     let tables = 0;
     for (let seed = 1; seed <= 40; seed++) {
-      const eager = await on_fresh_td(true, seed);
-      expect(await on_fresh_td(false, seed)).toEqual(eager);
-      expect(await on_fresh_td(false, seed)).toEqual(eager);
+      const eager = await on_td(true, seed);
+      expect(await on_td(false, seed)).toEqual(eager);
+      expect(await on_td(false, seed)).toEqual(eager);
       tables += eager.filter((l) => /^table .*: true/.test(l)).length;
     }
     // Tables were found, so the comparison is not of empty maps.

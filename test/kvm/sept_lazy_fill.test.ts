@@ -6,7 +6,7 @@
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { PG_LEVEL_2M, PG_LEVEL_4K, sept_entry, sept_fill, type tdx_td } from '../../src/kvm/index.ts';
-import { P2M, run_once } from './helpers.ts';
+import { on_fresh_td, P2M } from './helpers.ts';
 
 const raw = (o: object): any => o;
 
@@ -86,21 +86,11 @@ function program(td: tdx_td, seed: number): { seen: string[]; pending: number } 
   return { seen, pending };
 }
 
-async function on_fresh_td(eager: boolean, seed: number): Promise<{ seen: string[]; pending: number }> {
+async function on_td(eager: boolean, seed: number): Promise<{ seen: string[]; pending: number }> {
   const was = sept_fill.eager;
   sept_fill.eager = eager;
   try {
-    let out: { seen: string[]; pending: number } | null = null;
-    const { run } = await run_once({
-      invariants: false,
-      setup(vm) {
-        vm.k.kthread('t', async () => {
-          out = program(vm.tdx.td, seed);
-        });
-      },
-    });
-    expect(run.finding).toBeNull();
-    return out!;
+    return await on_fresh_td((td) => program(td, seed));
   } finally {
     sept_fill.eager = was;
   }
@@ -111,8 +101,8 @@ describe('S-EPT DEMOTE fill made when first looked at', () => {
     let pending = 0;
     let runs = 0;
     for (let seed = 1; seed <= 40; seed++) {
-      const eager = await on_fresh_td(true, seed);
-      const lazy = await on_fresh_td(false, seed);
+      const eager = await on_td(true, seed);
+      const lazy = await on_td(false, seed);
       expect(eager.pending).toBe(0);
       expect(lazy.seen).toEqual(eager.seen);
       pending += lazy.pending;
