@@ -5,7 +5,7 @@ import type { FindingInput, Footprint, Op } from '../engine/index.ts';
 import { __might_sleep } from './checks.ts';
 import type { Kernel } from './kernel.ts';
 import { gate_of } from './lock_gate.ts';
-import { key_namer, shared_cache } from './shared.ts';
+import { key_footprints_of, key_namer, shared_cache } from './shared.ts';
 import type { acquire_ctx, lockdep_map } from './lockdep/lockdep.ts';
 import { non_static_key, unlock_imbalance_bug } from './lockdep/reports.ts';
 import { __local_bh_enable_ip, __local_irq_restore, __preempt_count_sub, X86_EFLAGS_IF, type irqflags_t } from './preempt.ts';
@@ -43,10 +43,10 @@ interface lock_point {
 
 const lock_key = key_namer('lock:');
 
-/** The footprints of a lock's key, made once per key (shared.ts). */
+/** The footprints of a lock's key, made once per key (shared.ts): the key's own,
+ * and those of its waiter count (see lock_base.waiters_change). */
 const lock_footprints_of = shared_cache((key: string) => ({
-  read: [{ key, access: 'read' }] as readonly Footprint[],
-  write: [{ key, access: 'write' }] as readonly Footprint[],
+  ...key_footprints_of(key),
   waiters_change: { key: `${key}:waiters`, access: 'read' } as Footprint,
   waiters_look: { key: `${key}:waiters`, access: 'write' } as Footprint,
 }));
