@@ -45,14 +45,11 @@ export interface tdx_host_opts {
 /** The allocator hands out frames in order: two allocations do not commute. */
 const ALLOC = new model_key('host:alloc');
 
-/** The host: its TDX module's PAMT, pamt_lock, the refcounts, and host page frames.
- * A region's refcount is an atomic_t (`atomic:pamt_refcount[0x…]`), created on first
- * use; allocations are writes of the allocator. */
-/** A region's entry of pamt_refcounts[] (an atomic_t), whose every change fires the
- * host's tp_changed. */
 /** A region's refcount's name: the same in every schedule, so made once (shared.ts). */
 const refcount_name = shared_cache((region: number) => `pamt_refcount[0x${(region * 512).toString(16)}]`);
 
+/** A region's entry of pamt_refcounts[] (an atomic_t), whose every change fires the
+ * host's tp_changed. */
 class pamt_refcount_t extends atomic_t {
   constructor(
     k: Kernel,
@@ -68,6 +65,9 @@ class pamt_refcount_t extends atomic_t {
   }
 }
 
+/** The host: its TDX module's PAMT, pamt_lock, the refcounts, and host page frames.
+ * A region's refcount is an atomic_t (`atomic:pamt_refcount[0x…]`), created on first
+ * use; allocations are writes of the allocator. */
 export class tdx_host {
   readonly pamt: tdx_pamt;
   // static DEFINE_SPINLOCK(pamt_lock) in arch/x86/virt/vmx/tdx/tdx.c
