@@ -39,7 +39,7 @@ export {
 } from './preempt.ts';
 export { cond_resched, cond_resched_lock, cond_resched_rwlock_read, cond_resched_rwlock_write } from './sched.ts';
 export { lock_base, LD_WAIT_FREE, LD_WAIT_CONFIG, LD_WAIT_SLEEP } from './lock.ts';
-export { setup_sharing, shared, shared_cache, key_namer, key_footprints_of, type key_footprints } from './shared.ts';
+export { setup_sharing, shared, shared_cache, key_namer, key_footprints_of, type key_footprints, empty_map, is_empty_map } from './shared.ts';
 export {
   spinlock_t,
   spin_lock_init,

@@ -5,7 +5,7 @@ import type { FindingInput, Footprint, Op } from '../engine/index.ts';
 import { __might_sleep } from './checks.ts';
 import type { Kernel } from './kernel.ts';
 import { gate_of } from './lock_gate.ts';
-import { key_footprints_of, key_namer, shared_cache } from './shared.ts';
+import { empty_map, is_empty_map, key_footprints_of, key_namer, shared_cache } from './shared.ts';
 import type { acquire_ctx, lockdep_map } from './lockdep/lockdep.ts';
 import { non_static_key, unlock_imbalance_bug } from './lockdep/reports.ts';
 import { __local_bh_enable_ip, __local_irq_restore, __preempt_count_sub, X86_EFLAGS_IF, type irqflags_t } from './preempt.ts';
@@ -56,8 +56,6 @@ const lock_footprints_of = shared_cache((key: string) => ({
  * taken in a schedule). test/kernel/lock_points.test.ts compares the two ways. */
 export const lock_points = { eager: false };
 
-/** A lock's `points` before its first point: read by every lock, written by none. */
-const NO_POINTS = new Map<lock_op, never>();
 /** A lock's waitsOn closures before its first point (never called: no point yet). */
 const NO_WAITS = (): string[] | null => null;
 
@@ -84,7 +82,7 @@ export abstract class lock_base implements lockdep_map {
   private readonly waiters_change: Footprint;
   private readonly waiters_look: Footprint;
   /** The scheduling points of each operation, made once (per CPU for _bh/_irq). */
-  private points: Map<lock_op, lock_point | lock_point[]> = lock_points.eager ? new Map() : NO_POINTS;
+  private points: Map<lock_op, lock_point | lock_point[]> = lock_points.eager ? new Map() : empty_map();
   // Made by waits_of(): as arrow functions of class fields tsx's keepNames would
   // rename both closures of every lock (a defineProperty each); assigned in the
   // constructor instead, they were measured to keep runs alive past minor GCs (GC
@@ -121,7 +119,7 @@ export abstract class lock_base implements lockdep_map {
     const per_cpu = o.bh === true || o.irq === true;
     let p = this.points.get(o);
     if (p === undefined) {
-      if (this.points === NO_POINTS) {
+      if (is_empty_map(this.points)) {
         this.points = new Map();
         this.wait_shared = waits_of(this, true);
         this.wait_excl = waits_of(this, false);

@@ -86,3 +86,27 @@ export function name_id(name: string): number {
   name_ids.set(name, name_ids.size);
   return name_ids.size - 1;
 }
+
+/** The one empty Map an owner holds until its first write (a lock's points, a
+ * level_map's lazy-fill bookkeeping, a TD's table maps), so that the many owners
+ * never written make none: read by all, written by none. A Map cannot be frozen, so
+ * set() throws instead: a write that slipped past the owner's `is_empty_map(m)` (make
+ * its own Map) branch would leak into every owner. delete() and clear() stay, no-ops
+ * on an empty map (owners delete from it). test/kernel/empty_map.test.ts. */
+class empty_map_t<K, V> extends Map<K, V> {
+  override set(): this {
+    throw new Error('empty_map: written (its owner must make a Map of its own first)');
+  }
+}
+
+const EMPTY_MAP: Map<unknown, never> = new empty_map_t<unknown, never>();
+
+/** The shared empty Map (see empty_map_t), typed as the owner's. */
+export function empty_map<K, V>(): Map<K, V> {
+  return EMPTY_MAP as Map<K, V>;
+}
+
+/** Whether `m` is the shared empty Map: its owner makes its own before a write. */
+export function is_empty_map(m: ReadonlyMap<unknown, unknown>): boolean {
+  return m === EMPTY_MAP;
+}

@@ -86,4 +86,6 @@ export {
   WARN_ON_ONCE,
   KVM_BUG_ON,
   shared_cache,
+  empty_map,
+  is_empty_map,
 } from '../../kernel/index.ts';

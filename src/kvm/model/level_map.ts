@@ -4,6 +4,7 @@
 // allocation. A table filled by fill_lazy() holds a descriptor and makes an entry
 // only when it is first looked at. Model bookkeeping, no kernel counterpart.
 import { SPTE_ENT_PER_PAGE } from '../arch/x86/include/asm/kvm_host.ts';
+import { empty_map, is_empty_map } from './kernel.ts';
 
 /** A slot of a table fill_lazy() filled whose entry is not made yet. */
 const PENDING: unique symbol = Symbol('pending');
@@ -11,10 +12,6 @@ type slot<T> = T | undefined | typeof PENDING;
 /** A chunk fill_lazy() leaves, copied (a copy is a block move; filling a new array
  * stores slot by slot, about three times as long). */
 const ALL_PENDING: ReadonlyArray<typeof PENDING> = new Array<typeof PENDING>(SPTE_ENT_PER_PAGE).fill(PENDING);
-
-/** The empty map a level_map's `pending` and `settled` are until fill_lazy() first
- * writes them: read (and deleted from: a no-op) by every level_map, written by none. */
-const NO_ENTRIES = new Map<number, never>();
 
 export class level_map<T, D = never> {
   /** run_end() steps through PENDING slots one at a time, as the plain method
@@ -27,11 +24,11 @@ export class level_map<T, D = never> {
   /** Chunks by the first GFN of the span of 512 entries they hold. */
   private readonly chunks = new Map<number, Array<slot<T>>>();
   /** The descriptor of each chunk fill_lazy() filled last: what its PENDING slots make. */
-  private pending: Map<number, D> = level_map.eager_maps ? new Map() : NO_ENTRIES;
+  private pending: Map<number, D> = level_map.eager_maps ? new Map() : empty_map();
   /** Of each chunk fill_lazy() filled, the slots no longer PENDING (made, set or
    * deleted since), in no order: run_end() steps over the PENDING slots between them
    * at once. Each slot leaves PENDING once, so a list holds at most 512. */
-  private settled: Map<number, number[]> = level_map.eager_maps ? new Map() : NO_ENTRIES;
+  private settled: Map<number, number[]> = level_map.eager_maps ? new Map() : empty_map();
   /** GFNs one chunk spans. */
   private readonly span: number;
   private count = 0;
@@ -123,7 +120,7 @@ export class level_map<T, D = never> {
     const chunk = this.chunks.get(base);
     if (chunk !== undefined && chunk.some((v) => v !== undefined)) return false;
     this.chunks.set(base, ALL_PENDING.slice() as Array<slot<T>>);
-    if (this.pending === NO_ENTRIES) {
+    if (is_empty_map(this.pending)) {
       this.pending = new Map();
       this.settled = new Map();
     }

@@ -18,7 +18,7 @@ import { type tdx_status, TDX_SUCCESS } from '../../../include/asm/shared/tdx_er
 import { model_key, range_write, touch_range } from '../../../../../model/footprint.ts';
 import { interval_map } from '../../../../../model/interval_map.ts';
 import { level_map } from '../../../../../model/level_map.ts';
-import { Kernel, should_fail } from '../../../../../model/kernel.ts';
+import { empty_map, is_empty_map, Kernel, should_fail } from '../../../../../model/kernel.ts';
 import { tracepoint } from '../../../../../model/tracepoint.ts';
 import { piece, piece_hi, piece_lo, piece_run, Z_SEPT_LEAF } from '../../../../../model/zobrist.ts';
 
@@ -190,10 +190,6 @@ export class tdx_module_locks {
   }
 }
 
-/** A level's table map before its first write: read (and deleted from: a no-op) by
- * every TD, written by none. */
-const NO_TABLES = new Map<gfn_t, never>();
-
 // struct tdx_td in arch/x86/include/asm/tdx.h, plus the module's state for the TD.
 // Every access to the S-EPT goes through the methods below, which record it by
 // level and GFN range (`sept:<level>`: leaves and tables alike).
@@ -201,10 +197,10 @@ export class tdx_td {
   /** Leaves by level then base GFN (index 0 unused). Sparse. */
   private readonly sept: Array<level_map<sept_entry, sept_demoted>> = [];
   /** Non-leaf S-EPT entries (tables added by TDH.MEM.SEPT.ADD or DEMOTE), by level
-   * then base GFN. A level's map is NO_TABLES until first written (level_map.eager_maps). */
+   * then base GFN. A level's map is empty_map() until first written (level_map.eager_maps). */
   private readonly sept_tables: Array<Map<gfn_t, kvm_pfn_t>> = [];
   /** Non-leaf entries TDH.MEM.RANGE.BLOCK blocked (before a PROMOTE), with the TD
-   * epoch they were blocked at, by level then base GFN; NO_TABLES as sept_tables. */
+   * epoch they were blocked at, by level then base GFN; empty_map() as sept_tables. */
   private readonly sept_tables_blocked: Array<Map<gfn_t, number>> = [];
   /** The module's locks on this TD's S-EPT entries and epoch (seamcall_contention). */
   readonly locks: tdx_module_locks;
@@ -241,8 +237,8 @@ export class tdx_td {
     this.locks = new tdx_module_locks(run);
     for (let l = 0; l <= root_level; l++) {
       this.sept.push(new level_map(Math.max(1, KVM_PAGES_PER_HPAGE(l)), demoted_leaf));
-      this.sept_tables.push(level_map.eager_maps ? new Map() : NO_TABLES);
-      this.sept_tables_blocked.push(level_map.eager_maps ? new Map() : NO_TABLES);
+      this.sept_tables.push(level_map.eager_maps ? new Map() : empty_map());
+      this.sept_tables_blocked.push(level_map.eager_maps ? new Map() : empty_map());
     }
     this.content = new interval_map<string>({ run, key: 'td:content' });
   }
@@ -352,7 +348,7 @@ export class tdx_td {
   set_table(gfn: gfn_t, level: number, page: kvm_pfn_t): void {
     this.touch_entry(gfn, level, 'write');
     let m = this.sept_tables[level]!;
-    if (m === NO_TABLES) this.sept_tables[level] = m = new Map();
+    if (is_empty_map(m)) this.sept_tables[level] = m = new Map();
     m.set(gfn, page);
   }
 
@@ -374,7 +370,7 @@ export class tdx_td {
     this.touch_entry(gfn, level, 'write');
     if (blocked) {
       let m = this.sept_tables_blocked[level]!;
-      if (m === NO_TABLES) this.sept_tables_blocked[level] = m = new Map();
+      if (is_empty_map(m)) this.sept_tables_blocked[level] = m = new Map();
       m.set(gfn, this.epoch);
     } else this.sept_tables_blocked[level]!.delete(gfn);
   }
