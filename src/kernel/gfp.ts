@@ -2,6 +2,7 @@
 // page_alloc.ts; might_alloc() checks a blocking one against atomic context.
 import { __might_sleep } from './checks.ts';
 import type { Kernel } from './kernel.ts';
+import { shared_cache } from './shared.ts';
 import { current_or_null } from './task.ts';
 
 export type gfp_t = number;
@@ -37,6 +38,16 @@ const names: ReadonlyArray<readonly [gfp_t, string]> = [
 export function gfp_name(gfp: gfp_t): string {
   for (const [v, n] of names) if ((gfp & v) === v) return (gfp & ~v) === 0 ? n : `${n}|0x${(gfp & ~v).toString(16)}`;
   return `0x${gfp.toString(16)}`;
+}
+
+/** The call an allocation is reported as: `fn(ARG, GFP)` (`kmalloc(64, GFP_KERNEL)`),
+ * or `fn(GFP)` without an argument (`get_zeroed_page(GFP_KERNEL)`). Made once per
+ * argument and flags (shared.ts): it is the same in every schedule, and gfp_name()
+ * walks the flag names. */
+export function alloc_call_namer<A extends string | number = never>(fn: string): (gfp: gfp_t, arg?: A) => string {
+  const by_gfp = shared_cache((gfp: gfp_t) => `${fn}(${gfp_name(gfp)})`);
+  const by_arg = shared_cache((arg: A) => shared_cache((gfp: gfp_t) => `${fn}(${arg}, ${gfp_name(gfp)})`));
+  return (gfp, arg) => (arg === undefined ? by_gfp(gfp) : by_arg(arg)(gfp));
 }
 
 // might_alloc() in include/linux/sched/mm.h: a blocking allocation may sleep.

@@ -2,22 +2,16 @@
 // __get_free_page() return a block of 2^order pages as a kmem_obj, freed with
 // __free_pages()/free_pages(). Each allocation is a fail_page_alloc site.
 import { should_fail_alloc_page } from './fault_inject.ts';
-import { gfp_name, gfpflags_allow_blocking, might_alloc, type gfp_t } from './gfp.ts';
+import { alloc_call_namer, gfp_name, gfpflags_allow_blocking, might_alloc, type gfp_t } from './gfp.ts';
 import { kasan_slab_free, kmem_obj, track_here } from './kasan.ts';
 import type { Kernel } from './kernel.ts';
-import { shared_cache } from './shared.ts';
 import './kmemleak.ts'; // its scan runs once a kernel has objects
 
 export const PAGE_SIZE = 4096;
 
-/** `fn(GFP)`, the call as reports name it, made once per flags (shared.ts): it
- * is the same in every schedule, and gfp_name() walks the flag names. */
-function call_namer(fn: string): (gfp: gfp_t) => string {
-  return shared_cache((gfp: gfp_t) => `${fn}(${gfp_name(gfp)})`);
-}
-const alloc_page_call = call_namer('alloc_page');
-const get_free_page_call = call_namer('__get_free_page');
-const get_zeroed_page_call = call_namer('get_zeroed_page');
+const alloc_page_call = alloc_call_namer('alloc_page');
+const get_free_page_call = alloc_call_namer('__get_free_page');
+const get_zeroed_page_call = alloc_call_namer('get_zeroed_page');
 
 /** __alloc_pages(): the checks, then the pages, or NULL. */
 function alloc_block(k: Kernel, gfp: gfp_t, order: number, fn: string, what: string): kmem_obj | null {

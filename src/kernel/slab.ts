@@ -4,10 +4,9 @@
 // and returns a kmem_obj that KASAN and kmemleak follow (kasan.ts, kmemleak.ts).
 import { call_rcu } from './rcu.ts';
 import { should_failslab } from './fault_inject.ts';
-import { gfp_name, gfpflags_allow_blocking, might_alloc, type gfp_t } from './gfp.ts';
+import { alloc_call_namer, gfpflags_allow_blocking, might_alloc, type gfp_t } from './gfp.ts';
 import { kasan_slab_free, kmem_obj, track_here } from './kasan.ts';
 import type { Kernel } from './kernel.ts';
-import { shared_cache } from './shared.ts';
 import './kmemleak.ts'; // its scan runs once a kernel has objects
 
 export { kmem_obj } from './kasan.ts';
@@ -33,16 +32,10 @@ export function __alloc_obj(k: Kernel, size: number, cache = kmalloc_cache_name(
   return new kmem_obj(k, size, cache === 'page' ? 'page' : 'slab', cache, track_here(k, [fn], false));
 }
 
-/** `fn(ARG, GFP)`, the call as reports name it, made once per argument and flags
- * (shared.ts): it is the same in every schedule, and gfp_name() walks the flag names. */
-function call_namer<A extends string | number>(fn: string): (arg: A, gfp: gfp_t) => string {
-  const by_arg = shared_cache((arg: A) => shared_cache((gfp: gfp_t) => `${fn}(${arg}, ${gfp_name(gfp)})`));
-  return (arg, gfp) => by_arg(arg)(gfp);
-}
-const kmalloc_call = call_namer<number>('kmalloc');
-const kzalloc_call = call_namer<number>('kzalloc');
-const kmem_cache_alloc_call = call_namer<string>('kmem_cache_alloc');
-const kmem_cache_zalloc_call = call_namer<string>('kmem_cache_zalloc');
+const kmalloc_call = alloc_call_namer<number>('kmalloc');
+const kzalloc_call = alloc_call_namer<number>('kzalloc');
+const kmem_cache_alloc_call = alloc_call_namer<string>('kmem_cache_alloc');
+const kmem_cache_zalloc_call = alloc_call_namer<string>('kmem_cache_zalloc');
 
 /** slab_alloc_node(): the checks every slab allocation makes, then the object. */
 function slab_alloc(k: Kernel, size: number, gfp: gfp_t, cache: string, fn: string, what: string): kmem_obj | null {
@@ -55,12 +48,12 @@ function slab_alloc(k: Kernel, size: number, gfp: gfp_t, cache: string, fn: stri
 // kmalloc() in include/linux/slab.h: NULL when failslab injects a fault, or when an
 // allocation that may not sleep fails (k.gfp_atomic_fails).
 export function kmalloc(k: Kernel, size: number, gfp: gfp_t): kmem_obj | null {
-  return slab_alloc(k, size, gfp, kmalloc_cache_name(size), 'kmalloc', kmalloc_call(size, gfp));
+  return slab_alloc(k, size, gfp, kmalloc_cache_name(size), 'kmalloc', kmalloc_call(gfp, size));
 }
 
 // kzalloc() in include/linux/slab.h
 export function kzalloc(k: Kernel, size: number, gfp: gfp_t): kmem_obj | null {
-  return slab_alloc(k, size, gfp, kmalloc_cache_name(size), 'kzalloc', kzalloc_call(size, gfp));
+  return slab_alloc(k, size, gfp, kmalloc_cache_name(size), 'kzalloc', kzalloc_call(gfp, size));
 }
 
 // kfree() in mm/slub.c: NULL is a no-op; a second free is KASAN's double-free.
@@ -76,12 +69,12 @@ export function kmem_cache_create(k: Kernel, name: string, size: number): kmem_c
 
 // kmem_cache_alloc() in mm/slub.c
 export function kmem_cache_alloc(s: kmem_cache, gfp: gfp_t): kmem_obj | null {
-  return slab_alloc(s.k, s.size, gfp, s.name, 'kmem_cache_alloc', kmem_cache_alloc_call(s.name, gfp));
+  return slab_alloc(s.k, s.size, gfp, s.name, 'kmem_cache_alloc', kmem_cache_alloc_call(gfp, s.name));
 }
 
 // kmem_cache_zalloc() in include/linux/slab.h
 export function kmem_cache_zalloc(s: kmem_cache, gfp: gfp_t): kmem_obj | null {
-  return slab_alloc(s.k, s.size, gfp, s.name, 'kmem_cache_zalloc', kmem_cache_zalloc_call(s.name, gfp));
+  return slab_alloc(s.k, s.size, gfp, s.name, 'kmem_cache_zalloc', kmem_cache_zalloc_call(gfp, s.name));
 }
 
 // kmem_cache_free() in mm/slub.c
