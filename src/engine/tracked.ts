@@ -55,8 +55,7 @@ export function tracked<T extends object>(run: Run, name: string, init: T): T {
 }
 
 /** The proxy of `target` at `path`, made once per object (`proxies`). A function of
- * the module, not a closure of tracked(): tsx's keepNames would rename that in
- * every run (a defineProperty each). */
+ * the module, not a closure of tracked() (tsx's keepNames: see src/engine/run.ts). */
 function wrap<O extends object>(run: Run, proxies: WeakMap<object, object>, target: O, path: string): O {
   const known = proxies.get(target);
   if (known !== undefined) return known as O;

@@ -83,10 +83,9 @@ export abstract class lock_base implements lockdep_map {
   private readonly waiters_look: Footprint;
   /** The scheduling points of each operation, made once (per CPU for _bh/_irq). */
   private points: Map<lock_op, lock_point | lock_point[]> = lock_points.eager ? new Map() : empty_map();
-  // Made by waits_of(): as arrow functions of class fields tsx's keepNames would
-  // rename both closures of every lock (a defineProperty each); assigned in the
-  // constructor instead, they were measured to keep runs alive past minor GCs (GC
-  // time 5% -> 29% on v5-44-fixed).
+  // Made by waits_of(), not as class fields' arrow functions (tsx's keepNames: see
+  // src/engine/run.ts) nor in the constructor, which was measured to keep runs alive
+  // past minor GCs (GC time 5% -> 29% on v5-44-fixed).
   private wait_shared = lock_points.eager ? waits_of(this, true) : NO_WAITS;
   private wait_excl = lock_points.eager ? waits_of(this, false) : NO_WAITS;
 

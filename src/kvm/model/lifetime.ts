@@ -65,8 +65,7 @@ function sp_unreferenced(kvm: kvm, sp: kvm_mmu_page): string[] | null {
   return lines;
 }
 
-/** kmemleak's scan of `sp` (returned, not bound to a name: tsx's keepNames would
- * rename each such closure, a defineProperty per table). */
+/** kmemleak's scan of `sp` (returned: tsx's keepNames, see src/engine/run.ts). */
 function scan_of(kvm: kvm, sp: kvm_mmu_page): () => string[] | null {
   return () => sp_unreferenced(kvm, sp);
 }

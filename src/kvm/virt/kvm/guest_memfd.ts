@@ -272,9 +272,7 @@ export async function kvm_gmem_invalidate_end(gmem: kvm_gmem, on_lock?: () => vo
 // the range, so GFNs outside it keep their private memory. Shared to private: zap
 // the shared mappings. Not necessarily from a vCPU.
 
-/** Stores `attributes` over `ranges` (returned, not a property's arrow function:
- * tsx's keepNames renames each of those made, a defineProperty measured at 1.4% of
- * v5-44-fixed's time). */
+/** Stores `attributes` over `ranges` (returned: tsx's keepNames, see src/engine/run.ts). */
 function attrs_store_of(kvm: kvm, ranges: readonly kvm_gfn_range[], attributes: number): () => void {
   return () => {
     for (const g of ranges) kvm_mem_attrs_store(kvm, g.start, g.end, attributes);

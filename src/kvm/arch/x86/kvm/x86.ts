@@ -222,7 +222,7 @@ export async function kvm_vcpu_retry(vcpu: kvm_vcpu, gfn: gfn_t, reason: string,
 }
 
 /** A retry's wait: until something changed since `since`, or `me` is alone
- * (returned, not a property's arrow function: tsx's keepNames renames each of those). */
+ * (returned: tsx's keepNames, see src/engine/run.ts). */
 function retry_waits_on(m: kvm['model'], me: string, since: number): () => string[] | null {
   return () => {
     if (m.changed_since(since)) return null;
