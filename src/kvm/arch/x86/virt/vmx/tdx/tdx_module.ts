@@ -76,13 +76,24 @@ function demoted_leaf(d: sept_demoted, i: number): sept_entry {
   return e;
 }
 
-/** A table leaves_in() is walking: its level, the GFNs an entry maps, the next GFN
- * to look at and where its part of the range ends. */
+/** A table a walk of the S-EPT (sept_walk) is in: its level, the GFNs an entry maps,
+ * the next GFN to look at and where its part of the range ends. */
 interface sept_frame {
   readonly level: number;
   readonly n: number;
   g: gfn_t;
   readonly to: gfn_t;
+}
+
+/** A walk of the S-EPT tables over [lo, hi) (tdx_td.walk_start()): one stack of
+ * tables; tdx_td.walk_next() moves it to the next leaf, whose level and GFN it
+ * keeps (the leaf itself not made: DEMOTE's leaves not made yet stay so). */
+interface sept_walk {
+  readonly lo: gfn_t;
+  readonly hi: gfn_t;
+  readonly stack: sept_frame[];
+  level: number;
+  gfn: gfn_t;
 }
 
 /** Per-vCPU state the module keeps (TDVPS): in the guest or not, and the epoch it
@@ -416,24 +427,10 @@ export class tdx_td {
   }
 
   /** Leaves inside [lo, hi), in order, found by walking the S-EPT tables from the
-   * root; a table's entries over [lo, hi) are recorded as read when the walk enters
-   * it. One generator and a stack of tables (a generator per table, each delegating
-   * to its child's, cost every check of a range a chain of them). */
+   * root (walk_next()). */
   *leaves_in(lo: gfn_t, hi: gfn_t): IterableIterator<sept_entry> {
-    const stack: sept_frame[] = [];
-    this.enter_table(stack, this.root_level, 0, lo, hi);
-    while (stack.length > 0) {
-      const f = stack[stack.length - 1]!;
-      if (f.g >= f.to) {
-        stack.pop();
-        continue;
-      }
-      const g = f.g;
-      f.g += f.n;
-      const leaf = this.sept[f.level]?.get(g);
-      if (leaf !== undefined) yield leaf;
-      else if (f.level > PG_LEVEL_4K && this.sept_tables[f.level]!.has(g)) this.enter_table(stack, f.level - 1, g, lo, hi);
-    }
+    const w = this.walk_start(lo, hi);
+    while (this.walk_next(w)) yield this.sept[w.level]!.get(w.gfn)!;
   }
 
   /** The first leaf leaves_in(lo, hi) yields whose GFN and level are not a pair
@@ -441,9 +438,30 @@ export class tdx_td {
    * leaves), or null: the same walk and the same reads recorded, and no leaf made
    * but the one returned. */
   first_leaf_not_among(lo: gfn_t, hi: gfn_t, gfns: readonly gfn_t[], levels: readonly number[], n: number): sept_entry | null {
-    const stack: sept_frame[] = [];
-    this.enter_table(stack, this.root_level, 0, lo, hi);
+    const w = this.walk_start(lo, hi);
     let k = 0;
+    while (this.walk_next(w)) {
+      const g = w.gfn;
+      while (k < n && gfns[k]! < g) k++;
+      if (k >= n || gfns[k] !== g || levels[k] !== w.level) return this.sept[w.level]!.get(g)!;
+    }
+    return null;
+  }
+
+  /** A walk of the leaves inside [lo, hi), from the root: its read recorded. */
+  private walk_start(lo: gfn_t, hi: gfn_t): sept_walk {
+    const w: sept_walk = { lo, hi, stack: [], level: 0, gfn: 0 };
+    this.enter_table(w, this.root_level, 0);
+    return w;
+  }
+
+  /** Moves `w` to the next leaf, in GFN order (false when there is none): a table's
+   * entries over [lo, hi) are recorded as read when the walk enters it. One stack of
+   * tables (a generator per table, each delegating to its child's, cost every check
+   * of a range a chain of them). A leaf is found by has(), not made: the caller
+   * makes those it wants (leaves_in() each, first_leaf_not_among() the one it returns). */
+  private walk_next(w: sept_walk): boolean {
+    const stack = w.stack;
     while (stack.length > 0) {
       const f = stack[stack.length - 1]!;
       if (f.g >= f.to) {
@@ -452,24 +470,24 @@ export class tdx_td {
       }
       const g = f.g;
       f.g += f.n;
-      const m = this.sept[f.level];
-      if (m !== undefined && m.has(g)) {
-        while (k < n && gfns[k]! < g) k++;
-        if (k < n && gfns[k] === g && levels[k] === f.level) continue;
-        return m.get(g)!;
-      } else if (f.level > PG_LEVEL_4K && this.sept_tables[f.level]!.has(g)) this.enter_table(stack, f.level - 1, g, lo, hi);
+      if (this.sept[f.level]!.has(g)) {
+        w.level = f.level;
+        w.gfn = g;
+        return true;
+      }
+      if (f.level > PG_LEVEL_4K && this.sept_tables[f.level]!.has(g)) this.enter_table(w, f.level - 1, g);
     }
-    return null;
+    return false;
   }
 
-  /** leaves_in() enters the table of level `level` at `base`: records the read of
-   * its entries over [lo, hi) and pushes it. */
-  private enter_table(stack: sept_frame[], level: number, base: gfn_t, lo: gfn_t, hi: gfn_t): void {
+  /** A walk enters the table of level `level` at `base`: records the read of its
+   * entries over [lo, hi) and pushes it. */
+  private enter_table(w: sept_walk, level: number, base: gfn_t): void {
     const n = KVM_PAGES_PER_HPAGE(level);
-    const from = Math.max(base, gfn_round_for_level(lo, level));
-    const to = Math.min(base + n * SPTE_ENT_PER_PAGE, hi);
+    const from = Math.max(base, gfn_round_for_level(w.lo, level));
+    const to = Math.min(base + n * SPTE_ENT_PER_PAGE, w.hi);
     if (from < to) this.touch(level, from, to, 'read');
-    stack.push({ level, n, g: from, to });
+    w.stack.push({ level, n, g: from, to });
   }
 
   set_leaf(e: sept_entry): void {
