@@ -1,4 +1,4 @@
-// tdx_td's one walk of the S-EPT tables (walk_start()/walk_next()), which both
+// tdx_td's one walk of the S-EPT tables (walk_next()), which both
 // leaves_in() and first_leaf_not_among() take, against a plain recursive walk (the
 // two walks it replaced were checked the same way): on TDs built by random
 // AUG/DEMOTE/BLOCK/ACCEPT/REMOVE/PROMOTE sequences, the same leaves in the same

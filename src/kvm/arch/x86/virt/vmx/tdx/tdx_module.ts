@@ -76,8 +76,8 @@ function demoted_leaf(d: sept_demoted, i: number): sept_entry {
   return e;
 }
 
-/** A table a walk of the S-EPT (sept_walk) is in: its level, the GFNs an entry maps,
- * the next GFN to look at and where its part of the range ends. */
+/** A table a walk of the S-EPT is in (tdx_td.walk_next()): its level, the GFNs an
+ * entry maps, the next GFN to look at and where its part of the range ends. */
 interface sept_frame {
   readonly level: number;
   readonly n: number;
@@ -85,16 +85,8 @@ interface sept_frame {
   readonly to: gfn_t;
 }
 
-/** A walk of the S-EPT tables over [lo, hi) (tdx_td.walk_start()): one stack of
- * tables; tdx_td.walk_next() moves it to the next leaf, whose level and GFN it
- * keeps (the leaf itself not made: DEMOTE's leaves not made yet stay so). */
-interface sept_walk {
-  readonly lo: gfn_t;
-  readonly hi: gfn_t;
-  readonly stack: sept_frame[];
-  level: number;
-  gfn: gfn_t;
-}
+/** No pairs, for a walk that stops at every leaf (leaves_in()). */
+const NO_PAIRS: readonly number[] = [];
 
 /** Per-vCPU state the module keeps (TDVPS): in the guest or not, and the epoch it
  * entered at; each access recorded (`td:vp<id>`). */
@@ -427,10 +419,13 @@ export class tdx_td {
   }
 
   /** Leaves inside [lo, hi), in order, found by walking the S-EPT tables from the
-   * root (walk_next()). */
+   * root (walk_next(), with no pairs: it stops at every leaf). */
   *leaves_in(lo: gfn_t, hi: gfn_t): IterableIterator<sept_entry> {
-    const w = this.walk_start(lo, hi);
-    while (this.walk_next(w)) yield this.sept[w.level]!.get(w.gfn)!;
+    const stack: sept_frame[] = [];
+    this.enter_table(stack, this.root_level, 0, lo, hi);
+    for (let g = this.walk_next(stack, lo, hi, NO_PAIRS, NO_PAIRS, 0); g >= 0; g = this.walk_next(stack, lo, hi, NO_PAIRS, NO_PAIRS, 0)) {
+      yield this.sept[stack[stack.length - 1]!.level]!.get(g)!;
+    }
   }
 
   /** The first leaf leaves_in(lo, hi) yields whose GFN and level are not a pair
@@ -438,30 +433,24 @@ export class tdx_td {
    * leaves), or null: the same walk and the same reads recorded, and no leaf made
    * but the one returned. */
   first_leaf_not_among(lo: gfn_t, hi: gfn_t, gfns: readonly gfn_t[], levels: readonly number[], n: number): sept_entry | null {
-    const w = this.walk_start(lo, hi);
+    const stack: sept_frame[] = [];
+    this.enter_table(stack, this.root_level, 0, lo, hi);
+    const g = this.walk_next(stack, lo, hi, gfns, levels, n);
+    return g < 0 ? null : this.sept[stack[stack.length - 1]!.level]!.get(g)!;
+  }
+
+  /** The walk of the leaves inside [lo, hi) that `stack` holds (its root table
+   * entered by enter_table()) moves to the next leaf, in GFN order, whose GFN and
+   * level are not a pair (gfns[k], levels[k]) for k < n (pairs in increasing GFN):
+   * its GFN is returned (-1 when there is none), its level is the top table's. A
+   * table's entries over [lo, hi) are recorded as read when the walk enters it. One
+   * stack of tables (a generator per table, each delegating to its child's, cost
+   * every check of a range a chain of them). A leaf is found by has(), not made: the
+   * caller makes those it wants. The pairs are matched here, not by the caller
+   * leaf by leaf, and the walk takes plain arguments, no walk object: the
+   * agreement invariant's every check runs it. */
+  private walk_next(stack: sept_frame[], lo: gfn_t, hi: gfn_t, gfns: readonly gfn_t[], levels: readonly number[], n: number): gfn_t {
     let k = 0;
-    while (this.walk_next(w)) {
-      const g = w.gfn;
-      while (k < n && gfns[k]! < g) k++;
-      if (k >= n || gfns[k] !== g || levels[k] !== w.level) return this.sept[w.level]!.get(g)!;
-    }
-    return null;
-  }
-
-  /** A walk of the leaves inside [lo, hi), from the root: its read recorded. */
-  private walk_start(lo: gfn_t, hi: gfn_t): sept_walk {
-    const w: sept_walk = { lo, hi, stack: [], level: 0, gfn: 0 };
-    this.enter_table(w, this.root_level, 0);
-    return w;
-  }
-
-  /** Moves `w` to the next leaf, in GFN order (false when there is none): a table's
-   * entries over [lo, hi) are recorded as read when the walk enters it. One stack of
-   * tables (a generator per table, each delegating to its child's, cost every check
-   * of a range a chain of them). A leaf is found by has(), not made: the caller
-   * makes those it wants (leaves_in() each, first_leaf_not_among() the one it returns). */
-  private walk_next(w: sept_walk): boolean {
-    const stack = w.stack;
     while (stack.length > 0) {
       const f = stack[stack.length - 1]!;
       if (f.g >= f.to) {
@@ -471,23 +460,23 @@ export class tdx_td {
       const g = f.g;
       f.g += f.n;
       if (this.sept[f.level]!.has(g)) {
-        w.level = f.level;
-        w.gfn = g;
-        return true;
+        while (k < n && gfns[k]! < g) k++;
+        if (k < n && gfns[k] === g && levels[k] === f.level) continue;
+        return g;
       }
-      if (f.level > PG_LEVEL_4K && this.sept_tables[f.level]!.has(g)) this.enter_table(w, f.level - 1, g);
+      if (f.level > PG_LEVEL_4K && this.sept_tables[f.level]!.has(g)) this.enter_table(stack, f.level - 1, g, lo, hi);
     }
-    return false;
+    return -1;
   }
 
   /** A walk enters the table of level `level` at `base`: records the read of its
    * entries over [lo, hi) and pushes it. */
-  private enter_table(w: sept_walk, level: number, base: gfn_t): void {
+  private enter_table(stack: sept_frame[], level: number, base: gfn_t, lo: gfn_t, hi: gfn_t): void {
     const n = KVM_PAGES_PER_HPAGE(level);
-    const from = Math.max(base, gfn_round_for_level(w.lo, level));
-    const to = Math.min(base + n * SPTE_ENT_PER_PAGE, w.hi);
+    const from = Math.max(base, gfn_round_for_level(lo, level));
+    const to = Math.min(base + n * SPTE_ENT_PER_PAGE, hi);
     if (from < to) this.touch(level, from, to, 'read');
-    w.stack.push({ level, n, g: from, to });
+    stack.push({ level, n, g: from, to });
   }
 
   set_leaf(e: sept_entry): void {
