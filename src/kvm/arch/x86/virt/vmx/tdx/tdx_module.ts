@@ -76,14 +76,17 @@ function demoted_leaf(d: sept_demoted, i: number): sept_entry {
   return e;
 }
 
-/** A table leaves_in() is walking: its level, the GFNs an entry maps, the next GFN
- * to look at and where its part of the range ends. */
+/** A table a walk of the S-EPT is in (tdx_td.walk_next()): its level, the GFNs an
+ * entry maps, the next GFN to look at and where its part of the range ends. */
 interface sept_frame {
   readonly level: number;
   readonly n: number;
   g: gfn_t;
   readonly to: gfn_t;
 }
+
+/** No pairs, for a walk that stops at every leaf (leaves_in()). */
+const NO_PAIRS: readonly number[] = [];
 
 /** Per-vCPU state the module keeps (TDVPS): in the guest or not, and the epoch it
  * entered at; each access recorded (`td:vp<id>`). */
@@ -412,23 +415,12 @@ export class tdx_td {
   }
 
   /** Leaves inside [lo, hi), in order, found by walking the S-EPT tables from the
-   * root; a table's entries over [lo, hi) are recorded as read when the walk enters
-   * it. One generator and a stack of tables (a generator per table, each delegating
-   * to its child's, cost every check of a range a chain of them). */
+   * root (walk_next(), with no pairs: it stops at every leaf). */
   *leaves_in(lo: gfn_t, hi: gfn_t): IterableIterator<sept_entry> {
     const stack: sept_frame[] = [];
     this.enter_table(stack, this.root_level, 0, lo, hi);
-    while (stack.length > 0) {
-      const f = stack[stack.length - 1]!;
-      if (f.g >= f.to) {
-        stack.pop();
-        continue;
-      }
-      const g = f.g;
-      f.g += f.n;
-      const leaf = this.sept[f.level]?.get(g);
-      if (leaf !== undefined) yield leaf;
-      else if (f.level > PG_LEVEL_4K && this.sept_tables[f.level]!.has(g)) this.enter_table(stack, f.level - 1, g, lo, hi);
+    for (let g = this.walk_next(stack, lo, hi, NO_PAIRS, NO_PAIRS, 0); g >= 0; g = this.walk_next(stack, lo, hi, NO_PAIRS, NO_PAIRS, 0)) {
+      yield this.sept[stack[stack.length - 1]!.level]!.get(g)!;
     }
   }
 
@@ -439,6 +431,21 @@ export class tdx_td {
   first_leaf_not_among(lo: gfn_t, hi: gfn_t, gfns: readonly gfn_t[], levels: readonly number[], n: number): sept_entry | null {
     const stack: sept_frame[] = [];
     this.enter_table(stack, this.root_level, 0, lo, hi);
+    const g = this.walk_next(stack, lo, hi, gfns, levels, n);
+    return g < 0 ? null : this.sept[stack[stack.length - 1]!.level]!.get(g)!;
+  }
+
+  /** The walk of the leaves inside [lo, hi) that `stack` holds (its root table
+   * entered by enter_table()) moves to the next leaf, in GFN order, whose GFN and
+   * level are not a pair (gfns[k], levels[k]) for k < n (pairs in increasing GFN):
+   * its GFN is returned (-1 when there is none), its level is the top table's. A
+   * table's entries over [lo, hi) are recorded as read when the walk enters it. One
+   * stack of tables (a generator per table, each delegating to its child's, cost
+   * every check of a range a chain of them). A leaf is found by has(), not made: the
+   * caller makes those it wants. The pairs are matched here, not by the caller
+   * leaf by leaf, and the walk takes plain arguments, no walk object: the
+   * agreement invariant's every check runs it. */
+  private walk_next(stack: sept_frame[], lo: gfn_t, hi: gfn_t, gfns: readonly gfn_t[], levels: readonly number[], n: number): gfn_t {
     let k = 0;
     while (stack.length > 0) {
       const f = stack[stack.length - 1]!;
@@ -448,18 +455,18 @@ export class tdx_td {
       }
       const g = f.g;
       f.g += f.n;
-      const m = this.sept[f.level];
-      if (m !== undefined && m.has(g)) {
+      if (this.sept[f.level]!.has(g)) {
         while (k < n && gfns[k]! < g) k++;
         if (k < n && gfns[k] === g && levels[k] === f.level) continue;
-        return m.get(g)!;
-      } else if (f.level > PG_LEVEL_4K && this.sept_tables[f.level]!.has(g)) this.enter_table(stack, f.level - 1, g, lo, hi);
+        return g;
+      }
+      if (f.level > PG_LEVEL_4K && this.sept_tables[f.level]!.has(g)) this.enter_table(stack, f.level - 1, g, lo, hi);
     }
-    return null;
+    return -1;
   }
 
-  /** leaves_in() enters the table of level `level` at `base`: records the read of
-   * its entries over [lo, hi) and pushes it. */
+  /** A walk enters the table of level `level` at `base`: records the read of its
+   * entries over [lo, hi) and pushes it. */
   private enter_table(stack: sept_frame[], level: number, base: gfn_t, lo: gfn_t, hi: gfn_t): void {
     const n = KVM_PAGES_PER_HPAGE(level);
     const from = Math.max(base, gfn_round_for_level(lo, level));
