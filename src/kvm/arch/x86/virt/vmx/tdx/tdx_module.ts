@@ -494,8 +494,7 @@ export class tdx_td {
     if (each) for (let i = 0; i < SPTE_ENT_PER_PAGE; i++) this.touch_entry(gfn + i * n, level, 'write');
     else this.touch(level, gfn, gfn + n * SPTE_ENT_PER_PAGE, 'write');
     // Made when first looked at (level_map.fill_lazy()): a schedule looks at few.
-    // No closure made on the lazy path (tsx's keepNames names one bound to a const
-    // through a defineProperty per call).
+    // No closure made on the lazy path (tsx's keepNames: see src/engine/run.ts).
     const d: sept_demoted = { gfn, level, pfn, accepted };
     if (sept_fill.eager || !this.sept[level]!.fill_lazy(gfn, d)) {
       this.sept[level]!.fill(
