@@ -11,20 +11,18 @@ const FILE = 'kernel/kthread.c';
 const EINTR = 4;
 
 /** struct kthread in kernel/kthread.c, reduced: the stop flag and the exit code. */
-interface kthread {
+export interface kthread {
   should_stop: boolean;
   result: number;
   /** The task's state: its creation, the stop flag, its exit. */
   readonly fp: Footprint[];
 }
 
-const kthreads = new WeakMap<task_struct, kthread>();
-
 export type threadfn<D> = (data: D) => Promise<number | void> | number | void;
 
 /** to_kthread() in kernel/kthread.c; tasks made with Kernel.kthread() have none. */
 function to_kthread(t: task_struct): kthread | undefined {
-  return kthreads.get(t);
+  return t.worker_private ?? undefined;
 }
 
 // kthread_create_on_cpu() in kernel/kthread.c: `name` must be unique in the run.
@@ -45,7 +43,7 @@ export async function kthread_create_on_cpu<D>(fn: threadfn<D>, data: D, cpu: nu
     cpu,
     { kind: 'kthread', obj: name, footprint: fp, waitsOn: () => (asleep.woken ? null : []) },
   );
-  kthreads.set(task, kt);
+  task.worker_private = kt;
   asleep = prepare_to_sleep(task);
   return task;
 }

@@ -4,7 +4,7 @@
 import type { FindingInput, Footprint, Op } from '../engine/index.ts';
 import { __might_sleep } from './checks.ts';
 import type { Kernel } from './kernel.ts';
-import { gate_of } from './lock_gate.ts';
+import { gate_of, type lock_gate } from './lock_gate.ts';
 import { empty_map, is_empty_map, key_footprints_of, key_namer, shared_cache } from './shared.ts';
 import type { acquire_ctx, lockdep_map } from './lockdep/lockdep.ts';
 import { non_static_key, unlock_imbalance_bug } from './lockdep/reports.ts';
@@ -68,6 +68,8 @@ export abstract class lock_base implements lockdep_map {
   waiters = 0;
   /** The magic DEBUG_SPINLOCK / DEBUG_MUTEXES check, and lockdep's static key. */
   initialized = false;
+  /** The real lock a stress run blocks on (lock_gate.ts's gate_of()). */
+  gate: lock_gate | null = null;
   readonly wait_type_outer = 0;
   abstract readonly wait_type_inner: number;
   /** The call that initialises it, for the report. */

@@ -43,11 +43,8 @@ export class lock_gate {
   }
 }
 
-const gates = new WeakMap<lock_base, lock_gate>();
-
-/** The gate of `l`, made on first use. */
+/** The gate of `l`, made on first use (kept on the lock, not in a WeakMap keyed by
+ * it: see src/engine/run.ts, Run.local()). */
 export function gate_of(l: lock_base): lock_gate {
-  let g = gates.get(l);
-  if (g === undefined) gates.set(l, (g = new lock_gate()));
-  return g;
+  return (l.gate ??= new lock_gate());
 }

@@ -16,29 +16,27 @@ export async function sleep_at(file: string, op: Op): Promise<task_struct> {
 }
 
 /** A task woken by wake_up_process() out of whatever it sleeps in, if anything. */
-interface sleeper {
+export interface sleeper {
   woken: boolean;
 }
 
-const sleeping = new WeakMap<task_struct, sleeper>();
-
-/** Marks `t` asleep until woken; the caller waits on `woken`. */
+/** Marks `t` asleep until woken (task_struct.sleeper); the caller waits on `woken`. */
 export function prepare_to_sleep(t: task_struct): sleeper {
   const s = { woken: false };
-  sleeping.set(t, s);
+  t.sleeper = s;
   return s;
 }
 
 /** Wakes `t` if it sleeps; true when it did (try_to_wake_up()'s result). */
 export function wake_task(t: task_struct): boolean {
-  const s = sleeping.get(t);
-  if (s === undefined || s.woken) return false;
+  const s = t.sleeper;
+  if (s === null || s.woken) return false;
   s.woken = true;
-  sleeping.delete(t);
+  t.sleeper = null;
   return true;
 }
 
 /** `t` is awake again (woken, or its condition held). */
 export function finish_sleep(t: task_struct, s: sleeper): void {
-  if (sleeping.get(t) === s) sleeping.delete(t);
+  if (t.sleeper === s) t.sleeper = null;
 }

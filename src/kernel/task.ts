@@ -2,7 +2,9 @@
 // reduced to what the checks read. Each simulated thread carries one in `local`.
 import { Run, type SimThread } from '../engine/index.ts';
 import type { Kernel } from './kernel.ts';
+import type { kthread } from './kthread.ts';
 import type { held_lock } from './lockdep/lockdep.ts';
+import type { sleeper } from './sleep.ts';
 
 // preempt_count layout, include/linux/preempt.h.
 export const PREEMPT_OFFSET = 0x1;
@@ -41,6 +43,11 @@ export class task_struct {
   rcu_sections = 0;
   /** current->held_locks. */
   readonly held_locks: held_lock[] = [];
+  /** The sleep a wake_up_process() would end (the task's state in the kernel). Kept
+   * on the task, not in a WeakMap keyed by it: see src/engine/run.ts, Run.local(). */
+  sleeper: sleeper | null = null;
+  /** p->worker_private: the struct kthread of a task kthread_create() made. */
+  worker_private: kthread | null = null;
 
   constructor(
     readonly k: Kernel,
