@@ -419,7 +419,9 @@ export class tdx_td {
   *leaves_in(lo: gfn_t, hi: gfn_t): IterableIterator<sept_entry> {
     const stack: sept_frame[] = [];
     this.enter_table(stack, this.root_level, 0, lo, hi);
-    for (let g = this.walk_next(stack, lo, hi, NO_PAIRS, NO_PAIRS, 0); g >= 0; g = this.walk_next(stack, lo, hi, NO_PAIRS, NO_PAIRS, 0)) {
+    for (;;) {
+      const g = this.walk_next(stack, lo, hi, NO_PAIRS, NO_PAIRS, 0);
+      if (g < 0) return;
       yield this.sept[stack[stack.length - 1]!.level]!.get(g)!;
     }
   }
