@@ -961,7 +961,8 @@ export class Run {
     if (skip) {
       this.dirty &= ~inv.bit;
       // Cleared only when it holds keys: setting the length is a call even when
-      // nothing changes (a driven check's list is always empty here).
+      // nothing changes (a driven check's list is always empty here). Written out
+      // here and below, not as a Watched method: one measured 0.9x on v5-44-fixed.
       if (inv.keys.length !== 0) {
         for (const kr of inv.keys) kr.mask &= ~inv.bit;
         inv.keys.length = 0;
